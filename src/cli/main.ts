@@ -1,0 +1,70 @@
+/**
+ * The `flowsampler` command. Errors a user can cause (FlowsamplerError, including UsageError)
+ * become one line on stderr and exit code 2; anything else is a bug and keeps its stack.
+ */
+import { FlowsamplerError, AbortedError } from '../core/errors.js';
+import type { Command, CommandIO } from './command.js';
+import { commands } from './commands/index.js';
+
+function usage(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'usage: flowsampler <command> [options]',
+    '',
+    'commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    "Run 'flowsampler <command> --help' for a command's options.",
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('\ninterrupted: finishing cleanly (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const io: CommandIO = {
+    out: (l) => process.stdout.write(l + '\n'),
+    err: (l) => process.stderr.write(l + '\n'),
+    signal: controller.signal,
+    isTTY: Boolean(process.stderr.isTTY),
+  };
+  const [name, ...rest] = argv;
+  try {
+    if (!name || name === '--help' || name === '-h' || name === 'help') {
+      io.out(usage());
+      return name ? 0 : 2;
+    }
+    if (name === '--version' || name === '-v') {
+      io.out('flowsampler 0.1.0');
+      return 0;
+    }
+    const cmd: Command | undefined = commands.find((c) => c.name === name);
+    if (!cmd) {
+      io.err(`flowsampler: unknown command '${name}' (commands: ${commands.map((c) => c.name).join(', ')})`);
+      return 2;
+    }
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.out(cmd.help);
+      return 0;
+    }
+    return await cmd.run(rest, io);
+  } catch (e) {
+    if (e instanceof AbortedError) {
+      io.err(`flowsampler ${name}: ${e.message}`);
+      return 130;
+    }
+    if (e instanceof FlowsamplerError) {
+      io.err(`flowsampler ${name}: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The Target contract: a density known up to a constant, p̃(x) = Z p(x).
+ *
+ * Two paths compute the same log p̃:
+ * - float64 scalar path for MCMC: `logDensity(x)` and the fused `gradLogDensity(x, out)`;
+ * - batched, differentiable float32 path for flows: `logProb(x: [n, dim]) -> [n]` in tfjs.
+ * Whatever is known exactly (log Z, an exact sampler, moments) is offered as optional fields;
+ * consumers must check for them instead of assuming.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { RandomStream } from '../core/random.js';
+
+export interface TargetParamInfo {
+  name: string;
+  description: string;
+  default: number | string;
+}
+
+export interface Target {
+  readonly name: string;
+  readonly dim: number;
+  /** One line for `flowsampler targets`. */
+  readonly description: string;
+  /** The parameters this instance was built with. */
+  readonly params: Readonly<Record<string, number | string>>;
+  /** Parameter names (x1..xD by default). */
+  readonly paramNames?: string[];
+
+  /** log p̃(x), float64. May return -Infinity outside the support; never throws for finite x. */
+  logDensity(x: Float64Array): number;
+  /**
+   * Writes ∇ log p̃(x) into `out` and returns log p̃(x) (fused: MCMC needs both and they share
+   * work). Analytic for every built-in target.
+   */
+  gradLogDensity(x: Float64Array, out: Float64Array): number;
+  /** Batched log p̃ on a float32 [n, dim] tensor; differentiable; the caller owns the result. */
+  logProb(x: tf.Tensor2D): tf.Tensor1D;
+
+  /** log Z = log ∫ p̃, when known exactly. */
+  readonly logZ?: number;
+  /** n exact draws, row-major n x dim. */
+  sampleExact?(n: number, rng: RandomStream): Float64Array;
+  /** Exact marginal means and variances, when known. */
+  readonly mean?: Float64Array;
+  readonly variance?: Float64Array;
+  /** A reasonable starting point for MCMC (e.g. the mode or mean). Defaults to zeros. */
+  initialPoint?(): Float64Array;
+  /** A box that holds nearly all the mass, for plotting contours: [lo, hi] per dimension. */
+  readonly plotBounds?: [number, number][];
+}
