@@ -1,0 +1,6 @@
+/** Every built-in target factory and the target registry. */
+export type { Target, TargetParamInfo } from './target.js';
+export { gaussian, gaussianFromCovariance, illConditionedGaussian, randomRotation } from './gaussian.js';
+export type { GaussianOptions, IllConditionedOptions } from './gaussian.js';
+export { banana } from './banana.js';
+export type { BananaOptions } from './banana.js';
