@@ -1,0 +1,131 @@
+/**
+ * A flow q(x): base N(0, I) pushed through a chain of bijectors, x = f(ε) with
+ * log q(x) = log N(ε; 0, I) − log|det ∂f/∂ε|.
+ *
+ * - `sample(n, seed)` returns x and log q together in one forward pass (for IAF layers, the
+ *   parallel direction); the base noise comes from a seeded RandomStream, so the same seed gives
+ *   the same draws.
+ * - `logProb(x)` evaluates log q at arbitrary points through the inverse chain: for IAF layers
+ *   that is `dim` MADE passes per layer (sequential), i.e. ~dim times the cost of sampling.
+ *
+ * The flow owns its bijectors: `dispose()` frees them.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Bijector } from './bijector.js';
+import { Chain } from './chain.js';
+import { DimensionError, checkPositiveInt } from '../core/errors.js';
+import { RandomStream } from '../core/random.js';
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/** log N(z; 0, I) row-wise, shape [n]. */
+export function standardNormalLogProb(z: tf.Tensor2D): tf.Tensor1D {
+  const d = z.shape[1];
+  return tf.tidy(() => tf.sub(tf.mul(tf.sum(tf.square(z), 1), -0.5), d * HALF_LOG_2PI) as tf.Tensor1D);
+}
+
+export type SeedLike = number | string | RandomStream;
+
+function toStream(seed: SeedLike): RandomStream {
+  return seed instanceof RandomStream ? seed : new RandomStream(seed);
+}
+
+/** n x dim standard normals from the stream as a float32 tensor. */
+export function baseNoise(n: number, dim: number, seed: SeedLike): tf.Tensor2D {
+  const rng = toStream(seed);
+  const buf = new Float64Array(n * dim);
+  rng.fillNormal(buf);
+  return tf.tensor2d(Float32Array.from(buf), [n, dim]);
+}
+
+export class Flow {
+  readonly dim: number;
+  readonly chain: Chain;
+
+  constructor(bijectors: Bijector[] | Chain) {
+    this.chain = bijectors instanceof Chain ? bijectors : new Chain(bijectors);
+    this.dim = this.chain.dim;
+  }
+
+  get bijectors(): Bijector[] {
+    return this.chain.bijectors;
+  }
+
+  /** x = f(ε) and log q(x), differentiable in the flow's variables; the caller owns both. */
+  forwardFromNoise(eps: tf.Tensor2D): { x: tf.Tensor2D; logq: tf.Tensor1D } {
+    if (eps.shape[1] !== this.dim) throw new DimensionError(`dimension mismatch: flow has dim ${this.dim}, got ${eps.shape[1]}`);
+    return tf.tidy(() => {
+      const { y, logDet } = this.chain.forward(eps);
+      return { x: y, logq: tf.sub(standardNormalLogProb(eps), logDet) as tf.Tensor1D };
+    });
+  }
+
+  /** n draws and their log q in one parallel pass. */
+  sample(n: number, seed: SeedLike): { x: tf.Tensor2D; logq: tf.Tensor1D } {
+    checkPositiveInt('number of flow samples', n);
+    const eps = baseNoise(n, this.dim, seed);
+    try {
+      return this.forwardFromNoise(eps);
+    } finally {
+      eps.dispose();
+    }
+  }
+
+  /**
+   * n draws as a row-major n x dim Float64Array with their log q, computed in batches of
+   * `batchSize` so that memory stays bounded for large n.
+   */
+  sampleArrays(n: number, seed: SeedLike, batchSize = 10_000): { x: Float64Array; logq: Float64Array } {
+    checkPositiveInt('number of flow samples', n);
+    const rng = toStream(seed);
+    const x = new Float64Array(n * this.dim);
+    const logq = new Float64Array(n);
+    for (let start = 0; start < n; start += batchSize) {
+      const m = Math.min(batchSize, n - start);
+      const r = this.sample(m, rng);
+      x.set(r.x.dataSync(), start * this.dim);
+      logq.set(r.logq.dataSync(), start);
+      r.x.dispose();
+      r.logq.dispose();
+    }
+    return { x, logq };
+  }
+
+  /** log q(x) at arbitrary points (the inverse direction; see the file header for its cost). */
+  logProb(x: tf.Tensor2D): tf.Tensor1D {
+    if (x.shape[1] !== this.dim) throw new DimensionError(`dimension mismatch: flow has dim ${this.dim}, got ${x.shape[1]}`);
+    return tf.tidy(() => {
+      const { y: z, logDet } = this.chain.inverse(x);
+      return tf.add(standardNormalLogProb(z), logDet) as tf.Tensor1D;
+    });
+  }
+
+  /** log q at the rows of a row-major n x dim Float64Array. */
+  logProbArrays(x: Float64Array, batchSize = 10_000): Float64Array {
+    if (x.length % this.dim !== 0) throw new DimensionError(`flow has dim ${this.dim}: ${x.length} values are not whole rows`);
+    const n = x.length / this.dim;
+    const out = new Float64Array(n);
+    for (let start = 0; start < n; start += batchSize) {
+      const m = Math.min(batchSize, n - start);
+      const xt = tf.tensor2d(Float32Array.from(x.subarray(start * this.dim, (start + m) * this.dim)), [m, this.dim]);
+      const lq = this.logProb(xt);
+      out.set(lq.dataSync(), start);
+      xt.dispose();
+      lq.dispose();
+    }
+    return out;
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.chain.trainableVariables();
+  }
+
+  /** Total number of trainable scalars. */
+  parameterCount(): number {
+    return this.trainableVariables().reduce((s, v) => s + v.size, 0);
+  }
+
+  dispose(): void {
+    this.chain.dispose();
+  }
+}

@@ -1,0 +1,10 @@
+/** Normalizing flows: bijectors, the Flow, reverse-KL training, save/load. */
+export type { Bijector, BijectorResult } from './bijector.js';
+export { Made, madeMasks, maskedDense, naturalOrder, hiddenDegrees, type MadeConfig } from './made.js';
+export { IafAffine, type IafAffineConfig } from './iaf.js';
+export { AffineDiagonal, type AffineDiagonalConfig } from './affine.js';
+export { Permute } from './permute.js';
+export { Chain } from './chain.js';
+export { Flow, baseNoise, standardNormalLogProb, type SeedLike } from './flow.js';
+export { createDefaultFlow, defaultHidden, type DefaultFlowOptions } from './defaults.js';
+export { saveFlow, loadFlow, flowToJSON, flowFromJSON, registerBijector, readFlowMeta, FLOW_FORMAT, FLOW_FORMAT_VERSION, type SavedFlow, type BijectorFactory } from './serialize.js';
