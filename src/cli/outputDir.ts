@@ -1,0 +1,30 @@
+/**
+ * Output directories: created when missing and checked for writability *before* any long work
+ * starts, so that a bad --out costs the user one line (exit 2), not an hour of sampling.
+ */
+import { mkdir, access, constants, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { UsageError } from './command.js';
+
+/** Creates `dir` (recursively) and checks it is a writable directory; returns its absolute path. */
+export async function ensureOutputDir(dir: string, option = '--out'): Promise<string> {
+  const abs = resolve(dir);
+  try {
+    const s = await stat(abs);
+    if (!s.isDirectory()) throw new UsageError(`${option} ${dir} exists and is not a directory`);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    try {
+      await mkdir(abs, { recursive: true });
+    } catch (m) {
+      const code = (m as NodeJS.ErrnoException).code ?? 'error';
+      throw new UsageError(`${option} ${dir}: cannot create the directory (${code})`);
+    }
+  }
+  try {
+    await access(abs, constants.W_OK);
+  } catch {
+    throw new UsageError(`${option} ${dir}: the directory is not writable`);
+  }
+  return abs;
+}
