@@ -4,3 +4,7 @@ export { gaussian, gaussianFromCovariance, illConditionedGaussian, randomRotatio
 export type { GaussianOptions, IllConditionedOptions } from './gaussian.js';
 export { banana } from './banana.js';
 export type { BananaOptions } from './banana.js';
+export { funnel } from './funnel.js';
+export type { FunnelOptions } from './funnel.js';
+export { gaussianMixture, ring, midgley40, MIDGLEY40_SD } from './mixture.js';
+export type { GaussianMixtureOptions, RingOptions } from './mixture.js';
