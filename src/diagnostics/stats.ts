@@ -1,0 +1,94 @@
+/**
+ * Plain summaries of a sample, defined exactly as R computes them (posterior's reference
+ * values come from R): `sd` with n - 1, quantiles of R's type 7, `mad` with 1.4826.
+ */
+
+export function mean(x: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i];
+  return s / x.length;
+}
+
+/** Sample variance with denominator n - 1 (NaN for n < 2). */
+export function variance(x: ArrayLike<number>, m = mean(x)): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) {
+    const d = x[i] - m;
+    s += d * d;
+  }
+  return s / (x.length - 1);
+}
+
+export function sd(x: ArrayLike<number>): number {
+  return Math.sqrt(variance(x));
+}
+
+/** A sorted copy (ascending). Float64Array#sort compares numerically. */
+export function sortedCopy(x: ArrayLike<number>): Float64Array {
+  return Float64Array.from(x).sort();
+}
+
+/** R's quantile type 7 of already-sorted data: (1 - h) x[lo] + h x[hi] at index 1 + (n - 1) p. */
+export function quantileSorted(sorted: Float64Array, p: number): number {
+  const n = sorted.length;
+  const index = (n - 1) * p; // 0-based version of 1 + (n - 1) p
+  const lo = Math.floor(index);
+  const hi = Math.ceil(index);
+  const qs = sorted[lo];
+  const h = index - lo;
+  if (index > lo && sorted[hi] !== qs) return (1 - h) * qs + h * sorted[hi];
+  return qs;
+}
+
+/** Median of sorted data (the mean of the two middle values when n is even). */
+export function medianSorted(sorted: Float64Array): number {
+  const n = sorted.length;
+  const half = n >> 1;
+  return n % 2 === 1 ? sorted[half] : (sorted[half - 1] + sorted[half]) / 2;
+}
+
+export function median(x: ArrayLike<number>): number {
+  return medianSorted(sortedCopy(x));
+}
+
+/** Median absolute deviation scaled by 1.4826 (R's `mad`), given the median. */
+export function mad(x: ArrayLike<number>, center = median(x)): number {
+  const dev = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) dev[i] = Math.abs(x[i] - center);
+  return 1.4826 * medianSorted(dev.sort());
+}
+
+/**
+ * Average ranks (1-based, ties share the mean of their ranks, as R's `rank(ties = 'average')`),
+ * using the sorted values and two binary searches per element: O(N log N) without an argsort.
+ */
+export function averageRanks(x: Float64Array, sorted = sortedCopy(x)): Float64Array {
+  const n = x.length;
+  const r = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    // first index with sorted[j] >= v
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    const first = lo;
+    // first index with sorted[j] > v (usually first + 1)
+    let end = first + 1;
+    if (end < n && sorted[end] <= v) {
+      lo = end;
+      hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (sorted[mid] <= v) lo = mid + 1;
+        else hi = mid;
+      }
+      end = lo;
+    }
+    r[i] = (first + 1 + end) / 2;
+  }
+  return r;
+}
