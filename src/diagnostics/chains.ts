@@ -25,7 +25,7 @@ export function checkChains(chains: Float64Array[], what = 'diagnostic'): void {
     const x = chains[c];
     if (!(x instanceof Float64Array)) throw new ParameterError(`${what}: chain ${c + 1} is not a Float64Array`);
     if (x.length !== n) {
-      throw new DimensionError(`${what}: chains have unequal lengths (chain 1 has ${n} draws, chain ${c + 1} has ${x.length})`);
+      throw new DimensionError(`${what}: chains have unequal lengths (chain 1 has ${n} draws, chain ${c + 1} has ${x.length} draws)`);
     }
     for (let i = 0; i < n; i++) {
       if (!Number.isFinite(x[i])) {
