@@ -1,0 +1,279 @@
+/**
+ * The No-U-Turn Sampler, multinomial variant as in Stan: the trajectory doubles forwards or
+ * backwards at random; the draw is chosen among all its points with weights exp(-H) (uniform
+ * progressive sampling inside a new subtree, biased toward the new subtree at the top level);
+ * doubling stops at the generalized U-turn criterion, checked on every subtree and across the
+ * seams between subtrees, at a divergence (energy error > maxEnergyError, default 1000), or at
+ * the maximum tree depth (default 10; hits are counted).
+ *
+ * Hoffman & Gelman (2014), "The No-U-Turn Sampler", JMLR 15 (tree building, dual averaging);
+ * Betancourt (2017), "A Conceptual Introduction to Hamiltonian Monte Carlo", arXiv:1701.02434
+ * (multinomial sampling, generalized criterion). Warm-up, step size and metric come from
+ * hmc.ts (`hamiltonianChain`) and hmcCore.ts: NUTS only supplies its transition.
+ *
+ * Example:
+ *   const draws = await nuts(banana({ dim: 2 }), { seed: 1, chains: 4, draws: 1000 });
+ */
+import type { Draws } from '../core/draws.js';
+import { checkParam } from '../core/errors.js';
+import type { RandomStream } from '../core/random.js';
+import type { Target } from '../targets/target.js';
+import { runChains, type CountedTarget } from './chains.js';
+import { checkHamiltonianOptions, hamiltonianChain, stateToPoint, type HamiltonianOptions, type HmcState } from './hmc.js';
+import { clonePoint, copyPoint, hamiltonian, leapfrog, sampleMomentum, velocity, type PhasePoint } from './hmcCore.js';
+
+export interface NutsOptions extends HamiltonianOptions {
+  /** Maximum tree depth: at most 2^maxTreeDepth leapfrog steps per transition (default 10). */
+  maxTreeDepth?: number;
+}
+
+export type NutsState = HmcState;
+
+export interface NutsInfo {
+  /** Mean Metropolis acceptance probability over the trajectory (what dual averaging uses). */
+  acceptStat: number;
+  divergent: boolean;
+  treeDepth: number;
+  /** The tree reached maxTreeDepth without a U-turn. */
+  hitMaxDepth: boolean;
+  numSteps: number;
+  /** Hamiltonian at the start of the transition. */
+  energy: number;
+}
+
+export interface NutsParams {
+  stepSize: number;
+  invMetric: Float64Array;
+  maxTreeDepth: number;
+  maxEnergyError: number;
+}
+
+function logAddExp(a: number, b: number): number {
+  if (a === -Infinity) return b;
+  if (b === -Infinity) return a;
+  const m = Math.max(a, b);
+  return m + Math.log(Math.exp(a - m) + Math.exp(b - m));
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/** Generalized U-turn criterion: both end velocities still point along the summed momentum ρ. */
+function noUTurn(pSharpMinus: Float64Array, pSharpPlus: Float64Array, rho: Float64Array): boolean {
+  return dot(pSharpPlus, rho) > 0 && dot(pSharpMinus, rho) > 0;
+}
+
+function addInto(out: Float64Array, a: Float64Array, b: Float64Array): Float64Array {
+  for (let i = 0; i < out.length; i++) out[i] = a[i] + b[i];
+  return out;
+}
+
+/** Per-transition context of the tree builder. */
+interface TreeContext {
+  target: CountedTarget;
+  rng: RandomStream;
+  invMetric: Float64Array;
+  eps: number;
+  h0: number;
+  maxEnergyError: number;
+  numSteps: number;
+  sumMetroProb: number;
+  divergent: boolean;
+}
+
+/**
+ * A subtree's outputs. `pBeg`/`pEnd` (and their velocities) are the momenta at the end nearest
+ * to / farthest from the starting point in the direction of integration; `rho` and `logSumWeight`
+ * accumulate. Arrays may alias the parent's, exactly where the parent shares an end.
+ */
+interface Subtree {
+  propose: PhasePoint;
+  pSharpBeg: Float64Array;
+  pSharpEnd: Float64Array;
+  pBeg: Float64Array;
+  pEnd: Float64Array;
+  rho: Float64Array;
+  logSumWeight: number;
+}
+
+/** Builds a subtree of 2^depth leapfrog steps from `z` (moved in place). Returns false to stop. */
+function buildTree(ctx: TreeContext, depth: number, z: PhasePoint, sign: 1 | -1, t: Subtree): boolean {
+  const dim = z.q.length;
+  if (depth === 0) {
+    const ok = leapfrog(ctx.target, z, sign * ctx.eps, ctx.invMetric);
+    ctx.numSteps++;
+    const h = ok ? hamiltonian(z, ctx.invMetric) : Infinity;
+    if (h - ctx.h0 > ctx.maxEnergyError) ctx.divergent = true;
+    t.logSumWeight = logAddExp(t.logSumWeight, ctx.h0 - h);
+    ctx.sumMetroProb += ctx.h0 - h > 0 ? 1 : Math.exp(ctx.h0 - h);
+    copyPoint(z, t.propose);
+    velocity(z.p, ctx.invMetric, t.pSharpBeg);
+    t.pSharpEnd.set(t.pSharpBeg);
+    for (let i = 0; i < dim; i++) t.rho[i] += z.p[i];
+    t.pBeg.set(z.p);
+    t.pEnd.set(z.p);
+    return !ctx.divergent;
+  }
+  // First half: shares the beginning (and the proposal slot) with t.
+  const init: Subtree = {
+    propose: t.propose,
+    pSharpBeg: t.pSharpBeg,
+    pSharpEnd: new Float64Array(dim),
+    pBeg: t.pBeg,
+    pEnd: new Float64Array(dim),
+    rho: new Float64Array(dim),
+    logSumWeight: -Infinity,
+  };
+  if (!buildTree(ctx, depth - 1, z, sign, init)) return false;
+  // Second half: shares the end with t.
+  const final: Subtree = {
+    propose: clonePoint(z),
+    pSharpBeg: new Float64Array(dim),
+    pSharpEnd: t.pSharpEnd,
+    pBeg: new Float64Array(dim),
+    pEnd: t.pEnd,
+    rho: new Float64Array(dim),
+    logSumWeight: -Infinity,
+  };
+  if (!buildTree(ctx, depth - 1, z, sign, final)) return false;
+
+  // Uniform progressive multinomial sampling between the two halves.
+  const lswSubtree = logAddExp(init.logSumWeight, final.logSumWeight);
+  t.logSumWeight = logAddExp(t.logSumWeight, lswSubtree);
+  if (final.logSumWeight > lswSubtree || ctx.rng.uniform() < Math.exp(final.logSumWeight - lswSubtree)) {
+    copyPoint(final.propose, t.propose);
+  }
+  const rhoSubtree = addInto(new Float64Array(dim), init.rho, final.rho);
+  for (let i = 0; i < dim; i++) t.rho[i] += rhoSubtree[i];
+  // U-turn across the whole subtree, then across the seam between its halves.
+  const ext = new Float64Array(dim);
+  return (
+    noUTurn(t.pSharpBeg, t.pSharpEnd, rhoSubtree) &&
+    noUTurn(t.pSharpBeg, final.pSharpBeg, addInto(ext, init.rho, final.pBeg)) &&
+    noUTurn(init.pSharpEnd, t.pSharpEnd, addInto(ext, final.rho, init.pEnd))
+  );
+}
+
+/** One NUTS transition from `state`. */
+export function nutsStep(rng: RandomStream, target: CountedTarget, state: NutsState, params: NutsParams): [NutsState, NutsInfo] {
+  const { invMetric, maxTreeDepth } = params;
+  const z0 = stateToPoint(state);
+  const dim = z0.q.length;
+  sampleMomentum(rng, invMetric, z0.p);
+  const h0 = hamiltonian(z0, invMetric);
+  const ctx: TreeContext = {
+    target,
+    rng,
+    invMetric,
+    eps: params.stepSize,
+    h0,
+    maxEnergyError: params.maxEnergyError,
+    numSteps: 0,
+    sumMetroProb: 0,
+    divergent: false,
+  };
+  const zFwd = clonePoint(z0);
+  const zBck = clonePoint(z0);
+  let sample = z0;
+  const propose = clonePoint(z0);
+  const v0 = velocity(z0.p, invMetric);
+  // Momenta and velocities at the four ends of the two parts (bck = older/backward part, fwd =
+  // forward part) of the current trajectory.
+  const pFwdFwd = z0.p.slice();
+  const pSharpFwdFwd = v0.slice();
+  const pFwdBck = z0.p.slice();
+  const pSharpFwdBck = v0.slice();
+  const pBckFwd = z0.p.slice();
+  const pSharpBckFwd = v0.slice();
+  const pBckBck = z0.p.slice();
+  const pSharpBckBck = v0.slice();
+  let rho: Float64Array = z0.p.slice();
+  let logSumWeight = 0;
+  let depth = 0;
+  const ext = new Float64Array(dim);
+  while (depth < maxTreeDepth) {
+    const rhoFwd = new Float64Array(dim);
+    const rhoBck = new Float64Array(dim);
+    let t: Subtree;
+    let valid: boolean;
+    if (rng.uniform() > 0.5) {
+      // Extend forward: the old trajectory becomes the backward part.
+      rhoBck.set(rho);
+      pBckFwd.set(pFwdFwd);
+      pSharpBckFwd.set(pSharpFwdFwd);
+      t = { propose, pSharpBeg: pSharpFwdBck, pSharpEnd: pSharpFwdFwd, pBeg: pFwdBck, pEnd: pFwdFwd, rho: rhoFwd, logSumWeight: -Infinity };
+      valid = buildTree(ctx, depth, zFwd, 1, t);
+    } else {
+      // Extend backward: the old trajectory becomes the forward part.
+      rhoFwd.set(rho);
+      pFwdBck.set(pBckBck);
+      pSharpFwdBck.set(pSharpBckBck);
+      t = { propose, pSharpBeg: pSharpBckFwd, pSharpEnd: pSharpBckBck, pBeg: pBckFwd, pEnd: pBckBck, rho: rhoBck, logSumWeight: -Infinity };
+      valid = buildTree(ctx, depth, zBck, -1, t);
+    }
+    if (!valid) break;
+    depth++;
+    // Biased progressive sampling: favour the new subtree (Betancourt 2017, appendix A.3.2).
+    if (t.logSumWeight > logSumWeight || rng.uniform() < Math.exp(t.logSumWeight - logSumWeight)) {
+      sample = clonePoint(propose);
+    }
+    logSumWeight = logAddExp(logSumWeight, t.logSumWeight);
+    rho = addInto(new Float64Array(dim), rhoBck, rhoFwd);
+    const persist =
+      noUTurn(pSharpBckBck, pSharpFwdFwd, rho) &&
+      noUTurn(pSharpBckBck, pSharpFwdBck, addInto(ext, rhoBck, pFwdBck)) &&
+      noUTurn(pSharpBckFwd, pSharpFwdFwd, addInto(ext, rhoFwd, pBckFwd));
+    if (!persist) break;
+  }
+  const info: NutsInfo = {
+    acceptStat: ctx.numSteps > 0 ? ctx.sumMetroProb / ctx.numSteps : 0,
+    divergent: ctx.divergent,
+    treeDepth: depth,
+    hitMaxDepth: depth >= maxTreeDepth,
+    numSteps: ctx.numSteps,
+    energy: h0,
+  };
+  if (sample === z0) return [state, info];
+  return [{ position: sample.q, logDensity: sample.logp, grad: sample.grad }, info];
+}
+
+/** NUTS with Stan's warm-up. Info: stepSize, meanTreeDepth, meanSteps; counts: maxTreeDepthHits. */
+export async function nuts(target: Target, options: NutsOptions): Promise<Draws> {
+  const maxTreeDepth = options?.maxTreeDepth ?? 10;
+  checkParam('maxTreeDepth', maxTreeDepth, (v) => Number.isInteger(v) && v >= 1 && v <= 30, 'an integer in [1, 30]');
+  if (options && target && Number.isInteger(target.dim)) checkHamiltonianOptions(options, target.dim);
+  const maxEnergyError = options?.maxEnergyError ?? 1000;
+  return runChains(target, options, {
+    sampler: 'nuts',
+    needsGradient: true,
+    makeChain(_c, rng, x0, counted, config) {
+      let hits = 0;
+      let depthSum = 0;
+      let stepsSum = 0;
+      let n = 0;
+      const chain = hamiltonianChain(
+        rng,
+        x0,
+        counted,
+        config,
+        options,
+        (r, s, eps, inv) => nutsStep(r, counted, s, { stepSize: eps, invMetric: inv, maxTreeDepth, maxEnergyError }),
+        (info, warm) => {
+          if (warm) return;
+          if (info.hitMaxDepth) hits++;
+          depthSum += info.treeDepth;
+          stepsSum += info.numSteps;
+          n++;
+        },
+      );
+      return {
+        ...chain,
+        summary: () => ({ stepSize: chain.stepSize(), meanTreeDepth: n ? depthSum / n : 0, meanSteps: n ? stepsSum / n : 0 }),
+        counts: () => ({ maxTreeDepthHits: hits }),
+      };
+    },
+  });
+}
