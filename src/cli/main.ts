@@ -18,7 +18,11 @@ function usage(): string {
   ].join('\n');
 }
 
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs the CLI. `ioOverride` (optional, for tests and embedding) replaces the output functions,
+ * the terminal flag or the abort signal; by default stdout/stderr and Ctrl-C are used.
+ */
+export async function main(argv: string[], ioOverride: Partial<CommandIO> = {}): Promise<number> {
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -33,7 +37,10 @@ export async function main(argv: string[]): Promise<number> {
     err: (l) => process.stderr.write(l + '\n'),
     signal: controller.signal,
     isTTY: Boolean(process.stderr.isTTY),
+    ...ioOverride,
   };
+  // An external signal (tests, embedding) also stops the run, like Ctrl-C.
+  if (ioOverride.signal) io.signal = AbortSignal.any([ioOverride.signal, controller.signal]);
   const [name, ...rest] = argv;
   try {
     if (!name || name === '--help' || name === '-h' || name === 'help') {

@@ -25,8 +25,9 @@ export function trainingFigure(curves: TrainingCurve[], maxPoints = 500): Figure
     const stride = Math.max(1, Math.ceil(c.points.length / maxPoints));
     for (let k = 0; k < c.points.length; k += stride) {
       const p = c.points[k];
-      rows.push({ flow: c.name, step: p.step, metric: 'loss (negative ELBO)', value: jsonNumber(p.loss) });
-      if (p.essFraction !== undefined) rows.push({ flow: c.name, step: p.step, metric: 'ESS fraction of batch', value: jsonNumber(p.essFraction) });
+      // Points may carry only one of the two metrics; missing or non-finite values are skipped.
+      if (Number.isFinite(p.loss)) rows.push({ flow: c.name, step: p.step, metric: 'loss (negative ELBO)', value: jsonNumber(p.loss) });
+      if (p.essFraction !== undefined && Number.isFinite(p.essFraction)) rows.push({ flow: c.name, step: p.step, metric: 'ESS fraction of batch', value: jsonNumber(p.essFraction) });
     }
   }
   const spec = {
