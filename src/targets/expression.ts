@@ -1,0 +1,401 @@
+/**
+ * Targets from a mathjs expression string, e.g. `-(x1^2)/8 - (x2 - x1^2/4)^2/2`, giving log p̃.
+ *
+ * Safety first: the parsed tree is validated before anything else touches it. Allowed are
+ * numbers, the variables x1..xD, the constants pi and e, the operators + - * / ^ (and unary
+ * + -), parentheses, and one-argument calls of the functions in EXPRESSION_FUNCTIONS. Anything
+ * else (assignments, function definitions, accessors, indices, objects, arrays, blocks,
+ * conditionals, ranges, comparisons, unknown symbols or functions such as import or evaluate)
+ * is a ParseError naming the offending piece. Only validated trees are compiled, by our own
+ * code generators, never by mathjs's evaluator:
+ * - float64: the tree becomes a JavaScript function of `x` (identifiers come from a fixed table,
+ *   numbers are printed by String(number), so no user text reaches the generated source);
+ * - gradient: mathjs `derivative` per variable (symbolic), validated and compiled the same way;
+ * - tfjs: the tree becomes a composition of tf ops (differentiable).
+ *
+ * Dimension: D is the highest variable index, and every one of x1..xD must appear (a missing
+ * variable would make p̃ flat, i.e. improper, in that coordinate; it is almost always a typo).
+ * An explicit `dim` option is only checked against that.
+ * A NaN value (e.g. log of a negative number) is reported as log p̃ = -Infinity, outside the
+ * support.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { derivative, parse, type MathNode } from 'mathjs';
+import { ParseError, ParameterError } from '../core/errors.js';
+import type { Target } from './target.js';
+import { checkBatch, checkPoint } from './checks.js';
+
+/** Functions a user may call (one argument each); all have float64 and tfjs implementations. */
+export const EXPRESSION_FUNCTIONS = [
+  'exp', 'log', 'sqrt', 'abs', 'sin', 'cos', 'tan', 'sinh', 'cosh', 'tanh', 'atan', 'log1p', 'expm1', 'square', 'cube',
+] as const;
+
+/** Functions that only appear in mathjs derivatives (tan' = sec², tanh' = sech²). */
+const DERIVATIVE_ONLY = ['sec', 'sech', 'csc', 'csch', 'cot', 'coth', 'sign'] as const;
+
+const OPERATORS: Record<string, number[]> = {
+  add: [2, Infinity],
+  subtract: [2, 2],
+  multiply: [2, Infinity],
+  divide: [2, 2],
+  pow: [2, 2],
+  unaryMinus: [1, 1],
+  unaryPlus: [1, 1],
+};
+
+const JS_FUNCTIONS: Record<string, (a: string) => string> = {
+  exp: (a) => `Math.exp(${a})`,
+  log: (a) => `Math.log(${a})`,
+  sqrt: (a) => `Math.sqrt(${a})`,
+  abs: (a) => `Math.abs(${a})`,
+  sin: (a) => `Math.sin(${a})`,
+  cos: (a) => `Math.cos(${a})`,
+  tan: (a) => `Math.tan(${a})`,
+  sinh: (a) => `Math.sinh(${a})`,
+  cosh: (a) => `Math.cosh(${a})`,
+  tanh: (a) => `Math.tanh(${a})`,
+  atan: (a) => `Math.atan(${a})`,
+  log1p: (a) => `Math.log1p(${a})`,
+  expm1: (a) => `Math.expm1(${a})`,
+  square: (a) => `_sq(${a})`,
+  cube: (a) => `_cube(${a})`,
+  sec: (a) => `(1 / Math.cos(${a}))`,
+  sech: (a) => `(1 / Math.cosh(${a}))`,
+  csc: (a) => `(1 / Math.sin(${a}))`,
+  csch: (a) => `(1 / Math.sinh(${a}))`,
+  cot: (a) => `(1 / Math.tan(${a}))`,
+  coth: (a) => `(1 / Math.tanh(${a}))`,
+  sign: (a) => `Math.sign(${a})`,
+};
+
+const TF_FUNCTIONS: Record<(typeof EXPRESSION_FUNCTIONS)[number], (a: tf.Tensor) => tf.Tensor> = {
+  exp: tf.exp,
+  log: tf.log,
+  sqrt: tf.sqrt,
+  abs: tf.abs,
+  sin: tf.sin,
+  cos: tf.cos,
+  tan: tf.tan,
+  sinh: tf.sinh,
+  cosh: tf.cosh,
+  tanh: tf.tanh,
+  atan: tf.atan,
+  log1p: tf.log1p,
+  expm1: tf.expm1,
+  square: tf.square,
+  cube: (a) => tf.mul(tf.square(a), a),
+};
+
+const MAX_DIM = 10000;
+const ALLOWED_TEXT = `allowed: numbers, x1..xD, pi, e, + - * / ^, parentheses and ${EXPRESSION_FUNCTIONS.join(', ')}`;
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- mathjs node fields are untyped unions */
+type AnyNode = MathNode & Record<string, any>;
+
+/**
+ * Checks that every node is allowed; returns the variable indices (1-based) that appear.
+ * `functions` is the set of callable names (the user set, or with derivative-only additions).
+ */
+function validate(root: MathNode, functions: ReadonlySet<string>, what: string): Set<number> {
+  const vars = new Set<number>();
+  const visit = (node: AnyNode): void => {
+    const piece = () => `'${safeText(node)}'`;
+    switch (node.type) {
+      case 'ConstantNode':
+        if (typeof node.value !== 'number') throw new ParseError(`${what}: constant ${piece()} is not a number (${ALLOWED_TEXT})`);
+        if (!Number.isFinite(node.value)) throw new ParseError(`${what}: constant ${piece()} is not finite`);
+        return;
+      case 'SymbolNode': {
+        const name = String(node.name);
+        if (name === 'pi' || name === 'e') return;
+        const m = /^x([1-9][0-9]*)$/.exec(name);
+        if (!m) throw new ParseError(`${what}: unknown symbol '${name}' (${ALLOWED_TEXT})`);
+        const i = Number(m[1]);
+        if (i > MAX_DIM) throw new ParseError(`${what}: variable '${name}' is beyond x${MAX_DIM}`);
+        vars.add(i);
+        return;
+      }
+      case 'ParenthesisNode':
+        visit(node.content);
+        return;
+      case 'OperatorNode': {
+        const arity = OPERATORS[node.fn as string];
+        if (!arity || !Object.prototype.hasOwnProperty.call(OPERATORS, node.fn)) {
+          throw new ParseError(`${what}: operator '${String(node.op)}' in ${piece()} is not allowed (${ALLOWED_TEXT})`);
+        }
+        if (node.args.length < arity[0] || node.args.length > arity[1]) {
+          throw new ParseError(`${what}: operator '${String(node.op)}' with ${node.args.length} arguments in ${piece()}`);
+        }
+        node.args.forEach(visit);
+        return;
+      }
+      case 'FunctionNode': {
+        const fnNode = node.fn as AnyNode;
+        if (fnNode?.type !== 'SymbolNode') throw new ParseError(`${what}: call of a computed function in ${piece()} is not allowed`);
+        const name = String(fnNode.name);
+        if (!functions.has(name)) throw new ParseError(`${what}: unknown or forbidden function '${name}' (${ALLOWED_TEXT})`);
+        if (node.args.length !== 1) throw new ParseError(`${what}: function '${name}' takes exactly one argument, got ${node.args.length} in ${piece()}`);
+        node.args.forEach(visit);
+        return;
+      }
+      default: {
+        const kinds: Record<string, string> = {
+          AssignmentNode: 'assignment',
+          FunctionAssignmentNode: 'function definition',
+          AccessorNode: 'property or index access',
+          IndexNode: 'index',
+          ObjectNode: 'object',
+          ArrayNode: 'array',
+          BlockNode: 'block of several statements',
+          ConditionalNode: 'conditional (a ? b : c)',
+          RangeNode: 'range',
+          RelationalNode: 'comparison',
+        };
+        const kind = kinds[String(node.type)] ?? `construct ${String(node.type)}`;
+        throw new ParseError(`${what}: ${kind} ${piece()} is not allowed (${ALLOWED_TEXT})`);
+      }
+    }
+  };
+  visit(root as AnyNode);
+  return vars;
+}
+
+/** Node text for messages, cut short; never throws. */
+function safeText(node: MathNode): string {
+  let s: string;
+  try {
+    s = node.toString();
+  } catch {
+    s = String((node as AnyNode).type);
+  }
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** Float64 code for a validated tree. `grad` makes 0/0 give 0 (e.g. abs' = abs(u)/u at u = 0). */
+function toJs(node: AnyNode, grad: boolean): string {
+  switch (node.type) {
+    case 'ConstantNode':
+      return `(${String(node.value as number)})`;
+    case 'SymbolNode':
+      if (node.name === 'pi') return 'Math.PI';
+      if (node.name === 'e') return 'Math.E';
+      return `x[${Number(String(node.name).slice(1)) - 1}]`;
+    case 'ParenthesisNode':
+      return toJs(node.content, grad);
+    case 'OperatorNode': {
+      const a: string[] = node.args.map((c: AnyNode) => toJs(c, grad));
+      switch (node.fn) {
+        case 'add':
+          return `(${a.join(' + ')})`;
+        case 'multiply':
+          return `(${a.join(' * ')})`;
+        case 'subtract':
+          return `(${a[0]} - ${a[1]})`;
+        case 'divide':
+          return grad ? `_div(${a[0]}, ${a[1]})` : `(${a[0]} / ${a[1]})`;
+        case 'pow':
+          return `Math.pow(${a[0]}, ${a[1]})`;
+        case 'unaryMinus':
+          return `(-${a[0]})`;
+        case 'unaryPlus':
+          return a[0];
+      }
+      break;
+    }
+    case 'FunctionNode': {
+      const f = JS_FUNCTIONS[String(node.fn.name)];
+      if (f) return f(toJs(node.args[0], grad));
+      break;
+    }
+  }
+  throw new ParseError(`internal: cannot compile '${safeText(node)}'`);
+}
+
+/** tfjs composition for a validated tree; `cols[i]` is column x_{i+1}. */
+function toTf(node: AnyNode): (cols: tf.Tensor[]) => tf.Tensor {
+  switch (node.type) {
+    case 'ConstantNode': {
+      const v = node.value as number;
+      return () => tf.scalar(v);
+    }
+    case 'SymbolNode': {
+      if (node.name === 'pi') return () => tf.scalar(Math.PI);
+      if (node.name === 'e') return () => tf.scalar(Math.E);
+      const i = Number(String(node.name).slice(1)) - 1;
+      return (cols) => cols[i];
+    }
+    case 'ParenthesisNode':
+      return toTf(node.content);
+    case 'OperatorNode': {
+      const a = node.args.map((c: AnyNode) => toTf(c));
+      switch (node.fn) {
+        case 'add':
+          return (c) => a.slice(1).reduce((acc: tf.Tensor, f: (c: tf.Tensor[]) => tf.Tensor) => tf.add(acc, f(c)), a[0](c));
+        case 'multiply':
+          return (c) => a.slice(1).reduce((acc: tf.Tensor, f: (c: tf.Tensor[]) => tf.Tensor) => tf.mul(acc, f(c)), a[0](c));
+        case 'subtract':
+          return (c) => tf.sub(a[0](c), a[1](c));
+        case 'divide':
+          return (c) => tf.div(a[0](c), a[1](c));
+        case 'pow': {
+          const k = constantValue(node.args[1]);
+          if (k === 2) return (c) => tf.square(a[0](c));
+          if (k === 1) return (c) => a[0](c);
+          if (k === 0.5) return (c) => tf.sqrt(a[0](c));
+          return (c) => tf.pow(a[0](c), a[1](c));
+        }
+        case 'unaryMinus':
+          return (c) => tf.neg(a[0](c));
+        case 'unaryPlus':
+          return (c) => a[0](c);
+      }
+      break;
+    }
+    case 'FunctionNode': {
+      const f = TF_FUNCTIONS[String(node.fn.name) as (typeof EXPRESSION_FUNCTIONS)[number]];
+      if (f) {
+        const arg = toTf(node.args[0]);
+        return (c) => f(arg(c));
+      }
+      break;
+    }
+  }
+  throw new ParseError(`internal: cannot compile '${safeText(node)}' for tfjs`);
+}
+
+/** The value of a constant exponent like `2`, `(2)` or `-1`, else undefined. */
+function constantValue(node: AnyNode): number | undefined {
+  if (node.type === 'ConstantNode' && typeof node.value === 'number') return node.value;
+  if (node.type === 'ParenthesisNode') return constantValue(node.content);
+  if (node.type === 'OperatorNode' && node.fn === 'unaryMinus') {
+    const v = constantValue(node.args[0]);
+    return v === undefined ? undefined : -v;
+  }
+  return undefined;
+}
+
+/** Rewrites the functions mathjs cannot differentiate into ones it can (for the derivative only). */
+function forDerivative(root: MathNode): MathNode {
+  return root.transform((node: AnyNode) => {
+    if (node.type === 'FunctionNode' && node.fn?.type === 'SymbolNode') {
+      const arg = `(${node.args[0].toString()})`;
+      switch (node.fn.name) {
+        case 'log1p':
+          return parse(`log(1 + ${arg})`);
+        case 'expm1':
+          return parse(`exp(${arg}) - 1`);
+        case 'square':
+          return parse(`${arg}^2`);
+        case 'cube':
+          return parse(`${arg}^3`);
+      }
+    }
+    return node;
+  });
+}
+
+export interface ExpressionOptions {
+  name?: string;
+  /**
+   * Expected dimension, checked against the expression (it must use exactly x1..x{dim}); a
+   * larger dim would leave coordinates flat, i.e. the density improper.
+   */
+  dim?: number;
+  /** Plotting box per dimension, if the caller knows one. */
+  plotBounds?: [number, number][];
+}
+
+/** A target whose log p̃ is the given mathjs expression in x1..xD. */
+export function expressionTarget(expr: string, options: ExpressionOptions = {}): Target {
+  if (typeof expr !== 'string' || expr.trim() === '') throw new ParseError('expression: a non-empty expression string is required');
+  let tree: MathNode;
+  try {
+    tree = parse(expr);
+  } catch (e) {
+    throw new ParseError(`expression: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const userFns = new Set<string>(EXPRESSION_FUNCTIONS);
+  const vars = validate(tree, userFns, 'expression');
+  if (vars.size === 0) throw new ParseError('expression: no variables; use x1, x2, ... for the coordinates');
+  const dim = Math.max(...vars);
+  const missing = Array.from({ length: dim }, (_, i) => i + 1).filter((i) => !vars.has(i));
+  if (missing.length > 0) {
+    throw new ParseError(
+      `expression: x${dim} appears, so the dimension is ${dim}, but ${missing.map((i) => `x${i}`).join(', ')} ${missing.length === 1 ? 'does' : 'do'} not (every one of x1..x${dim} must appear)`,
+    );
+  }
+  if (options.dim !== undefined && options.dim !== dim) {
+    throw new ParameterError(
+      `invalid parameter dim = ${String(options.dim)}: the expression uses x1..x${dim}, so its dimension is ${dim}` +
+        (typeof options.dim === 'number' && options.dim > dim ? ` (x${dim + 1}.. would be flat, an improper density)` : ''),
+    );
+  }
+  const name = options.name ?? 'expression';
+  if (options.plotBounds !== undefined && options.plotBounds.length !== dim) {
+    throw new ParameterError(`invalid parameter plotBounds: expected ${dim} [lo, hi] pairs, got ${options.plotBounds.length}`);
+  }
+
+  const gradFns = new Set<string>([...EXPRESSION_FUNCTIONS, ...DERIVATIVE_ONLY]);
+  const diffable = forDerivative(tree);
+  const partials = Array.from({ length: dim }, (_, i) => {
+    let d: MathNode;
+    try {
+      d = derivative(diffable, `x${i + 1}`);
+    } catch (e) {
+      throw new ParseError(`expression: cannot differentiate with respect to x${i + 1}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    validate(d, gradFns, `derivative by x${i + 1}`);
+    return d as AnyNode;
+  });
+
+  const helpers = {
+    sq: (a: number) => a * a,
+    cube: (a: number) => a * a * a,
+    div: (a: number, b: number) => (a === 0 && b === 0 ? 0 : a / b),
+  };
+  // The source is built only from validated nodes: fixed identifiers and printed numbers.
+  const valueFn = new Function('_sq', '_cube', `return function (x) { return ${toJs(tree as AnyNode, false)}; };`)(
+    helpers.sq,
+    helpers.cube,
+  ) as (x: Float64Array) => number;
+  const gradBody = partials.map((p, i) => `out[${i}] = ${toJs(p, true)};`).join('\n');
+  const gradFn = new Function('_sq', '_cube', '_div', `return function (x, out) {\n${gradBody}\n};`)(
+    helpers.sq,
+    helpers.cube,
+    helpers.div,
+  ) as (x: Float64Array, out: Float64Array) => void;
+  const tfFn = toTf(tree as AnyNode);
+
+  return {
+    name,
+    dim,
+    description: `log p̃ = ${expr}`,
+    params: { expression: expr },
+    ...(options.plotBounds ? { plotBounds: options.plotBounds.map((b) => [b[0], b[1]] as [number, number]) } : {}),
+    initialPoint: () => new Float64Array(dim),
+    logDensity(x) {
+      checkPoint(name, dim, x);
+      const v = valueFn(x);
+      return Number.isNaN(v) ? -Infinity : v;
+    },
+    gradLogDensity(x, out) {
+      checkPoint(name, dim, x);
+      const v = valueFn(x);
+      if (Number.isNaN(v)) {
+        out.fill(0, 0, dim);
+        return -Infinity;
+      }
+      gradFn(x, out);
+      return v;
+    },
+    logProb(x) {
+      checkBatch(name, dim, x);
+      return tf.tidy(() => {
+        const cols = tf.unstack(x, 1);
+        const y = tfFn(cols);
+        // A sum of constants and cancelled terms may come out as a scalar: give it shape [n].
+        return (y.rank === 0 ? tf.add(y, tf.zeros([x.shape[0]])) : y) as tf.Tensor1D;
+      });
+    },
+  };
+}
