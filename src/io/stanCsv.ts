@@ -204,6 +204,7 @@ function formatValue(v: number): string {
   if (Number.isNaN(v)) return 'nan';
   if (v === Infinity) return 'inf';
   if (v === -Infinity) return '-inf';
+  if (Object.is(v, -0)) return '-0';
   return String(v); // shortest string that round-trips exactly
 }
 

@@ -16,7 +16,7 @@ function fmtStat(v: number): string {
   const a = Math.abs(v);
   if (a === 0) return '0';
   if (a >= 1e5 || a < 1e-3) return v.toExponential(2);
-  if (a >= 1000) return String(Math.round(v));
+  if (a >= 1000) return v.toFixed(1);
   return String(Number(v.toPrecision(3)));
 }
 
