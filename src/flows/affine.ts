@@ -28,7 +28,7 @@ export class AffineDiagonal implements Bijector {
   /** Unclipped log-scale parameter u; log σ = c tanh(u / c). */
   readonly rawLogScale: tf.Variable<tf.Rank.R1>;
 
-  constructor(config: AffineDiagonalConfig, name = 'affine') {
+  constructor(config: AffineDiagonalConfig) {
     this.dim = checkPositiveInt('affine dim', config.dim);
     this.maxLogScale = config.maxLogScale ?? 10;
     const c = this.maxLogScale;

@@ -17,11 +17,15 @@ export interface DefaultFlowOptions {
   hidden?: number[];
   /** Initial gate bias (default 2: σ ≈ 0.88). */
   sBias?: number;
-  /** Initialise the base affine layer's shift and scale (e.g. from a pilot estimate). */
+  /** Initial shift and scale of the output affine layer (e.g. from a pilot estimate). */
   loc?: number[];
   scale?: number[];
-  /** Leave out the base affine layer (the plain gated IAF of the paper; for comparisons). */
-  noAffine?: boolean;
+  /**
+   * Where learnable diagonal affine layers go: 'base' (z0 = μ0 + σ0 ε before the IAF chain),
+   * 'output' (x = μ + σ u after it, so the IAF layers work in standardised units), 'both', or
+   * 'none' (the plain gated IAF of the paper, for comparisons). Default 'both'.
+   */
+  affine?: 'base' | 'output' | 'both' | 'none';
   /** Seed of the weight initialisation (default 0). */
   seed?: number | string;
 }
@@ -37,10 +41,12 @@ export function createDefaultFlow(dim: number, options: DefaultFlowOptions = {})
   const hidden = options.hidden ?? defaultHidden(dim);
   const seed = options.seed ?? 0;
   const bijectors: Bijector[] = [];
-  if (!options.noAffine) bijectors.push(new AffineDiagonal({ dim, loc: options.loc, scale: options.scale }, 'base'));
+  const affine = options.affine ?? 'both';
+  if (affine === 'base' || affine === 'both') bijectors.push(new AffineDiagonal({ dim }));
   for (let k = 0; k < layers; k++) {
     if (k > 0 && dim > 1) bijectors.push(Permute.reverse(dim));
-    bijectors.push(new IafAffine({ dim, hidden, sBias: options.sBias ?? 2, seed: `${seed}/iaf${k}` }, `iaf${k}`));
+    bijectors.push(new IafAffine({ dim, hidden, sBias: options.sBias ?? 2, seed: `${seed}/iaf${k}` }));
   }
+  if (affine === 'output' || affine === 'both') bijectors.push(new AffineDiagonal({ dim, loc: options.loc, scale: options.scale }));
   return new Flow(bijectors);
 }

@@ -28,8 +28,8 @@ export class IafAffine implements Bijector {
   readonly dim: number;
   readonly made: Made;
 
-  constructor(config: IafAffineConfig, name = 'iaf') {
-    this.made = new Made(config, name);
+  constructor(config: IafAffineConfig) {
+    this.made = new Made(config);
     this.dim = this.made.dim;
   }
 

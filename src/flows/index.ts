@@ -8,3 +8,4 @@ export { Chain } from './chain.js';
 export { Flow, baseNoise, standardNormalLogProb, type SeedLike } from './flow.js';
 export { createDefaultFlow, defaultHidden, type DefaultFlowOptions } from './defaults.js';
 export { saveFlow, loadFlow, flowToJSON, flowFromJSON, registerBijector, readFlowMeta, FLOW_FORMAT, FLOW_FORMAT_VERSION, type SavedFlow, type BijectorFactory } from './serialize.js';
+export { trainReverseKL, learningRateAt, type TrainOptions, type TrainResult, type TrainProgressInfo, type LearningRateSchedule } from './train.js';

@@ -108,7 +108,7 @@ export class Made {
   private readonly biases: tf.Variable<tf.Rank.R1>[] = [];
   private readonly masks: (tf.Tensor2D | null)[] = [];
 
-  constructor(config: MadeConfig, namePrefix = 'made') {
+  constructor(config: MadeConfig) {
     this.dim = checkPositiveInt('made dim', config.dim);
     this.hidden = config.hidden.map((h) => checkPositiveInt('made hidden width', h));
     this.order = config.order ?? naturalOrder(this.dim);
