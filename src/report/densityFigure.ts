@@ -67,10 +67,10 @@ export function densityFigure(target: Target, draws: Draws[], opts: DensityFigur
   const n = opts.grid ?? 80;
   const box = plotBox(target, draws, i, j);
   const names = target.paramNames ?? Array.from({ length: target.dim }, (_, k) => `x${k + 1}`);
-  const points: { sampler: string; a: number; b: number }[] = [];
-  for (const d of draws) {
+  const points: { sampler: string; order: number; a: number; b: number }[] = [];
+  for (const [order, d] of draws.entries()) {
     for (const r of thinIndices(d.chains * d.draws, opts.maxPoints ?? 1000)) {
-      points.push({ sampler: d.sampler, a: d.values[r * d.dim + i], b: d.values[r * d.dim + j] });
+      points.push({ sampler: d.sampler, order, a: d.values[r * d.dim + i], b: d.values[r * d.dim + j] });
     }
   }
   const data: Record<string, unknown>[] = [{ name: 'points', values: points }];
@@ -137,8 +137,9 @@ export function densityFigure(target: Target, draws: Draws[], opts: DensityFigur
     marks: [
       {
         type: 'group',
-        from: { facet: { name: 'cell', data: 'points', groupby: 'sampler' } },
-        sort: { field: 'datum.sampler' },
+        // Panels in the order the samplers ran (the table's order), not alphabetical.
+        from: { facet: { name: 'cell', data: 'points', groupby: ['order', 'sampler'] } },
+        sort: { field: 'datum.order' },
         title: { text: { signal: 'parent.sampler' }, fontSize: 12 },
         encode: { enter: { width: { value: S }, height: { value: S }, stroke: { value: '#ccc' } } },
         axes: [

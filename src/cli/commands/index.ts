@@ -1,6 +1,10 @@
 /** The registry of CLI commands, in the order `flowsampler --help` lists them. */
 import type { Command } from '../command.js';
 import { demoCommand } from './demo.js';
+import { targetsCommand } from './targets.js';
+import { compareCommand } from './compare.js';
+import { trainCommand } from './train.js';
+import { sampleCommand } from './sample.js';
 import { diagnoseCommand } from './diagnose.js';
 
-export const commands: Command[] = [demoCommand, diagnoseCommand];
+export const commands: Command[] = [demoCommand, targetsCommand, compareCommand, trainCommand, sampleCommand, diagnoseCommand];

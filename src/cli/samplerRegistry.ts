@@ -1,0 +1,106 @@
+/**
+ * The samplers `compare` knows, by name. Adding a sampler is one entry here: a name, a one-line
+ * description and a runner from the common run context to Draws. Flow-based samplers ask the
+ * context for the trained flow; it is trained once per target and shared, and every sampler that
+ * uses it is charged its full training time and density evaluations.
+ */
+import type { Draws } from '../core/draws.js';
+import type { Target } from '../targets/target.js';
+import type { SamplerOptions, SamplerProgress } from '../samplers/sampler.js';
+import type { TrainingCurve } from '../report/trainingFigure.js';
+import { UsageError } from './command.js';
+import { rwm } from '../samplers/rwm.js';
+import { mala } from '../samplers/mala.js';
+import { hmc } from '../samplers/hmc.js';
+import { nuts } from '../samplers/nuts.js';
+import { flowImportanceSample } from '../samplers/flowImportance.js';
+import { flowImh } from '../samplers/flowImh.js';
+import { makeDraws } from '../core/draws.js';
+
+/** A trained flow as the flow samplers need it. `flow` is the src/flows Flow. */
+export interface TrainedFlow {
+  flow: import('../flows/flow.js').Flow;
+  trainTimeMs: number;
+  /** Target density evaluations spent in training (batch size x steps). */
+  trainEvals: number;
+  curve: TrainingCurve;
+}
+
+export interface RunContext {
+  target: Target;
+  seed: number | string;
+  chains: number;
+  draws: number;
+  /** Warm-up per chain for MCMC (default: each sampler's own). */
+  warmup?: number;
+  signal: AbortSignal;
+  onProgress: (p: SamplerProgress) => void;
+  /** Trains (once) and returns the flow for this target. */
+  trainedFlow: () => Promise<TrainedFlow>;
+}
+
+export interface SamplerEntry {
+  name: string;
+  description: string;
+  /** 'importance': weighted draws, k-hat applies; 'flow': needs the trained flow. */
+  kind: 'mcmc' | 'importance' | 'exact' | 'flow-mcmc';
+  run(ctx: RunContext): Promise<Draws>;
+}
+
+/** The options every classical sampler takes, from the run context. */
+export function samplerOptions(ctx: RunContext): SamplerOptions {
+  return {
+    seed: ctx.seed,
+    chains: ctx.chains,
+    draws: ctx.draws,
+    ...(ctx.warmup !== undefined ? { warmup: ctx.warmup } : {}),
+    signal: ctx.signal,
+    onProgress: ctx.onProgress,
+  };
+}
+
+/**
+ * 'iaf': importance sampling with the trained flow, chains x draws proposals resampled
+ * (systematic, from PSIS-smoothed weights) into equally weighted draws, laid out as `chains`
+ * chains so R-hat is comparable. k-hat and Kish's ESS of the raw weights travel in `info`.
+ */
+async function runIaf(ctx: RunContext): Promise<Draws> {
+  const tf = await ctx.trainedFlow();
+  const n = ctx.chains * ctx.draws;
+  const r = flowImportanceSample(tf.flow, ctx.target, { n, seed: ctx.seed, resample: true, trainTimeMs: tf.trainTimeMs, name: 'iaf' });
+  const d = r.draws;
+  return makeDraws({ ...d, chains: ctx.chains, draws: ctx.draws, info: { ...d.info } });
+}
+
+async function runImh(ctx: RunContext): Promise<Draws> {
+  const tf = await ctx.trainedFlow();
+  const d = await flowImh(tf.flow, ctx.target, { ...samplerOptions(ctx), trainTimeMs: tf.trainTimeMs });
+  return { ...d, sampler: 'imh' };
+}
+
+export const samplerRegistry: SamplerEntry[] = [
+  { name: 'iaf', description: 'importance sampling from the trained IAF flow, resampled (PSIS weights)', kind: 'importance', run: runIaf },
+  { name: 'imh', description: 'independence Metropolis–Hastings with the trained IAF flow as proposal', kind: 'flow-mcmc', run: runImh },
+  { name: 'rwm', description: 'random-walk Metropolis, adapted Gaussian proposal', kind: 'mcmc', run: (ctx) => rwm(ctx.target, samplerOptions(ctx)) },
+  { name: 'mala', description: 'Metropolis-adjusted Langevin algorithm, adapted step size', kind: 'mcmc', run: (ctx) => mala(ctx.target, samplerOptions(ctx)) },
+  { name: 'hmc', description: 'Hamiltonian Monte Carlo, adapted step size and diagonal metric', kind: 'mcmc', run: (ctx) => hmc(ctx.target, samplerOptions(ctx)) },
+  { name: 'nuts', description: 'No-U-Turn sampler (Hoffman & Gelman 2014), multinomial, diagonal metric', kind: 'mcmc', run: (ctx) => nuts(ctx.target, samplerOptions(ctx)) },
+];
+
+export function samplerNames(): string[] {
+  return samplerRegistry.map((s) => s.name);
+}
+
+/** Parses `iaf,imh,rwm` into registry entries; unknown or repeated names are UsageErrors. */
+export function parseSamplerList(spec: string): SamplerEntry[] {
+  const names = spec.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (names.length === 0) throw new UsageError(`--samplers needs at least one name (known: ${samplerNames().join(', ')})`);
+  const seen = new Set<string>();
+  return names.map((n) => {
+    const e = samplerRegistry.find((s) => s.name === n.toLowerCase());
+    if (!e) throw new UsageError(`unknown sampler '${n}' (known: ${samplerNames().join(', ')})`);
+    if (seen.has(e.name)) throw new UsageError(`sampler '${n}' is listed twice in --samplers`);
+    seen.add(e.name);
+    return e;
+  });
+}
