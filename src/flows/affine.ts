@@ -43,8 +43,8 @@ export class AffineDiagonal implements Bijector {
       if (Math.abs(l) >= 0.999 * c) throw new ParameterError(`affine-diagonal: |log scale| ${l} exceeds the clip ${c}`);
       return c * Math.atanh(l / c);
     });
-    this.loc = tf.variable(tf.tensor1d(loc));
-    this.rawLogScale = tf.variable(tf.tensor1d(raw));
+    this.loc = tf.tidy(() => tf.variable(tf.tensor1d(loc)));
+    this.rawLogScale = tf.tidy(() => tf.variable(tf.tensor1d(raw)));
   }
 
   /** log σ after soft clipping, shape [dim]. */

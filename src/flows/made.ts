@@ -131,8 +131,8 @@ export class Made {
       for (let k = 0; k < w.length; k++) w[k] = scale * rng.normal();
       const b = new Float32Array(fanOut);
       if (last) for (let j = this.dim; j < 2 * this.dim; j++) b[j] = this.sBias;
-      this.weights.push(tf.variable(tf.tensor2d(w, [fanIn, fanOut])));
-      this.biases.push(tf.variable(tf.tensor1d(b)));
+      this.weights.push(tf.tidy(() => tf.variable(tf.tensor2d(w, [fanIn, fanOut]))));
+      this.biases.push(tf.tidy(() => tf.variable(tf.tensor1d(b))));
       let allOnes = true;
       for (let k = 0; k < spec.mask.length; k++) if (spec.mask[k] !== 1) allOnes = false;
       this.masks.push(allOnes ? null : tf.tensor2d(spec.mask, [fanIn, fanOut]));
