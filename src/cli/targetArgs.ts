@@ -20,6 +20,19 @@ export const targetOptions = {
   expr: { type: 'string' },
 } as const;
 
+/**
+ * Log densities usually start with a minus sign ("-0.5*x1^2"), which util.parseArgs would take
+ * for an option; `--expr VALUE` is therefore rewritten to `--expr=VALUE` before parsing.
+ */
+export function protectExprValue(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--expr' && i + 1 < argv.length) out.push(`--expr=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
+}
+
 export function targetFromArgs(values: Record<string, unknown>, command: string): CompareTarget {
   const spec = values.target as string | undefined;
   const expr = values.expr as string | undefined;

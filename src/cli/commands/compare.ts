@@ -1,7 +1,7 @@
 import { parseCommandArgs, intOption, UsageError, type Command } from '../command.js';
 import { ensureOutputDir } from '../outputDir.js';
 import { parseSamplerList, samplerRegistry } from '../samplerRegistry.js';
-import { targetFromArgs, targetOptions, targetOptionHelp } from '../targetArgs.js';
+import { targetFromArgs, targetOptions, targetOptionHelp, protectExprValue } from '../targetArgs.js';
 import { runCompare } from '../compareRun.js';
 import { initBackend } from '../../core/backend.js';
 
@@ -36,7 +36,7 @@ export const compareCommand: Command = {
   summary: 'compare samplers on a target: table, results.json, CmdStan CSVs, report.html',
   help: compareHelp,
   async run(argv, io) {
-    const { values } = parseCommandArgs('compare', argv, {
+    const { values } = parseCommandArgs('compare', protectExprValue(argv), {
       ...targetOptions,
       samplers: { type: 'string' },
       draws: { type: 'string' },

@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { parseCommandArgs, intOption, numberOption, UsageError, type Command } from '../command.js';
 import { ensureOutputDir } from '../outputDir.js';
-import { targetFromArgs, targetOptions, targetOptionHelp } from '../targetArgs.js';
+import { targetFromArgs, targetOptions, targetOptionHelp, protectExprValue } from '../targetArgs.js';
 import { trainFlowFor } from '../flowTraining.js';
 import { createProgress } from '../progress.js';
 import { writeJsonAtomic } from '../../core/atomicWrite.js';
@@ -25,7 +25,7 @@ ${targetOptionHelp}
   --out FILE         where to save the flow (default flow.json)
   -h, --help         this help`,
   async run(argv, io) {
-    const { values } = parseCommandArgs('train', argv, {
+    const { values } = parseCommandArgs('train', protectExprValue(argv), {
       ...targetOptions,
       steps: { type: 'string' },
       batch: { type: 'string' },
