@@ -45,6 +45,13 @@ export interface HmcOptions extends HamiltonianOptions {
   numSteps?: number;
   /** Integration time T: each transition takes max(1, round(T / ε)) steps (at most 1024). */
   integrationLength?: number;
+  /**
+   * Each transition uses step size ε·(1 + jitter·(2u - 1)), u ~ U(0, 1) (default 0.2). Neal
+   * (2011, §5.4.5) recommends randomising ε to break the near-periodic orbits of a fixed
+   * trajectory length: without it, on our correlated 2-D Gaussian test the ESS of x² fell to
+   * ~50 in 8000 draws. A random ε chosen independently of the state keeps detailed balance.
+   */
+  jitter?: number;
 }
 
 /** The chain state: position with its log density and gradient. */
@@ -192,6 +199,8 @@ export async function hmc(target: Target, options: HmcOptions): Promise<Draws> {
     checkParam('integrationLength', options.integrationLength, (v) => v > 0, 'a positive number');
   }
   if (options && target && Number.isInteger(target.dim)) checkHamiltonianOptions(options, target.dim);
+  const jitter = options?.jitter ?? 0.2;
+  checkParam('jitter', jitter, (v) => v >= 0 && v < 1, 'in [0, 1)');
   return runChains(target, options, {
     sampler: 'hmc',
     needsGradient: true,
@@ -204,7 +213,10 @@ export async function hmc(target: Target, options: HmcOptions): Promise<Draws> {
         counted,
         config,
         options,
-        (r, s, eps, inv) => hmcStep(r, counted, s, { stepSize: eps, invMetric: inv, numSteps: stepsFor(options, eps), maxEnergyError: options.maxEnergyError ?? 1000 }),
+        (r, s, eps, inv) => {
+          const e = jitter > 0 ? eps * (1 + jitter * (2 * r.uniform() - 1)) : eps;
+          return hmcStep(r, counted, s, { stepSize: e, invMetric: inv, numSteps: stepsFor(options, e), maxEnergyError: options.maxEnergyError ?? 1000 });
+        },
         (info, warm) => {
           if (!warm) {
             stepsSum += info.numSteps;
