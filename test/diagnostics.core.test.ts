@@ -212,3 +212,70 @@ describe('PSIS details and importance sampling', () => {
     expect(logZEstimate(new Float64Array(10).fill(-700))).toEqual({ logZ: -700, se: 0 });
   });
 });
+
+describe('fast paths agree with the plain definitions', () => {
+  it('radix argsort orders like a numeric sort, stable, with ties, negatives and -0', async () => {
+    const { argsort, sortAndRank } = await import('../src/diagnostics/argsort.js');
+    const rng = new RandomStream('argsort');
+    const x = Float64Array.from({ length: 3000 }, (_, i) => (i % 5 === 0 ? Math.round(rng.normal() * 3) : rng.normal() * 10 ** rng.int(6)));
+    x[10] = -0;
+    x[11] = 0;
+    x[12] = -1e-300;
+    const order = argsort(x);
+    for (let i = 1; i < x.length; i++) {
+      const a = x[order[i - 1]];
+      const b = x[order[i]];
+      expect(a <= b).toBe(true);
+      if (a === b && !Object.is(a, -0) && !Object.is(b, -0)) expect(order[i - 1] < order[i]).toBe(true);
+    }
+    const { ranks } = sortAndRank(x);
+    for (const i of [0, 5, 10, 11, 999]) {
+      let less = 0;
+      let equal = 0;
+      for (const v of x) {
+        if (v < x[i]) less++;
+        else if (v === x[i]) equal++;
+      }
+      expect(ranks[i]).toBe(less + (equal + 1) / 2);
+    }
+  });
+
+  for (const n of [400, 401]) {
+    it(`summarise equals the separate functions (${n} draws per chain${n % 2 ? ', odd: middle draw dropped' : ''})`, async () => {
+      const { mad, median } = await import('../src/diagnostics/stats.js');
+      const { pool } = await import('../src/diagnostics/chains.js');
+      const rng = new RandomStream(`sum-${n}`);
+      const chains = [0, 1, 2].map((c) => {
+        const x = rng.fillNormal(new Float64Array(n));
+        for (let i = 1; i < n; i++) x[i] = 0.8 * x[i - 1] + x[i] + 0.1 * c;
+        return x;
+      });
+      const values = new Float64Array(3 * n);
+      chains.forEach((x, c) => values.set(x, c * n));
+      const d = makeDraws({ sampler: 't', chains: 3, draws: n, dim: 1, values, wallTimeMs: 0, densityEvals: 0, gradEvals: 0, acceptance: 1 });
+      const [row] = summarise(d);
+      const all = pool(chains);
+      expect(row.rhat).toBeCloseTo(rhat(chains), 12);
+      expect(row.ess_bulk).toBeCloseTo(essBulk(chains), 9);
+      expect(row.ess_tail).toBeCloseTo(essTail(chains), 9);
+      expect(row.median).toBe(median(all));
+      expect(row.mad).toBeCloseTo(mad(all), 14);
+    });
+  }
+
+  it('ESS is the same whether lags come from direct sums or the FFT', async () => {
+    const { essRaw } = await import('../src/diagnostics/ess.js');
+    // rho = 0 stops after a few lags (direct sums only); rho = 0.99 needs hundreds (FFT takes over).
+    for (const rho of [0, 0.9, 0.99]) {
+      const rng = new RandomStream(`lags-${rho}`);
+      const chains = [0, 1, 2].map(() => {
+        const x = rng.fillNormal(new Float64Array(3000));
+        for (let i = 1; i < x.length; i++) x[i] = rho * x[i - 1] + Math.sqrt(1 - rho * rho) * x[i];
+        return x;
+      });
+      const auto = essRaw(chains);
+      const fft = essRaw(chains, true);
+      expect(Math.abs(auto - fft) / fft, `rho ${rho}`).toBeLessThan(1e-10);
+    }
+  });
+});

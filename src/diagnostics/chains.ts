@@ -7,7 +7,8 @@
  */
 import { DimensionError, NonFiniteError, ParameterError } from '../core/errors.js';
 import { qnorm } from './normal.js';
-import { averageRanks, median } from './stats.js';
+import { sortAndRank } from './argsort.js';
+import { median } from './stats.js';
 
 /** Fewest draws per chain we accept: split chains then have 2 draws each. */
 export const MIN_DRAWS = 4;
@@ -60,9 +61,19 @@ export function splitChains(chains: Float64Array[]): Float64Array[] {
 }
 
 /** |x - median(x)|, the median taken over all chains (for tail R-hat). */
-export function foldChains(chains: Float64Array[]): Float64Array[] {
-  const m = median(pool(chains));
+export function foldChains(chains: Float64Array[], center = median(pool(chains))): Float64Array[] {
+  const m = center;
   return chains.map((x) => x.map((v) => Math.abs(v - m)));
+}
+
+/** qnorm((r - 3/8) / (S + 1/4)) for pooled ranks r, reshaped into chains of length n. */
+export function zFromPooledRanks(ranks: Float64Array, nChains: number, n: number): Float64Array[] {
+  const denom = ranks.length - 2 * 0.375 + 1;
+  return Array.from({ length: nChains }, (_, c) => {
+    const z = new Float64Array(n);
+    for (let i = 0; i < n; i++) z[i] = qnorm((ranks[c * n + i] - 0.375) / denom);
+    return z;
+  });
 }
 
 /**
@@ -70,16 +81,18 @@ export function foldChains(chains: Float64Array[]): Float64Array[] {
  * (Blom's offset, c = 3/8). Returns new arrays with the same chain shape.
  */
 export function zScale(chains: Float64Array[]): Float64Array[] {
-  const all = pool(chains);
-  const r = averageRanks(all);
-  const s = all.length;
+  return zFromPooledRanks(sortAndRank(pool(chains)).ranks, chains.length, chains[0].length);
+}
+
+/**
+ * zScale(splitChains(chains)) given the ranks of pool(chains). With an even number of draws the
+ * split keeps every draw, so the pooled ranks are the split ranks and one sort serves both the
+ * quantiles and the rank normalisation; with an odd number the middle draws are dropped first.
+ */
+export function zScaleSplit(chains: Float64Array[], pooledRanks?: Float64Array): Float64Array[] {
   const n = chains[0].length;
-  const denom = s - 2 * 0.375 + 1;
-  return chains.map((_, c) => {
-    const z = new Float64Array(n);
-    for (let i = 0; i < n; i++) z[i] = qnorm((r[c * n + i] - 0.375) / denom);
-    return z;
-  });
+  if (n % 2 === 0 && pooledRanks) return splitChains(zFromPooledRanks(pooledRanks, chains.length, n));
+  return zScale(splitChains(chains));
 }
 
 /** posterior's NA rule: max - min below double epsilon over all chains. */

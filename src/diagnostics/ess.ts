@@ -13,13 +13,58 @@ import { ParameterError } from '../core/errors.js';
 import { checkChains, isConstant, pool, splitChains, zScale } from './chains.js';
 import { mean, quantileSorted, sortedCopy, variance } from './stats.js';
 
-/** posterior's internal `.ess` on chains that are already split/transformed. */
-export function essRaw(chains: Float64Array[]): number {
+/**
+ * Mean autocovariance over chains, lag by lag. Fast-mixing chains need only a few lags before
+ * Geyer's sequence stops, so the first lags are summed directly (O(N) each); past a budget of
+ * 3 log2(N) lags all lags come from one FFT pass instead, which keeps the worst case O(N log N).
+ * Both give the same numbers to rounding.
+ */
+class LagSource {
+  private readonly centred: Float64Array[];
+  private readonly direct: number[] = [];
+  private fft: Float64Array | null = null;
+  private readonly budget: number;
+
+  constructor(private readonly chains: Float64Array[], forceFft = false) {
+    this.centred = chains.map((x) => {
+      const m = mean(x);
+      return x.map((v) => v - m);
+    });
+    const n = chains[0].length;
+    this.budget = Math.max(8, Math.ceil(3 * Math.log2(n)));
+    if (forceFft) this.fft = meanAutocovariance(chains);
+  }
+
+  get(k: number): number {
+    if (this.fft) return this.fft[k];
+    if (k < this.direct.length) return this.direct[k];
+    if (k >= this.budget) {
+      this.fft = meanAutocovariance(this.chains);
+      return this.fft[k];
+    }
+    const n = this.chains[0].length;
+    while (this.direct.length <= k) {
+      const lag = this.direct.length;
+      let s = 0;
+      for (const y of this.centred) {
+        for (let t = 0; t + lag < n; t++) s += y[t] * y[t + lag];
+      }
+      this.direct.push(s / (n * this.centred.length));
+    }
+    return this.direct[k];
+  }
+}
+
+/**
+ * posterior's internal `.ess` on chains that are already split/transformed. `forceFft` takes
+ * every lag from the FFT (for testing the direct-sum fast path against it).
+ */
+export function essRaw(chains: Float64Array[], forceFft = false): number {
   const nChains = chains.length;
   const n = chains[0].length;
   if (n < 3 || isConstant(chains)) return NaN;
-  const acov = meanAutocovariance(chains);
-  const meanVar = (acov[0] * n) / (n - 1);
+  const acov = new LagSource(chains, forceFft);
+  const meanVar = (acov.get(0) * n) / (n - 1);
   let varPlus = (meanVar * (n - 1)) / n;
   if (nChains > 1) varPlus += variance(chains.map((x) => mean(x)));
 
@@ -27,13 +72,13 @@ export function essRaw(chains: Float64Array[]): number {
   let t = 0;
   let even = 1;
   rho[0] = even;
-  let odd = 1 - (meanVar - acov[1]) / varPlus;
+  let odd = 1 - (meanVar - acov.get(1)) / varPlus;
   rho[1] = odd;
   // Geyer's initial positive sequence: sum pairs while they stay positive.
   while (t < n - 5 && !Number.isNaN(even + odd) && even + odd > 0) {
     t += 2;
-    even = 1 - (meanVar - acov[t]) / varPlus;
-    odd = 1 - (meanVar - acov[t + 1]) / varPlus;
+    even = 1 - (meanVar - acov.get(t)) / varPlus;
+    odd = 1 - (meanVar - acov.get(t + 1)) / varPlus;
     if (even + odd >= 0) {
       rho[t] = even;
       rho[t + 1] = odd;

@@ -2,6 +2,7 @@
  * Plain summaries of a sample, defined exactly as R computes them (posterior's reference
  * values come from R): `sd` with n - 1, quantiles of R's type 7, `mad` with 1.4826.
  */
+import { argsort, sortAndRank } from './argsort.js';
 
 export function mean(x: ArrayLike<number>): number {
   let s = 0;
@@ -23,9 +24,14 @@ export function sd(x: ArrayLike<number>): number {
   return Math.sqrt(variance(x));
 }
 
-/** A sorted copy (ascending). Float64Array#sort compares numerically. */
+/** A sorted copy (ascending): radix argsort for large inputs, V8's numeric sort for small. */
 export function sortedCopy(x: ArrayLike<number>): Float64Array {
-  return Float64Array.from(x).sort();
+  const a = Float64Array.from(x);
+  if (a.length < 512) return a.sort();
+  const order = argsort(a);
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[order[i]];
+  return out;
 }
 
 /** R's quantile type 7 of already-sorted data: (1 - h) x[lo] + h x[hi] at index 1 + (n - 1) p. */
@@ -55,40 +61,10 @@ export function median(x: ArrayLike<number>): number {
 export function mad(x: ArrayLike<number>, center = median(x)): number {
   const dev = new Float64Array(x.length);
   for (let i = 0; i < x.length; i++) dev[i] = Math.abs(x[i] - center);
-  return 1.4826 * medianSorted(dev.sort());
+  return 1.4826 * medianSorted(sortedCopy(dev));
 }
 
-/**
- * Average ranks (1-based, ties share the mean of their ranks, as R's `rank(ties = 'average')`),
- * using the sorted values and two binary searches per element: O(N log N) without an argsort.
- */
-export function averageRanks(x: Float64Array, sorted = sortedCopy(x)): Float64Array {
-  const n = x.length;
-  const r = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = x[i];
-    // first index with sorted[j] >= v
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (sorted[mid] < v) lo = mid + 1;
-      else hi = mid;
-    }
-    const first = lo;
-    // first index with sorted[j] > v (usually first + 1)
-    let end = first + 1;
-    if (end < n && sorted[end] <= v) {
-      lo = end;
-      hi = n;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (sorted[mid] <= v) lo = mid + 1;
-        else hi = mid;
-      }
-      end = lo;
-    }
-    r[i] = (first + 1 + end) / 2;
-  }
-  return r;
+/** Average ranks (1-based; ties share the mean of their ranks, as R's `rank(ties = 'average')`). */
+export function averageRanks(x: Float64Array): Float64Array {
+  return sortAndRank(x).ranks;
 }
