@@ -1,0 +1,313 @@
+/**
+ * Flow speed benchmark, side by side with the PyTorch reference IAF in ONE run
+ * (/work/shared/anchors/iaf_anchor.py; see its README). For banana2d (D=2, H=64), funnel10
+ * (D=10, H=128) and gauss50 (D=50, H=256) it measures, for the anchor architecture (K = 6 gated
+ * IAF layers, MADE with 2 hidden ReLU layers of H units, order reversed between layers, base
+ * N(0, I), batch 256, Adam lr 1e-3):
+ *   - reverse-KL training steps/s of our flows,
+ *   - sampling throughput with log q (batches of 10k),
+ * for two implementations:
+ *   - 'd1':   IafAffine + Permute (src/flows/iaf.ts, permute.ts) with tf.train.adam;
+ *   - 'fast': FastIafAffine (src/flows/fastIaf.ts; fused op with a hand-written backward,
+ *             reversal folded into the MADE order) with FusedAdam (src/flows/fusedAdam.ts);
+ * then runs the anchor's `--bench-only` (training steps/s, 1 thread for torch and OpenBLAS) and
+ * bench/flowsAnchor.py (sampling, 1 thread), and writes ours, torch's and the ratios to
+ * bench/results/flows.json (atomically). A benchmark.js micro bench times one forward step and
+ * one training step at D = 2.
+ *
+ * Timing: the two implementations are interleaved in blocks and the best block is reported
+ * (other processes share the 2 cores; the minimum time is the least disturbed estimate), and the
+ * 1-minute load average is recorded beside every number.
+ *
+ * Run alone: `npx tsx bench/flows.ts` (about 3-5 minutes). Options:
+ *   --targets banana2d,funnel10  --no-anchor  --no-micro  --seconds 2  --out path
+ */
+import * as tf from '@tensorflow/tfjs';
+import Benchmark from 'benchmark';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { loadavg, cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { initBackend } from '../src/core/backend.js';
+import { writeJsonAtomic } from '../src/core/atomicWrite.js';
+import { IafAffine } from '../src/flows/iaf.js';
+import { FastIafAffine } from '../src/flows/fastIaf.js';
+import { FusedAdam } from '../src/flows/fusedAdam.js';
+import { Permute } from '../src/flows/permute.js';
+import { Flow, baseNoise } from '../src/flows/flow.js';
+import type { Bijector } from '../src/flows/bijector.js';
+import { RandomStream } from '../src/core/random.js';
+import { ANCHOR_DIR, BENCH_TARGETS, benchTarget, type BenchTarget, type BenchTargetName } from './flowsTargets.js';
+
+const run = promisify(execFile);
+const HERE = dirname(fileURLToPath(import.meta.url));
+const PYTHON = process.env.FLOWSAMPLER_PYTHON ?? '/usr/bin/python3';
+
+export type FlowVariant = 'd1' | 'fast';
+export const K_LAYERS = 6;
+export const BATCH = 256;
+export const SAMPLE_BATCH = 10_000;
+
+/** The anchor architecture with either implementation. */
+export function anchorFlow(dim: number, hidden: number, variant: FlowVariant, seed = 0): Flow {
+  const bij: Bijector[] = [];
+  for (let k = 0; k < K_LAYERS; k++) {
+    const cfg = { dim, hidden: [hidden, hidden], seed: `${seed}/${k}` };
+    if (variant === 'd1') {
+      bij.push(new IafAffine(cfg));
+      if (k < K_LAYERS - 1) bij.push(Permute.reverse(dim));
+    } else {
+      // Reversal folded into the MADE's input order: the same family without a gather per layer.
+      const order = Array.from({ length: dim }, (_, i) => (k % 2 === 1 ? dim - i : i + 1));
+      bij.push(new FastIafAffine({ ...cfg, order }));
+    }
+  }
+  return new Flow(bij);
+}
+
+/** A reverse-KL training step closure (Adam 1e-3, batch 256) and its clean-up. */
+export function trainingStep(flow: Flow, t: BenchTarget, variant: FlowVariant, seed = 0): { step: () => void; dispose: () => void } {
+  const rng = new RandomStream(seed).derive('bench-noise');
+  const loss = (eps: tf.Tensor2D) => () => {
+    const { x, logq } = flow.forwardFromNoise(eps);
+    return tf.mean(tf.sub(logq, t.target.logProb(x))) as tf.Scalar;
+  };
+  if (variant === 'd1') {
+    const opt = tf.train.adam(1e-3);
+    return {
+      step: () => {
+        const eps = baseNoise(BATCH, t.dim, rng);
+        opt.minimize(loss(eps), false);
+        eps.dispose();
+      },
+      dispose: () => opt.dispose(),
+    };
+  }
+  const opt = new FusedAdam(flow.trainableVariables(), { learningRate: 1e-3 });
+  return {
+    step: () => {
+      const eps = baseNoise(BATCH, t.dim, rng);
+      opt.minimize(loss(eps));
+      eps.dispose();
+    },
+    dispose: () => opt.dispose(),
+  };
+}
+
+function load1(): number {
+  return Math.round(loadavg()[0] * 100) / 100;
+}
+
+interface Timed {
+  /** Best block (least disturbed). */
+  best: number;
+  /** Median over blocks. */
+  median: number;
+  blocks: number[];
+}
+
+function summarise(rates: number[]): Timed {
+  const s = [...rates].sort((a, b) => a - b);
+  return { best: s[s.length - 1], median: s[Math.floor(s.length / 2)], blocks: rates.map((r) => +r.toPrecision(4)) };
+}
+
+interface VariantResult {
+  trainStepsPerSec: Timed;
+  samplesPerSec: Timed;
+  params: number;
+}
+
+/** Our training steps/s and samples/s for both implementations, interleaved in blocks. */
+async function benchOurs(t: BenchTarget, seconds: number, variants: FlowVariant[]): Promise<Record<FlowVariant, VariantResult>> {
+  const flows = variants.map((v) => anchorFlow(t.dim, t.hidden, v));
+  const steps = variants.map((v, i) => trainingStep(flows[i], t, v));
+  const stepsPerBlock = t.dim <= 2 ? 60 : t.dim <= 10 ? 30 : 8;
+  for (const s of steps) for (let i = 0; i < 30; i++) s.step(); // warm-up, as the anchor
+  const rates: number[][] = variants.map(() => []);
+  const blocks = Math.max(3, Math.round(seconds / 0.5));
+  for (let b = 0; b < blocks; b++) {
+    variants.forEach((_, i) => {
+      const t0 = performance.now();
+      for (let k = 0; k < stepsPerBlock; k++) steps[i].step();
+      rates[i].push(stepsPerBlock / ((performance.now() - t0) / 1000));
+    });
+    await new Promise((r) => setImmediate(r));
+  }
+  // Sampling with log q, 10k per batch, 2 warm-up + 7 timed, interleaved.
+  const srates: number[][] = variants.map(() => []);
+  const sampleOnce = (f: Flow, seed: number) => {
+    const t0 = performance.now();
+    const r = f.sample(SAMPLE_BATCH, seed);
+    r.logq.dataSync();
+    r.x.dataSync();
+    const dt = performance.now() - t0;
+    tf.dispose([r.x, r.logq]);
+    return SAMPLE_BATCH / (dt / 1000);
+  };
+  for (let r = 0; r < 9; r++) {
+    flows.forEach((f, i) => {
+      const rate = sampleOnce(f, r);
+      if (r >= 2) srates[i].push(rate);
+    });
+  }
+  const out = {} as Record<FlowVariant, VariantResult>;
+  variants.forEach((v, i) => {
+    out[v] = { trainStepsPerSec: summarise(rates[i]), samplesPerSec: summarise(srates[i]), params: flows[i].parameterCount() };
+    steps[i].dispose();
+    flows[i].dispose();
+  });
+  return out;
+}
+
+/** torch training steps/s (anchor --bench-only) and sampling (flowsAnchor.py), 1 thread. */
+async function benchTorch(names: BenchTargetName[]) {
+  const dir = await mkdtemp(join(tmpdir(), 'flowsbench-'));
+  try {
+    const out = join(dir, 'anchor.json');
+    const load0 = load1();
+    await run(PYTHON, [join(ANCHOR_DIR, 'iaf_anchor.py'), '--bench-only', '--repeats', '1', '--targets', names.join(','), '--out', out], {
+      timeout: 600_000,
+      maxBuffer: 1 << 24,
+    });
+    const anchor = JSON.parse(await readFile(out, 'utf8'));
+    const load1a = load1();
+    const { stdout } = await run(PYTHON, [join(HERE, 'flowsAnchor.py'), names.join(',')], { timeout: 600_000 });
+    const sampling = JSON.parse(stdout.trim().split('\n').pop()!);
+    const res: Record<string, { trainStepsPerSec1thr: number; trainStepsPerSecAll: Record<string, number>; samplesPerSec1thr: number }> = {};
+    for (const n of names) {
+      const a = anchor.targets[n];
+      res[n] = { trainStepsPerSec1thr: a.steps_per_s['1thr'], trainStepsPerSecAll: a.steps_per_s, samplesPerSec1thr: sampling[n] };
+    }
+    return { results: res, torch: anchor.config.torch as string, loadBefore: load0, loadBetween: load1a, loadAfter: load1() };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** benchmark.js: one forward step (256 samples + log q) and one training step at D = 2. */
+function microBench(): Record<string, { hz: number; rme: number; samples: number }> {
+  const t = benchTarget('banana2d');
+  const res: Record<string, { hz: number; rme: number; samples: number }> = {};
+  const suite = new Benchmark.Suite('flows-micro');
+  const cleanup: (() => void)[] = [];
+  for (const v of ['d1', 'fast'] as FlowVariant[]) {
+    const flow = anchorFlow(t.dim, t.hidden, v);
+    const ts = trainingStep(flow, t, v);
+    const eps = baseNoise(BATCH, t.dim, 1);
+    cleanup.push(() => {
+      ts.dispose();
+      flow.dispose();
+      eps.dispose();
+    });
+    suite.add(`${v}: forward (256 samples + log q)`, () => {
+      const r = flow.forwardFromNoise(eps);
+      r.logq.dataSync();
+      tf.dispose([r.x, r.logq]);
+    }, { minSamples: 10, maxTime: 1.5 });
+    suite.add(`${v}: training step (batch 256)`, () => ts.step(), { minSamples: 10, maxTime: 2 });
+  }
+  suite.on('cycle', (e: Benchmark.Event) => {
+    const b = e.target as unknown as Benchmark;
+    res[String(b.name)] = { hz: +b.hz!.toPrecision(4), rme: +b.stats!.rme.toFixed(2), samples: b.stats!.sample.length };
+    console.log('  micro', String(e.target));
+  });
+  suite.run({ async: false });
+  for (const c of cleanup) c();
+  return res;
+}
+
+export interface BenchFlowsOptions {
+  targets?: BenchTargetName[];
+  /** Seconds of timed training per implementation and target (default 2). */
+  seconds?: number;
+  /** Run the PyTorch anchor beside ours (default true). */
+  anchor?: boolean;
+  /** benchmark.js micro bench (default true). */
+  micro?: boolean;
+  /** Output path (default bench/results/flows.json); null to skip writing. */
+  out?: string | null;
+  log?: (line: string) => void;
+}
+
+export async function benchFlows(opts: BenchFlowsOptions = {}) {
+  const log = opts.log ?? console.log;
+  const names = opts.targets ?? BENCH_TARGETS;
+  const seconds = opts.seconds ?? 2;
+  const backend = await initBackend();
+  const started = new Date().toISOString();
+  const t0 = performance.now();
+  const ours: Record<string, { d1: VariantResult; fast: VariantResult; loadBefore: number; loadAfter: number }> = {};
+  for (const n of names) {
+    const t = benchTarget(n);
+    const loadBefore = load1();
+    const r = await benchOurs(t, seconds, ['d1', 'fast']);
+    ours[n] = { d1: r.d1, fast: r.fast, loadBefore, loadAfter: load1() };
+    log(
+      `${n}: train steps/s d1 ${r.d1.trainStepsPerSec.best.toFixed(1)} fast ${r.fast.trainStepsPerSec.best.toFixed(1)} | ` +
+        `samples/s d1 ${r.d1.samplesPerSec.best.toExponential(2)} fast ${r.fast.samplesPerSec.best.toExponential(2)} (load ${loadBefore})`,
+    );
+  }
+  let torch: Awaited<ReturnType<typeof benchTorch>> | null = null;
+  if (opts.anchor ?? true) {
+    try {
+      torch = await benchTorch(names);
+      for (const n of names) {
+        const a = torch.results[n];
+        log(`${n}: torch 1thr train steps/s ${a.trainStepsPerSec1thr.toFixed(1)} samples/s ${a.samplesPerSec1thr.toExponential(2)}`);
+      }
+    } catch (e) {
+      log(`torch anchor failed (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); ratios omitted`);
+    }
+  }
+  const ratios: Record<string, Record<string, { train: number; sample: number }>> = {};
+  if (torch) {
+    for (const n of names) {
+      const a = torch.results[n];
+      ratios[n] = {};
+      for (const v of ['d1', 'fast'] as FlowVariant[]) {
+        ratios[n][v] = {
+          train: +(ours[n][v].trainStepsPerSec.best / a.trainStepsPerSec1thr).toFixed(3),
+          sample: +(ours[n][v].samplesPerSec.best / a.samplesPerSec1thr).toFixed(3),
+        };
+      }
+      log(`${n}: ratio vs torch 1thr  d1 train ${ratios[n].d1.train} sample ${ratios[n].d1.sample} | fast train ${ratios[n].fast.train} sample ${ratios[n].fast.sample}`);
+    }
+  }
+  const micro = opts.micro ?? true ? microBench() : null;
+  const result = {
+    bench: 'flows',
+    started,
+    wallSeconds: +((performance.now() - t0) / 1000).toFixed(1),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '', node: process.version, tfjs: tf.version.tfjs, backend: backend.name },
+    config: { layers: K_LAYERS, batch: BATCH, sampleBatch: SAMPLE_BATCH, lr: 1e-3, timing: 'best of interleaved blocks; 1-min load average alongside' },
+    ours,
+    torch,
+    ratios,
+    bars: { trainD2: 0.5, trainD50: 0.3, sampleAll: 0.5 },
+    micro,
+  };
+  const out = opts.out === undefined ? join(HERE, 'results', 'flows.json') : opts.out;
+  if (out) {
+    await mkdir(dirname(out), { recursive: true });
+    await writeJsonAtomic(out, result);
+    log(`wrote ${out}`);
+  }
+  return result;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const argv = process.argv.slice(2);
+  const get = (k: string) => {
+    const i = argv.indexOf(k);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  await benchFlows({
+    targets: get('--targets')?.split(',') as BenchTargetName[] | undefined,
+    seconds: get('--seconds') ? Number(get('--seconds')) : undefined,
+    anchor: !argv.includes('--no-anchor'),
+    micro: !argv.includes('--no-micro'),
+    out: get('--out'),
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * Adam (Kingma & Ba 2015, https://arxiv.org/abs/1412.6980) over ALL variables at once: the
+ * gradients are flattened into one vector, the moment updates run as ~10 kernels on it, and the
+ * step is split back per variable. tf.train.adam runs ~12 kernels *per variable*, which for a
+ * 6-layer IAF (36 variables) is ~430 of the ~1150 kernels of a training step at small dimension.
+ *
+ * The update is PyTorch's (torch.optim.Adam, no weight decay), so runs are comparable with the
+ * anchors: θ ← θ − lr · m̂ / (sqrt(v̂) + ε) with m̂ = m / (1 − β1ᵗ), v̂ = v / (1 − β2ᵗ), ε = 1e-8.
+ * Masked (always-zero-gradient) entries stay exactly where they are.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ParameterError } from '../core/errors.js';
+
+export interface FusedAdamOptions {
+  learningRate?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+export class FusedAdam {
+  readonly learningRate: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  private readonly vars: tf.Variable[];
+  private readonly sizes: number[];
+  private readonly m: tf.Variable<tf.Rank.R1>;
+  private readonly v: tf.Variable<tf.Rank.R1>;
+  private t = 0;
+
+  constructor(vars: tf.Variable[], opts: FusedAdamOptions = {}) {
+    this.learningRate = opts.learningRate ?? 1e-3;
+    this.beta1 = opts.beta1 ?? 0.9;
+    this.beta2 = opts.beta2 ?? 0.999;
+    this.epsilon = opts.epsilon ?? 1e-8;
+    if (!(this.learningRate > 0)) throw new ParameterError(`adam: learning rate must be positive, got ${this.learningRate}`);
+    if (!(this.beta1 >= 0 && this.beta1 < 1) || !(this.beta2 >= 0 && this.beta2 < 1)) {
+      throw new ParameterError(`adam: betas must be in [0, 1), got ${this.beta1}, ${this.beta2}`);
+    }
+    if (vars.length === 0) throw new ParameterError('adam: no variables to optimise');
+    this.vars = [...vars];
+    this.sizes = vars.map((x) => x.size);
+    const total = this.sizes.reduce((a, b) => a + b, 0);
+    this.m = tf.variable(tf.zeros([total]), false);
+    this.v = tf.variable(tf.zeros([total]), false);
+  }
+
+  /** Number of steps taken. */
+  get iterations(): number {
+    return this.t;
+  }
+
+  /**
+   * One step on `loss` (a scalar function of the variables). Returns the loss value as a tensor
+   * when `returnLoss`, else null (saves a kernel and a tensor).
+   */
+  minimize(loss: () => tf.Scalar, returnLoss = false): tf.Scalar | null {
+    const { value, grads } = tf.variableGrads(loss, this.vars);
+    this.applyGradients(this.vars.map((x) => grads[x.name]));
+    tf.dispose(grads);
+    if (returnLoss) return value;
+    value.dispose();
+    return null;
+  }
+
+  /** Applies one Adam step given gradients in the order of the constructor's variables. */
+  applyGradients(grads: tf.Tensor[]): void {
+    this.t++;
+    const bc1 = 1 - Math.pow(this.beta1, this.t);
+    const bc2 = 1 - Math.pow(this.beta2, this.t);
+    // lr/bc1 · m / (sqrt(v)/sqrt(bc2) + ε) = (lr sqrt(bc2)/bc1) · m / (sqrt(v) + ε sqrt(bc2))
+    const stepSize = (this.learningRate * Math.sqrt(bc2)) / bc1;
+    const epsHat = this.epsilon * Math.sqrt(bc2);
+    tf.tidy(() => {
+      const g = grads.length === 1 ? tf.reshape(grads[0], [-1]) : tf.concat(grads.map((x) => tf.reshape(x, [-1])));
+      const m = tf.add(tf.mul(this.m, this.beta1), tf.mul(g, 1 - this.beta1)) as tf.Tensor1D;
+      const v = tf.add(tf.mul(this.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)) as tf.Tensor1D;
+      this.m.assign(m);
+      this.v.assign(v);
+      const step = tf.div(tf.mul(m, stepSize), tf.add(tf.sqrt(v), epsHat));
+      const parts = this.vars.length === 1 ? [step] : tf.split(step, this.sizes);
+      this.vars.forEach((x, i) => x.assign(tf.sub(x, tf.reshape(parts[i], x.shape))));
+    });
+  }
+
+  dispose(): void {
+    this.m.dispose();
+    this.v.dispose();
+  }
+}
