@@ -1,7 +1,8 @@
 /**
  * Stable argsort of a Float64Array in O(N) by LSD radix sort on the IEEE-754 bits, mapped to
  * unsigned keys that order like the numbers (negative values: all bits flipped; non-negative:
- * sign bit flipped). Four 16-bit passes. Used for ranks and order statistics, where a
+ * sign bit flipped): two 16-bit passes on the high word, then runs of equal high words
+ * ordered by the low word. Used for ranks and order statistics, where a
  * comparator sort of 400 000 indices would dominate the cost of a summary. NaN must not occur
  * (callers validate); -0 sorts just before +0, which only matters for exact ties.
  */
@@ -27,17 +28,11 @@ export function argsort(x: Float64Array): Uint32Array {
   for (let i = 0; i < n; i++) idx[i] = i;
   let tmp = new Uint32Array(n);
   const count = new Uint32Array(65536);
-  const passes: [Uint32Array, number][] = [
-    [lo, 0],
-    [lo, 16],
-    [hi, 0],
-    [hi, 16],
-  ];
-  for (const [key, shift] of passes) {
+  // Two passes on the high word (sign, exponent, top 20 mantissa bits) ...
+  for (const shift of [0, 16]) {
     count.fill(0);
-    for (let i = 0; i < n; i++) count[(key[i] >>> shift) & 0xffff]++;
-    // Skip a pass where every key has the same digit (common for the low words of round numbers).
-    if (count[(key[0] >>> shift) & 0xffff] === n) continue;
+    for (let i = 0; i < n; i++) count[(hi[i] >>> shift) & 0xffff]++;
+    if (count[(hi[0] >>> shift) & 0xffff] === n) continue; // every key has the same digit
     let sum = 0;
     for (let b = 0; b < 65536; b++) {
       const c = count[b];
@@ -46,11 +41,37 @@ export function argsort(x: Float64Array): Uint32Array {
     }
     for (let i = 0; i < n; i++) {
       const j = idx[i];
-      tmp[count[(key[j] >>> shift) & 0xffff]++] = j;
+      tmp[count[(hi[j] >>> shift) & 0xffff]++] = j;
     }
     const t = idx;
     idx = tmp;
     tmp = t;
+  }
+  // ... then runs with equal high words (short for continuous data) are ordered by the low
+  // word: insertion sort for short runs, a comparator sort for long ones. Both stable.
+  let i = 0;
+  while (i < n) {
+    const h = hi[idx[i]];
+    let j = i + 1;
+    while (j < n && hi[idx[j]] === h) j++;
+    if (j - i > 1) {
+      if (j - i <= 32) {
+        for (let a = i + 1; a < j; a++) {
+          const v = idx[a];
+          const key = lo[v];
+          let b = a - 1;
+          while (b >= i && lo[idx[b]] > key) {
+            idx[b + 1] = idx[b];
+            b--;
+          }
+          idx[b + 1] = v;
+        }
+      } else {
+        const run = Array.from(idx.subarray(i, j)).sort((p, q) => lo[p] - lo[q] || p - q);
+        idx.set(run, i);
+      }
+    }
+    i = j;
   }
   return idx;
 }

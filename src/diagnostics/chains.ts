@@ -37,6 +37,13 @@ export function checkChains(chains: Float64Array[], what = 'diagnostic'): void {
   if (n < MIN_DRAWS) throw new ParameterError(`${what}: need at least ${MIN_DRAWS} draws per chain, got ${n}`);
 }
 
+/** f applied elementwise into a new Float64Array (a plain loop: TypedArray#map is slow in V8). */
+export function mapArray(x: Float64Array, f: (v: number) => number): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = f(x[i]);
+  return out;
+}
+
 /** All draws of all chains, chain after chain (R's `c(matrix)`). */
 export function pool(chains: Float64Array[]): Float64Array {
   const n = chains[0].length;
@@ -63,7 +70,7 @@ export function splitChains(chains: Float64Array[]): Float64Array[] {
 /** |x - median(x)|, the median taken over all chains (for tail R-hat). */
 export function foldChains(chains: Float64Array[], center = median(pool(chains))): Float64Array[] {
   const m = center;
-  return chains.map((x) => x.map((v) => Math.abs(v - m)));
+  return chains.map((x) => mapArray(x, (v) => Math.abs(v - m)));
 }
 
 /** qnorm((r - 3/8) / (S + 1/4)) for pooled ranks r, reshaped into chains of length n. */

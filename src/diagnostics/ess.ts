@@ -10,7 +10,7 @@
  */
 import { meanAutocovariance } from './autocovariance.js';
 import { ParameterError } from '../core/errors.js';
-import { checkChains, isConstant, pool, splitChains, zScale } from './chains.js';
+import { checkChains, isConstant, mapArray, pool, splitChains, zScale } from './chains.js';
 import { mean, quantileSorted, sortedCopy, variance } from './stats.js';
 
 /**
@@ -28,7 +28,9 @@ class LagSource {
   constructor(private readonly chains: Float64Array[], forceFft = false) {
     this.centred = chains.map((x) => {
       const m = mean(x);
-      return x.map((v) => v - m);
+      const y = new Float64Array(x.length);
+      for (let i = 0; i < x.length; i++) y[i] = x[i] - m;
+      return y;
     });
     const n = chains[0].length;
     this.budget = Math.max(8, Math.ceil(3 * Math.log2(n)));
@@ -124,7 +126,11 @@ export function essQuantileUnchecked(chains: Float64Array[], p: number, sorted?:
   const len = all.length;
   const prob = p === 1 ? (len - 0.5) / len : p;
   const q = quantileSorted(all, prob);
-  const ind = chains.map((x) => x.map((v) => (v <= q ? 1 : 0)));
+  const ind = chains.map((x) => {
+    const y = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) y[i] = x[i] <= q ? 1 : 0;
+    return y;
+  });
   return essRaw(splitChains(ind));
 }
 
@@ -160,7 +166,7 @@ export function essMean(chains: Float64Array[]): number {
 export function essSd(chains: Float64Array[]): number {
   checkChains(chains, 'essSd');
   const m = mean(pool(chains));
-  return essRaw(splitChains(chains.map((x) => x.map((v) => Math.abs(v - m)))));
+  return essRaw(splitChains(chains.map((x) => mapArray(x, (v) => Math.abs(v - m)))));
 }
 
 export function checkProb(what: string, p: number): void {

@@ -3,7 +3,7 @@
  * NaN where the underlying ESS is NaN (constant chains).
  */
 import { qbeta } from './beta.js';
-import { checkChains, pool, splitChains } from './chains.js';
+import { checkChains, mapArray, pool, splitChains } from './chains.js';
 import { checkProb, essQuantileUnchecked, essRaw } from './ess.js';
 import { mean, sd, sortedCopy } from './stats.js';
 
@@ -21,7 +21,7 @@ export function mcseMean(chains: Float64Array[]): number {
 export function mcseSd(chains: Float64Array[]): number {
   checkChains(chains, 'mcseSd');
   const m = mean(pool(chains));
-  const sq = chains.map((x) => x.map((v) => (v - m) * (v - m)));
+  const sq = chains.map((x) => mapArray(x, (v) => (v - m) * (v - m)));
   const ess = essRaw(splitChains(sq));
   const all = pool(sq);
   const evar = mean(all);
