@@ -47,7 +47,7 @@ export async function benchNormals(options: { maxTime?: number } = {}): Promise<
     sink += buf[3];
   }, { maxTime });
   suite.on('cycle', (ev: Benchmark.Event) => {
-    const b = ev.target as Benchmark;
+    const b = ev.target as unknown as Benchmark;
     results[String(b.name)] = Math.round(b.hz * BLOCK);
     results[`${String(b.name)}_rme_pct`] = Number(b.stats.rme.toFixed(2));
   });
