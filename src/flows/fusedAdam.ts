@@ -7,6 +7,11 @@
  * The update is PyTorch's (torch.optim.Adam, no weight decay), so runs are comparable with the
  * anchors: θ ← θ − lr · m̂ / (sqrt(v̂) + ε) with m̂ = m / (1 − β1ᵗ), v̂ = v / (1 − β2ᵗ), ε = 1e-8.
  * Masked (always-zero-gradient) entries stay exactly where they are.
+ *
+ * The flat path pays for it with one concat and one split, and in tfjs-backend-wasm 4.22 every
+ * slice of a split copies the *whole* source tensor first (~50 ms to split 627k floats in 36
+ * pieces here). So above `flatMaxSize` parameters (default 50k) the moments live per variable
+ * and the update runs per variable (12 kernels each), like tf.train.adam.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ParameterError } from '../core/errors.js';
@@ -16,6 +21,8 @@ export interface FusedAdamOptions {
   beta1?: number;
   beta2?: number;
   epsilon?: number;
+  /** Largest total parameter count for the single flat update (default 50_000). */
+  flatMaxSize?: number;
 }
 
 export class FusedAdam {
@@ -25,8 +32,10 @@ export class FusedAdam {
   readonly epsilon: number;
   private readonly vars: tf.Variable[];
   private readonly sizes: number[];
-  private readonly m: tf.Variable<tf.Rank.R1>;
-  private readonly v: tf.Variable<tf.Rank.R1>;
+  /** Flat moments (one each) or per-variable moments. */
+  private readonly m: tf.Variable[];
+  private readonly v: tf.Variable[];
+  readonly flat: boolean;
   private t = 0;
 
   constructor(vars: tf.Variable[], opts: FusedAdamOptions = {}) {
@@ -42,8 +51,10 @@ export class FusedAdam {
     this.vars = [...vars];
     this.sizes = vars.map((x) => x.size);
     const total = this.sizes.reduce((a, b) => a + b, 0);
-    this.m = tf.variable(tf.zeros([total]), false);
-    this.v = tf.variable(tf.zeros([total]), false);
+    this.flat = total <= (opts.flatMaxSize ?? 50_000);
+    const shapes = this.flat ? [[total]] : vars.map((x) => x.shape);
+    this.m = shapes.map((sh) => tf.variable(tf.zeros(sh), false));
+    this.v = shapes.map((sh) => tf.variable(tf.zeros(sh), false));
   }
 
   /** Number of steps taken. */
@@ -73,19 +84,27 @@ export class FusedAdam {
     const stepSize = (this.learningRate * Math.sqrt(bc2)) / bc1;
     const epsHat = this.epsilon * Math.sqrt(bc2);
     tf.tidy(() => {
+      if (!this.flat) {
+        this.vars.forEach((x, i) => x.assign(tf.sub(x, this.moments(i, grads[i], stepSize, epsHat))));
+        return;
+      }
       const g = grads.length === 1 ? tf.reshape(grads[0], [-1]) : tf.concat(grads.map((x) => tf.reshape(x, [-1])));
-      const m = tf.add(tf.mul(this.m, this.beta1), tf.mul(g, 1 - this.beta1)) as tf.Tensor1D;
-      const v = tf.add(tf.mul(this.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)) as tf.Tensor1D;
-      this.m.assign(m);
-      this.v.assign(v);
-      const step = tf.div(tf.mul(m, stepSize), tf.add(tf.sqrt(v), epsHat));
+      const step = this.moments(0, g, stepSize, epsHat);
       const parts = this.vars.length === 1 ? [step] : tf.split(step, this.sizes);
       this.vars.forEach((x, i) => x.assign(tf.sub(x, tf.reshape(parts[i], x.shape))));
     });
   }
 
+  /** Updates moment slot i with gradient g and returns the step to subtract. */
+  private moments(i: number, g: tf.Tensor, stepSize: number, epsHat: number): tf.Tensor {
+    const m = tf.add(tf.mul(this.m[i], this.beta1), tf.mul(g, 1 - this.beta1));
+    const v = tf.add(tf.mul(this.v[i], this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+    this.m[i].assign(m);
+    this.v[i].assign(v);
+    return tf.div(tf.mul(m, stepSize), tf.add(tf.sqrt(v), epsHat));
+  }
+
   dispose(): void {
-    this.m.dispose();
-    this.v.dispose();
+    for (const t of [...this.m, ...this.v]) t.dispose();
   }
 }
