@@ -7,7 +7,7 @@ import { initBackend } from '../../core/backend.js';
 
 /**
  * The demo's budget, chosen to finish in about a minute on a 2-vCPU machine: two 2-D targets
- * (the banana and the ring of 8 Gaussians), six samplers, 4 chains x 500 draws, 600 training steps.
+ * (the banana and the ring of 8 Gaussians), six samplers, 4 chains x 500 draws, 800 training steps.
  */
 export const DEMO = {
   targets: ['banana', 'ring'],
@@ -15,7 +15,7 @@ export const DEMO = {
   chains: 4,
   draws: 500,
   warmup: 500,
-  trainSteps: 600,
+  trainSteps: 800,
   batchSize: 256,
 } as const;
 
