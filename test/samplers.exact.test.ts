@@ -8,6 +8,8 @@ import { DimensionError, ParameterError } from '../src/core/errors.js';
 import { RandomStream } from '../src/core/random.js';
 import { gaussian } from '../src/targets/gaussian.js';
 import { boxMullerNormals, exactNormal, multivariateNormal } from '../src/samplers/boxMuller.js';
+import { exact } from '../src/samplers/exact.js';
+import { banana } from '../src/targets/banana.js';
 import { EnvelopeViolationError, rejection, type Proposal } from '../src/samplers/rejection.js';
 import { ksOneSample, normalCdf } from './helpers/ks.js';
 
@@ -117,5 +119,20 @@ describe('rejection sampling', () => {
     await expect(rejection(target, { seed: 1, chains: 0, proposal: laplace, logM })).rejects.toThrow(ParameterError);
     await expect(rejection(target, { seed: 1, proposal: {} as Proposal, logM })).rejects.toThrow(ParameterError);
     await expect(rejection(target, { seed: 1, draws: 10, proposal: laplace, logM: 40, maxProposals: 1000 })).rejects.toThrow(/far too large/);
+  });
+});
+
+describe('exact (target.sampleExact as Draws)', () => {
+  it('gives the target law, chain by chain from derived streams', async () => {
+    const t = banana({ b: 0.1, sigma1: 3 });
+    const d = await exact(t, { seed: 8, chains: 2, draws: 5000 });
+    const x1 = Array.from({ length: 10000 }, (_, i) => d.values[2 * i]);
+    expect(ksOneSample(x1, (v) => normalCdf(v / 3)).pValue).toBeGreaterThan(1e-4);
+    const again = await exact(t, { seed: 8, chains: 3, draws: 5000 });
+    expect(Array.from(again.values.subarray(0, 20000))).toEqual(Array.from(d.values));
+  });
+  it('a target without an exact sampler → ParameterError', async () => {
+    const t = { ...gaussian({ dim: 1 }), sampleExact: undefined };
+    await expect(exact(t, { seed: 1 })).rejects.toThrow(/no exact sampler/);
   });
 });
