@@ -16,6 +16,7 @@ import { nuts } from '../samplers/nuts.js';
 import { flowImportanceSample } from '../samplers/flowImportance.js';
 import { flowImh } from '../samplers/flowImh.js';
 import { makeDraws } from '../core/draws.js';
+import { runRejection } from './rejectionSetup.js';
 
 /** A trained flow as the flow samplers need it. `flow` is the src/flows Flow. */
 export interface TrainedFlow {
@@ -85,6 +86,7 @@ export const samplerRegistry: SamplerEntry[] = [
   { name: 'mala', description: 'Metropolis-adjusted Langevin algorithm, adapted step size', kind: 'mcmc', run: (ctx) => mala(ctx.target, samplerOptions(ctx)) },
   { name: 'hmc', description: 'Hamiltonian Monte Carlo, adapted step size and diagonal metric', kind: 'mcmc', run: (ctx) => hmc(ctx.target, samplerOptions(ctx)) },
   { name: 'nuts', description: 'No-U-Turn sampler (Hoffman & Gelman 2014), multinomial, diagonal metric', kind: 'mcmc', run: (ctx) => nuts(ctx.target, samplerOptions(ctx)) },
+  { name: 'rejection', description: 'rejection sampling, Gaussian envelope with pilot-estimated M (violations reported)', kind: 'exact', run: runRejection },
 ];
 
 export function samplerNames(): string[] {

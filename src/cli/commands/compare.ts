@@ -5,7 +5,7 @@ import { targetFromArgs, targetOptions, targetOptionHelp, protectExprValue } fro
 import { runCompare } from '../compareRun.js';
 import { initBackend } from '../../core/backend.js';
 
-const DEFAULT_SAMPLERS = 'iaf,imh,rwm,mala,hmc,nuts';
+const DEFAULT_SAMPLERS = 'iaf,imh,rwm,mala,hmc,nuts,rejection';
 
 export const compareHelp = `usage: flowsampler compare (--target SPEC | --expr "EXPR") [options]
 

@@ -7,11 +7,11 @@ import { initBackend } from '../../core/backend.js';
 
 /**
  * The demo's budget, chosen to finish in about a minute on a 2-vCPU machine: two 2-D targets
- * (the banana and the ring of 8 Gaussians), six samplers, 4 chains x 500 draws, 800 training steps.
+ * (the banana and the ring of 8 Gaussians), seven samplers, 4 chains x 500 draws, 800 training steps.
  */
 export const DEMO = {
   targets: ['banana', 'ring'],
-  samplers: 'iaf,imh,rwm,mala,hmc,nuts',
+  samplers: 'iaf,imh,rwm,mala,hmc,nuts,rejection',
   chains: 4,
   draws: 500,
   warmup: 500,
