@@ -5,6 +5,7 @@
  * Run alone: `npx tsx bench/diagnostics.ts` (prints JSON). Options by environment:
  * BENCH_DIAG_DRAWS (default 100000), BENCH_DIAG_PARAMS (default 100).
  */
+import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { makeDraws, type Draws } from '../src/core/draws.js';
 import { RandomStream } from '../src/core/random.js';
@@ -45,14 +46,18 @@ export async function benchDiagnostics(): Promise<Record<string, unknown>> {
   global.gc?.();
   const before = process.memoryUsage();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const rows = summarise(draws);
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   const after = process.memoryUsage();
   const main = {
     chains,
     drawsPerChain: nMain,
     parameters: pMain,
     seconds: Math.round(seconds * 100) / 100,
+    // CPU time is the better figure on a shared machine: wall time grows with the load average.
+    cpuSeconds: Math.round(((cpu.user + cpu.system) / 1e6) * 100) / 100,
     msPerParameter: Math.round((seconds * 1000) / pMain),
     drawsArrayMB: mb(draws.values.byteLength),
     rssBeforeMB: mb(before.rss),
@@ -62,15 +67,24 @@ export async function benchDiagnostics(): Promise<Record<string, unknown>> {
     medianEssBulk: Math.round(rows.map((r) => r.ess_bulk).sort((a, b) => a - b)[rows.length >> 1]),
   };
 
-  const scaling: { drawsPerChain: number; msPerParameter: number; msPerParamPerNlogN_x1e6: number }[] = [];
+  const scaling: { drawsPerChain: number; msPerParameter: number; cpuMsPerParameter: number; cpuMsPerParamPerNlogN_x1e6: number }[] = [];
   const pScale = 10;
   for (const n of [25000, 50000, 100000, 200000]) {
     const d = ar1Draws(chains, n, pScale, `scale-${n}`);
     const t = performance.now();
+    const c0 = process.cpuUsage();
     summarise(d);
+    const c = process.cpuUsage(c0);
     const ms = (performance.now() - t) / pScale;
+    const cpuMs = (c.user + c.system) / 1000 / pScale;
     const total = chains * n;
-    scaling.push({ drawsPerChain: n, msPerParameter: Math.round(ms * 10) / 10, msPerParamPerNlogN_x1e6: Math.round((ms / (total * Math.log2(total))) * 1e6 * 1000) / 1000 });
+    scaling.push({
+      drawsPerChain: n,
+      msPerParameter: Math.round(ms * 10) / 10,
+      cpuMsPerParameter: Math.round(cpuMs * 10) / 10,
+      // flat when the cost grows as N log N
+      cpuMsPerParamPerNlogN_x1e6: Math.round((cpuMs / (total * Math.log2(total))) * 1e6 * 1000) / 1000,
+    });
   }
 
   const knn: { dim: number; n: number; m: number; ms: number }[] = [];
@@ -86,6 +100,7 @@ export async function benchDiagnostics(): Promise<Record<string, unknown>> {
   return {
     machine: 'see README (2 vCPU Intel Xeon, Node 20)',
     node: process.version,
+    loadAverage1m: Math.round(loadavg()[0] * 100) / 100,
     summarise: main,
     scaling,
     knnKL: knn,
