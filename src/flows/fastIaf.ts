@@ -17,6 +17,11 @@ import type { IafAffineConfig } from './iaf.js';
 import { fusedMaskedMlp, mlpBackward, mlpForward } from './fusedMaskedMlp.js';
 import { checkDim } from '../core/errors.js';
 
+/** True inside tf.grad / variableGrads / minimize (tfjs's own test for fusing ops). */
+function recordingGradients(): boolean {
+  return (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
+}
+
 export class FastIafAffine implements Bijector {
   readonly type = 'iaf-affine';
   readonly dim: number;
@@ -59,6 +64,7 @@ export class FastIafAffine implements Bijector {
    */
   forward(z: tf.Tensor2D): BijectorResult {
     checkDim('iaf-affine input', this.dim, z.shape[1]);
+    if (!recordingGradients()) return this.forwardNoGrad(z);
     const D = this.dim;
     const L = this.ws.length;
     const masks = this.masks;
@@ -96,6 +102,24 @@ export class FastIafAffine implements Bijector {
       const out = f(z, ...this.ws, ...this.bs) as tf.Tensor2D;
       const [y, ld] = tf.split(out, [D, 1], 1) as [tf.Tensor2D, tf.Tensor2D];
       return { y, logDet: tf.reshape(ld, [-1]) as tf.Tensor1D };
+    });
+  }
+
+  /**
+   * Sampling path (no gradient being recorded): one fused matMul+bias+ReLU kernel per dense
+   * layer (tf.fused.matMul only fuses outside gradient recording) and no [y | logDet] packing.
+   */
+  private forwardNoGrad(z: tf.Tensor2D): BijectorResult {
+    return tf.tidy(() => {
+      let h = z;
+      const L = this.ws.length;
+      for (let l = 0; l < L; l++) {
+        h = tf.fused.matMul({ a: h, b: this.ws[l], bias: this.bs[l], activation: l < L - 1 ? 'relu' : 'linear' }) as tf.Tensor2D;
+      }
+      const [m, s] = tf.split(h, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
+      const y = tf.add(tf.mul(tf.sigmoid(s), tf.sub(z, m)), m) as tf.Tensor2D;
+      const logDet = tf.neg(tf.sum(tf.softplus(tf.neg(s)), 1)) as tf.Tensor1D;
+      return { y, logDet };
     });
   }
 
