@@ -12,6 +12,8 @@ import { figureToSvg, exportFiguresPng } from '../src/report/png.js';
 import { formatTable } from '../src/report/summaryRow.js';
 import { thinIndices } from '../src/report/figure.js';
 import { fakeBanana, fakeDraws, fakeRow } from './helpers/reportFakes.js';
+import { RandomStream } from '../src/core/random.js';
+import { makeDraws } from '../src/core/draws.js';
 
 const evil = `ev<script>alert("x")</script>'"&`;
 
@@ -51,6 +53,24 @@ describe('figure builders', () => {
     const svg = await figureToSvg(fig);
     expect((svg.match(/class="mark-symbol/g) ?? []).length).toBe(2);
     expect((svg.match(/class="mark-shape/g) ?? []).length).toBe(2);
+  });
+  it('higher dimensions: pairwise panels with kde2d contours of exact draws', async () => {
+    const rng = new RandomStream(5);
+    const target3 = {
+      ...fakeBanana('gauss3'),
+      dim: 3,
+      plotBounds: undefined,
+      logDensity: (x: Float64Array) => -0.5 * (x[0] ** 2 + x[1] ** 2 + x[2] ** 2),
+      sampleExact: (n: number, r: RandomStream) => r.fillNormal(new Float64Array(3 * n)),
+    };
+    const values = rng.fillNormal(new Float64Array(2 * 200 * 3));
+    const d = makeDraws({ sampler: 'nuts', chains: 2, draws: 200, dim: 3, values, wallTimeMs: 1, densityEvals: 1, gradEvals: 1, acceptance: 0.8 });
+    const figs = figureSet(target3, [d], [fakeRow('nuts', 0)], []);
+    expect(figs.filter((f) => f.id.startsWith('density-')).map((f) => f.id)).toEqual(['density-x1-x2', 'density-x1-x3', 'density-x2-x3']);
+    const svg = await figureToSvg(figs[2]);
+    expect((svg.match(/class="mark-shape/g) ?? []).length).toBe(1);
+    expect((svg.match(/<path/g) ?? []).length).toBeGreaterThan(400); // 400 draws + contours + axes
+    expect(figs.some((f) => f.id === 'training')).toBe(false); // no flow, no training figure
   });
   it('trace plot carries one series per chain per sampler', () => {
     const fig = traceFigure([fakeDraws('a', 1, 3, 1000)], { maxIterations: 100 });
