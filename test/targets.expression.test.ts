@@ -64,6 +64,17 @@ describe('expressionTarget', () => {
     expect(l.gradLogDensity(Float64Array.from([-1, 0]), g)).toBe(-Infinity);
   });
 
+  it('builds a 50-D expression quickly (no mathjs simplify) with the right gradient', () => {
+    const s = '-(' + Array.from({ length: 50 }, (_, i) => `x${i + 1}^2`).join(' + ') + ')/2';
+    const t0 = performance.now();
+    const t = expressionTarget(s);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    const x = Float64Array.from({ length: 50 }, (_, i) => i / 10 - 2);
+    const g = new Float64Array(50);
+    expect(t.gradLogDensity(x, g)).toBeCloseTo(-0.5 * x.reduce((a, v) => a + v * v, 0), 10);
+    for (let i = 0; i < 50; i++) expect(g[i]).toBeCloseTo(-x[i], 12);
+  });
+
   it('a constant-only result still has shape [n]', () => {
     const t = expressionTarget('x1 - x1');
     const x = tf.ones([3, 1]) as tf.Tensor2D;

@@ -32,12 +32,12 @@ describe('mixtures', () => {
 
   it('log Z matches grid quadrature: ring, a full-covariance mixture, midgley40 on a large box', () => {
     const r = ring();
-    expect(Math.abs(logZGrid2d(r, [[-6, 6], [-6, 6]], 1200) - r.logZ!)).toBeLessThan(1e-8);
+    expect(Math.abs(logZGrid2d(r, [[-6, 6], [-6, 6]], 600) - r.logZ!)).toBeLessThan(1e-8);
     const f = fullMix();
-    expect(Math.abs(logZGrid2d(f, [[-12, 12], [-10, 12]], 1200) - f.logZ!)).toBeLessThan(1e-8);
+    expect(Math.abs(logZGrid2d(f, [[-12, 12], [-10, 12]], 600) - f.logZ!)).toBeLessThan(1e-8);
     const g = midgley40();
     expect(g.logZ).toBe(0);
-    expect(Math.abs(logZGrid2d(g, [[-60, 60], [-60, 60]], 1200) - 0)).toBeLessThan(1e-8);
+    expect(Math.abs(logZGrid2d(g, [[-60, 60], [-60, 60]], 700) - 0)).toBeLessThan(1e-8);
   });
 
   it('midgley40: 40 modes with sd softplus(1), all inside [-40, 40]²', () => {

@@ -10,7 +10,9 @@
  * code generators, never by mathjs's evaluator:
  * - float64: the tree becomes a JavaScript function of `x` (identifiers come from a fixed table,
  *   numbers are printed by String(number), so no user text reaches the generated source);
- * - gradient: mathjs `derivative` per variable (symbolic), validated and compiled the same way;
+ * - gradient: mathjs `derivative` per variable (symbolic; mathjs's own simplify is off because it
+ *   takes minutes on a 10-term sum, expressionCompile.ts folds constants instead), validated
+ *   and compiled the same way;
  * - tfjs: the tree becomes a composition of tf ops (differentiable).
  *
  * Dimension: D is the highest variable index, and every one of x1..xD must appear (a missing
@@ -24,6 +26,7 @@ import { derivative, parse, type MathNode } from 'mathjs';
 import { ParseError, ParameterError } from '../core/errors.js';
 import type { Target } from './target.js';
 import { checkBatch, checkPoint } from './checks.js';
+import { compileValue, compileVector, irToTf, toIr } from './expressionCompile.js';
 
 /** Functions a user may call (one argument each); all have float64 and tfjs implementations. */
 export const EXPRESSION_FUNCTIONS = [
@@ -41,49 +44,6 @@ const OPERATORS: Record<string, number[]> = {
   pow: [2, 2],
   unaryMinus: [1, 1],
   unaryPlus: [1, 1],
-};
-
-const JS_FUNCTIONS: Record<string, (a: string) => string> = {
-  exp: (a) => `Math.exp(${a})`,
-  log: (a) => `Math.log(${a})`,
-  sqrt: (a) => `Math.sqrt(${a})`,
-  abs: (a) => `Math.abs(${a})`,
-  sin: (a) => `Math.sin(${a})`,
-  cos: (a) => `Math.cos(${a})`,
-  tan: (a) => `Math.tan(${a})`,
-  sinh: (a) => `Math.sinh(${a})`,
-  cosh: (a) => `Math.cosh(${a})`,
-  tanh: (a) => `Math.tanh(${a})`,
-  atan: (a) => `Math.atan(${a})`,
-  log1p: (a) => `Math.log1p(${a})`,
-  expm1: (a) => `Math.expm1(${a})`,
-  square: (a) => `_sq(${a})`,
-  cube: (a) => `_cube(${a})`,
-  sec: (a) => `(1 / Math.cos(${a}))`,
-  sech: (a) => `(1 / Math.cosh(${a}))`,
-  csc: (a) => `(1 / Math.sin(${a}))`,
-  csch: (a) => `(1 / Math.sinh(${a}))`,
-  cot: (a) => `(1 / Math.tan(${a}))`,
-  coth: (a) => `(1 / Math.tanh(${a}))`,
-  sign: (a) => `Math.sign(${a})`,
-};
-
-const TF_FUNCTIONS: Record<(typeof EXPRESSION_FUNCTIONS)[number], (a: tf.Tensor) => tf.Tensor> = {
-  exp: tf.exp,
-  log: tf.log,
-  sqrt: tf.sqrt,
-  abs: tf.abs,
-  sin: tf.sin,
-  cos: tf.cos,
-  tan: tf.tan,
-  sinh: tf.sinh,
-  cosh: tf.cosh,
-  tanh: tf.tanh,
-  atan: tf.atan,
-  log1p: tf.log1p,
-  expm1: tf.expm1,
-  square: tf.square,
-  cube: (a) => tf.mul(tf.square(a), a),
 };
 
 const MAX_DIM = 10000;
@@ -171,109 +131,6 @@ function safeText(node: MathNode): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-/** Float64 code for a validated tree. `grad` makes 0/0 give 0 (e.g. abs' = abs(u)/u at u = 0). */
-function toJs(node: AnyNode, grad: boolean): string {
-  switch (node.type) {
-    case 'ConstantNode':
-      return `(${String(node.value as number)})`;
-    case 'SymbolNode':
-      if (node.name === 'pi') return 'Math.PI';
-      if (node.name === 'e') return 'Math.E';
-      return `x[${Number(String(node.name).slice(1)) - 1}]`;
-    case 'ParenthesisNode':
-      return toJs(node.content, grad);
-    case 'OperatorNode': {
-      const a: string[] = node.args.map((c: AnyNode) => toJs(c, grad));
-      switch (node.fn) {
-        case 'add':
-          return `(${a.join(' + ')})`;
-        case 'multiply':
-          return `(${a.join(' * ')})`;
-        case 'subtract':
-          return `(${a[0]} - ${a[1]})`;
-        case 'divide':
-          return grad ? `_div(${a[0]}, ${a[1]})` : `(${a[0]} / ${a[1]})`;
-        case 'pow':
-          return `Math.pow(${a[0]}, ${a[1]})`;
-        case 'unaryMinus':
-          return `(-${a[0]})`;
-        case 'unaryPlus':
-          return a[0];
-      }
-      break;
-    }
-    case 'FunctionNode': {
-      const f = JS_FUNCTIONS[String(node.fn.name)];
-      if (f) return f(toJs(node.args[0], grad));
-      break;
-    }
-  }
-  throw new ParseError(`internal: cannot compile '${safeText(node)}'`);
-}
-
-/** tfjs composition for a validated tree; `cols[i]` is column x_{i+1}. */
-function toTf(node: AnyNode): (cols: tf.Tensor[]) => tf.Tensor {
-  switch (node.type) {
-    case 'ConstantNode': {
-      const v = node.value as number;
-      return () => tf.scalar(v);
-    }
-    case 'SymbolNode': {
-      if (node.name === 'pi') return () => tf.scalar(Math.PI);
-      if (node.name === 'e') return () => tf.scalar(Math.E);
-      const i = Number(String(node.name).slice(1)) - 1;
-      return (cols) => cols[i];
-    }
-    case 'ParenthesisNode':
-      return toTf(node.content);
-    case 'OperatorNode': {
-      const a = node.args.map((c: AnyNode) => toTf(c));
-      switch (node.fn) {
-        case 'add':
-          return (c) => a.slice(1).reduce((acc: tf.Tensor, f: (c: tf.Tensor[]) => tf.Tensor) => tf.add(acc, f(c)), a[0](c));
-        case 'multiply':
-          return (c) => a.slice(1).reduce((acc: tf.Tensor, f: (c: tf.Tensor[]) => tf.Tensor) => tf.mul(acc, f(c)), a[0](c));
-        case 'subtract':
-          return (c) => tf.sub(a[0](c), a[1](c));
-        case 'divide':
-          return (c) => tf.div(a[0](c), a[1](c));
-        case 'pow': {
-          const k = constantValue(node.args[1]);
-          if (k === 2) return (c) => tf.square(a[0](c));
-          if (k === 1) return (c) => a[0](c);
-          if (k === 0.5) return (c) => tf.sqrt(a[0](c));
-          return (c) => tf.pow(a[0](c), a[1](c));
-        }
-        case 'unaryMinus':
-          return (c) => tf.neg(a[0](c));
-        case 'unaryPlus':
-          return (c) => a[0](c);
-      }
-      break;
-    }
-    case 'FunctionNode': {
-      const f = TF_FUNCTIONS[String(node.fn.name) as (typeof EXPRESSION_FUNCTIONS)[number]];
-      if (f) {
-        const arg = toTf(node.args[0]);
-        return (c) => f(arg(c));
-      }
-      break;
-    }
-  }
-  throw new ParseError(`internal: cannot compile '${safeText(node)}' for tfjs`);
-}
-
-/** The value of a constant exponent like `2`, `(2)` or `-1`, else undefined. */
-function constantValue(node: AnyNode): number | undefined {
-  if (node.type === 'ConstantNode' && typeof node.value === 'number') return node.value;
-  if (node.type === 'ParenthesisNode') return constantValue(node.content);
-  if (node.type === 'OperatorNode' && node.fn === 'unaryMinus') {
-    const v = constantValue(node.args[0]);
-    return v === undefined ? undefined : -v;
-  }
-  return undefined;
-}
-
 /** Rewrites the functions mathjs cannot differentiate into ones it can (for the derivative only). */
 function forDerivative(root: MathNode): MathNode {
   return root.transform((node: AnyNode) => {
@@ -307,6 +164,16 @@ export interface ExpressionOptions {
 
 /** A target whose log p̃ is the given mathjs expression in x1..xD. */
 export function expressionTarget(expr: string, options: ExpressionOptions = {}): Target {
+  try {
+    return buildExpressionTarget(expr, options);
+  } catch (e) {
+    // Absurdly deep nesting overflows the recursive walkers: say so instead of a stack dump.
+    if (e instanceof RangeError) throw new ParseError(`expression: too deeply nested (${e.message})`);
+    throw e;
+  }
+}
+
+function buildExpressionTarget(expr: string, options: ExpressionOptions): Target {
   if (typeof expr !== 'string' || expr.trim() === '') throw new ParseError('expression: a non-empty expression string is required');
   let tree: MathNode;
   try {
@@ -340,31 +207,18 @@ export function expressionTarget(expr: string, options: ExpressionOptions = {}):
   const partials = Array.from({ length: dim }, (_, i) => {
     let d: MathNode;
     try {
-      d = derivative(diffable, `x${i + 1}`);
+      // simplify: false — mathjs's simplify takes minutes on a 10-term sum; toIr folds instead.
+      d = derivative(diffable, `x${i + 1}`, { simplify: false });
     } catch (e) {
       throw new ParseError(`expression: cannot differentiate with respect to x${i + 1}: ${e instanceof Error ? e.message : String(e)}`);
     }
     validate(d, gradFns, `derivative by x${i + 1}`);
-    return d as AnyNode;
+    return d;
   });
 
-  const helpers = {
-    sq: (a: number) => a * a,
-    cube: (a: number) => a * a * a,
-    div: (a: number, b: number) => (a === 0 && b === 0 ? 0 : a / b),
-  };
-  // The source is built only from validated nodes: fixed identifiers and printed numbers.
-  const valueFn = new Function('_sq', '_cube', `return function (x) { return ${toJs(tree as AnyNode, false)}; };`)(
-    helpers.sq,
-    helpers.cube,
-  ) as (x: Float64Array) => number;
-  const gradBody = partials.map((p, i) => `out[${i}] = ${toJs(p, true)};`).join('\n');
-  const gradFn = new Function('_sq', '_cube', '_div', `return function (x, out) {\n${gradBody}\n};`)(
-    helpers.sq,
-    helpers.cube,
-    helpers.div,
-  ) as (x: Float64Array, out: Float64Array) => void;
-  const tfFn = toTf(tree as AnyNode);
+  const valueFn = compileValue(toIr(tree));
+  const gradFn = compileVector(partials.map((p) => toIr(p)));
+  const tfFn = irToTf(toIr(tree));
 
   return {
     name,
