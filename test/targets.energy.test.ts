@@ -62,6 +62,9 @@ describe('Rezende & Mohamed energies', () => {
       expect(Math.exp(a)).toBeGreaterThan(0.1);
       expect(Math.exp(a)).toBeLessThan(200);
       expect(Math.abs(a - b)).toBeLessThan(1e-6);
+      // U2 alone has an exact log Z (each z1-slice integrates to 0.4√(2π)).
+      if (n === 'u2') expect(Math.abs(b - t.logZ!)).toBeLessThan(1e-6);
+      else expect(t.logZ).toBeUndefined();
     }
   });
 

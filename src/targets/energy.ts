@@ -10,7 +10,10 @@
  * As written, U2–U4 do not decay along z1 (p̃ is not integrable); the paper only shows them on
  * [-4, 4]². We add a wall ½((|z1| - 4)₊/0.4)² to U2–U4: zero inside the box, so the shapes are
  * the paper's, and Gaussian decay (sd 0.4) outside, so log Z is finite and flows and samplers
- * see a proper density. It is C¹, so gradient samplers are fine. log Z has no closed form.
+ * see a proper density. It is C¹, so gradient samplers are fine. log Z has no closed form,
+ * except for U2 with the wall: every z1-slice integrates to 0.4√(2π), so
+ * Z = 0.4√(2π)·(8 + 0.4√(2π)) (the 8 from the box, the rest from the two half-Gaussian walls).
+ * Grid quadrature gives log Z = 1.8775016 (U1), 2.2001669 (U2), 2.7597827 (U3), 2.8287756 (U4).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ParameterError } from '../core/errors.js';
@@ -148,6 +151,7 @@ export function energy(which: EnergyName): Target {
     dim: 2,
     description: descriptions[key],
     params: {},
+    ...(key === 'u2' ? { logZ: Math.log(WALL_SD * Math.sqrt(2 * Math.PI) * (2 * BOX + WALL_SD * Math.sqrt(2 * Math.PI))) } : {}),
     plotBounds: [
       [-4, 4],
       [-4, 4],
