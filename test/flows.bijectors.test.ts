@@ -11,6 +11,7 @@ import { RandomStream } from '../src/core/random.js';
 import type { Bijector } from '../src/flows/bijector.js';
 import { AffineDiagonal } from '../src/flows/affine.js';
 import { IafAffine } from '../src/flows/iaf.js';
+import { FastIafAffine } from '../src/flows/fastIaf.js';
 import { Permute } from '../src/flows/permute.js';
 import { Chain } from '../src/flows/chain.js';
 import { Made, madeMasks } from '../src/flows/made.js';
@@ -22,14 +23,21 @@ beforeAll(async () => {
   await initBackend('wasm');
 });
 
-/** Gives every variable random values so the bijector is far from the identity. */
-function randomize(vars: tf.Variable[], seed: string, sd = 0.4): void {
+/**
+ * Gives every variable random values so the bijector is far from the identity. Fused IAF layers
+ * keep their weights pre-masked, so their masks are re-applied.
+ */
+function randomize(vars: tf.Variable[], seed: string, sd = 0.4, bijectors: Bijector[] = []): void {
   const rng = new RandomStream(seed);
   for (const v of vars) {
     const a = new Float64Array(v.size);
     rng.fillNormal(a);
-    v.assign(tf.tensor(Float32Array.from(a, (t) => sd * t), v.shape));
+    const t = tf.tensor(Float32Array.from(a, (t) => sd * t), v.shape);
+    v.assign(t);
+    t.dispose();
   }
+  const all = bijectors.flatMap((b) => (b instanceof Chain ? b.bijectors : [b]));
+  for (const b of all) if (b instanceof FastIafAffine) b.applyMasks();
 }
 
 function points(n: number, dim: number, seed: string): tf.Tensor2D {
@@ -81,6 +89,7 @@ const cases: Case[] = [
   { name: 'affine-diagonal', make: () => new AffineDiagonal({ dim: D, loc: [1, -2, 0.5, 0, 3], scale: [0.5, 2, 1, 3, 0.2] }) },
   { name: 'permute', make: () => new Permute({ perm: [2, 0, 4, 1, 3] }) },
   { name: 'iaf-affine', make: () => new IafAffine({ dim: D, hidden: [16, 12], seed: 1 }), order: [1, 2, 3, 4, 5] },
+  { name: 'iaf-affine fused', make: () => new FastIafAffine({ dim: D, hidden: [16, 12], seed: 1 }), order: [1, 2, 3, 4, 5] },
   { name: 'iaf-affine (shuffled order)', make: () => new IafAffine({ dim: D, hidden: [8], order: [3, 1, 5, 2, 4], seed: 2 }), order: [3, 1, 5, 2, 4] },
   { name: 'iaf-affine (dim 1)', make: () => new IafAffine({ dim: 1, hidden: [4], seed: 3 }), order: [1] },
   {
@@ -92,7 +101,7 @@ const cases: Case[] = [
 describe.each(cases)('bijector contract: $name', ({ make, order }) => {
   it('round trip, cancelling log-dets, brute-force Jacobian, triangularity, no leaks', () => {
     const b = make();
-    randomize(b.trainableVariables(), 'w');
+    randomize(b.trainableVariables(), 'w', 0.4, [b]);
     const dim = b.dim;
     const z = points(7, dim, 'z');
     const before = tf.memory().numTensors;
@@ -185,7 +194,7 @@ describe('MADE masks', () => {
 describe('Flow', () => {
   it("sample's log q equals logProb at the same points, and the seed fixes the draws", () => {
     const flow = createDefaultFlow(4, { layers: 3, hidden: [16, 16], seed: 7 });
-    randomize(flow.trainableVariables(), 'flow', 0.3);
+    randomize(flow.trainableVariables(), 'flow', 0.3, flow.bijectors);
     const before = tf.memory().numTensors;
     const s = flow.sample(50, 11);
     const lp = flow.logProb(s.x);
