@@ -76,10 +76,13 @@ describe('expressionTarget', () => {
   });
 
   it('a constant-only result still has shape [n]', () => {
-    const t = expressionTarget('x1 - x1');
+    // 0*x1 folds away, leaving the constant 3: the tfjs path must still return one value per row.
+    const t = expressionTarget('0*x1 + 3');
+    expect(t.logDensity(Float64Array.from([5]))).toBe(3);
     const x = tf.ones([3, 1]) as tf.Tensor2D;
     const y = t.logProb(x);
     expect(y.shape).toEqual([3]);
+    expect(Array.from(y.dataSync())).toEqual([3, 3, 3]);
     tf.dispose([x, y]);
   });
 
