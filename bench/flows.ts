@@ -46,6 +46,13 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const PYTHON = process.env.FLOWSAMPLER_PYTHON ?? '/usr/bin/python3';
 
 export type FlowVariant = 'd1' | 'fast';
+
+/** The anchors' published 1-thread numbers on a quiet machine (anchors README, headline table). */
+export const PUBLISHED_TORCH: Record<BenchTargetName, { train: number; sample: number }> = {
+  banana2d: { train: 371, sample: 7.4e5 },
+  funnel10: { train: 233, sample: 2.7e5 },
+  gauss50: { train: 78, sample: 6.6e4 },
+};
 export const K_LAYERS = 6;
 export const BATCH = 256;
 export const SAMPLE_BATCH = 10_000;
@@ -116,45 +123,68 @@ function summarise(rates: number[]): Timed {
 interface VariantResult {
   trainStepsPerSec: Timed;
   samplesPerSec: Timed;
+  /** The same blocks timed by this process's CPU time (user + system): far less sensitive to
+   * other processes on the machine than wall time, but not the same quantity as torch's wall time. */
+  trainStepsPerCpuSec: Timed;
+  samplesPerCpuSec: Timed;
   params: number;
+}
+
+function cpuMs(c: NodeJS.CpuUsage): number {
+  return (c.user + c.system) / 1000;
 }
 
 /** Our training steps/s and samples/s for both implementations, interleaved in blocks. */
 async function benchOurs(t: BenchTarget, seconds: number, variants: FlowVariant[]): Promise<Record<FlowVariant, VariantResult>> {
   const flows = variants.map((v) => anchorFlow(t.dim, t.hidden, v));
   const steps = variants.map((v, i) => trainingStep(flows[i], t, v));
-  const stepsPerBlock = t.dim <= 2 ? 60 : t.dim <= 10 ? 30 : 8;
+  const stepsPerBlock = t.dim <= 2 ? 40 : t.dim <= 10 ? 20 : 6;
   for (const s of steps) for (let i = 0; i < 30; i++) s.step(); // warm-up, as the anchor
   const rates: number[][] = variants.map(() => []);
-  const blocks = Math.max(3, Math.round(seconds / 0.5));
+  const cpuRates: number[][] = variants.map(() => []);
+  const blocks = Math.max(3, Math.round(seconds / 0.25));
   for (let b = 0; b < blocks; b++) {
     variants.forEach((_, i) => {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
-      for (let k = 0; k < stepsPerBlock; k++) steps[i].step();
-      rates[i].push(stepsPerBlock / ((performance.now() - t0) / 1000));
+      for (let k = 0; k < stepsPerBlock / 2; k++) steps[i].step();
+      rates[i].push(stepsPerBlock / 2 / ((performance.now() - t0) / 1000));
+      cpuRates[i].push(stepsPerBlock / 2 / (cpuMs(process.cpuUsage(c0)) / 1000));
     });
     await new Promise((r) => setImmediate(r));
   }
   // Sampling with log q, 10k per batch, 2 warm-up + 7 timed, interleaved.
   const srates: number[][] = variants.map(() => []);
+  const scpu: number[][] = variants.map(() => []);
   const sampleOnce = (f: Flow, seed: number) => {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const r = f.sample(SAMPLE_BATCH, seed);
     r.logq.dataSync();
     r.x.dataSync();
     const dt = performance.now() - t0;
+    const dc = cpuMs(process.cpuUsage(c0));
     tf.dispose([r.x, r.logq]);
-    return SAMPLE_BATCH / (dt / 1000);
+    return [SAMPLE_BATCH / (dt / 1000), SAMPLE_BATCH / (dc / 1000)];
   };
   for (let r = 0; r < 9; r++) {
     flows.forEach((f, i) => {
-      const rate = sampleOnce(f, r);
-      if (r >= 2) srates[i].push(rate);
+      const [rate, cpuRate] = sampleOnce(f, r);
+      if (r >= 2) {
+        srates[i].push(rate);
+        scpu[i].push(cpuRate);
+      }
     });
   }
   const out = {} as Record<FlowVariant, VariantResult>;
   variants.forEach((v, i) => {
-    out[v] = { trainStepsPerSec: summarise(rates[i]), samplesPerSec: summarise(srates[i]), params: flows[i].parameterCount() };
+    out[v] = {
+      trainStepsPerSec: summarise(rates[i]),
+      samplesPerSec: summarise(srates[i]),
+      trainStepsPerCpuSec: summarise(cpuRates[i]),
+      samplesPerCpuSec: summarise(scpu[i]),
+      params: flows[i].parameterCount(),
+    };
     steps[i].dispose();
     flows[i].dispose();
   });
@@ -275,6 +305,19 @@ export async function benchFlows(opts: BenchFlowsOptions = {}) {
       log(`${n}: ratio vs torch 1thr  d1 train ${ratios[n].d1.train} sample ${ratios[n].d1.sample} | fast train ${ratios[n].fast.train} sample ${ratios[n].fast.sample}`);
     }
   }
+  // Secondary: our CPU-time rates against the anchors' published quiet-machine numbers — a
+  // contention-robust view when the shared machine is busy (both sides ~one undisturbed core).
+  const ratiosCpuVsPublished: Record<string, Record<string, { train: number; sample: number }>> = {};
+  for (const n of names) {
+    ratiosCpuVsPublished[n] = {};
+    for (const v of ['d1', 'fast'] as FlowVariant[]) {
+      ratiosCpuVsPublished[n][v] = {
+        train: +(ours[n][v].trainStepsPerCpuSec.best / PUBLISHED_TORCH[n].train).toFixed(3),
+        sample: +(ours[n][v].samplesPerCpuSec.best / PUBLISHED_TORCH[n].sample).toFixed(3),
+      };
+    }
+    log(`${n}: CPU-time rate / published torch  d1 train ${ratiosCpuVsPublished[n].d1.train} sample ${ratiosCpuVsPublished[n].d1.sample} | fast train ${ratiosCpuVsPublished[n].fast.train} sample ${ratiosCpuVsPublished[n].fast.sample}`);
+  }
   const micro = opts.micro ?? true ? microBench() : null;
   const result = {
     bench: 'flows',
@@ -285,6 +328,8 @@ export async function benchFlows(opts: BenchFlowsOptions = {}) {
     ours,
     torch,
     ratios,
+    ratiosCpuVsPublished,
+    publishedTorch: PUBLISHED_TORCH,
     bars: { trainD2: 0.5, trainD50: 0.3, sampleAll: 0.5 },
     micro,
   };

@@ -80,20 +80,20 @@ export class FastIafAffine implements Bijector {
       const y = tf.add(tf.mul(sig, zm), m);
       // log σ = −softplus(−s): stable for very negative s.
       const logDet = tf.neg(tf.sum(tf.softplus(tf.neg(s)), 1, true));
-      save([...acts, ...ws, sig, zm]);
+      // The weights are variables, alive until the gradient is taken: no need to clone them.
+      save([...acts, sig, zm]);
       return {
         value: tf.concat([y, logDet], 1),
         gradFunc: (dOut: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
           const a = saved.slice(0, L);
-          const w = saved.slice(L, 2 * L);
-          const [sg, zmS] = saved.slice(2 * L);
+          const [sg, zmS] = saved.slice(L);
           const [dy, dld] = tf.split(dOut as tf.Tensor, [D, 1], 1);
           const oneMinus = tf.sub(1, sg);
           const dyS = tf.mul(dy, sg); // ∂y/∂z (direct path) = σ
           const dm = tf.mul(dy, oneMinus); // ∂y/∂m = 1 − σ
           // ∂y/∂s = σ(1−σ)(z − m); ∂logDet/∂s = 1 − σ
           const ds = tf.mul(oneMinus, tf.add(tf.mul(dyS, zmS), dld));
-          const back = mlpBackward(tf.concat([dm, ds], 1), a, w, masks);
+          const back = mlpBackward(tf.concat([dm, ds], 1), a, ws, masks);
           return [tf.add(dyS, back.dx), ...back.dW, ...back.dB];
         },
       };
