@@ -57,6 +57,8 @@ describe('gaussian', () => {
     const cov = Float64Array.from(text.flatMap((l) => l.split(',').map(Number)));
     const t = gaussianFromCovariance(cov, 50, 'gauss50');
     expect(Math.abs(t.logZ! - 45.946927)).toBeLessThan(2e-6);
+    checkTfAgrees(t, testPoints(t, 16, 4));
+    for (const p of testPoints(t, 3, 5)) checkGradient(t, p);
   });
 
   it('exact sampler: means and variances within 5 MCSE, KS on a marginal', () => {
