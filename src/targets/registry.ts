@@ -79,7 +79,7 @@ const ENTRIES: Entry[] = [
   ...(['u1', 'u2', 'u3', 'u4'] as const).map(
     (u): Entry => ({
       name: u,
-      description: `Rezende & Mohamed (2015) energy ${u.toUpperCase()} in 2-D`,
+      description: `Rezende & Mohamed (2015) energy ${u.toUpperCase()} in 2-D${u === 'u1' ? '' : ' (with a wall beyond |z1| = 4 to make it proper)'}`,
       params: [],
       make: () => energy(u),
     }),
