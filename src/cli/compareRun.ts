@@ -31,6 +31,8 @@ export interface CompareTarget {
   target: Target;
   /** The user's expression for --expr targets (shown, escaped, in the report). */
   expression?: string;
+  /** Per-target training settings over the run's (e.g. annealing for a multimodal target). */
+  train?: TrainOptions;
 }
 
 export interface CompareConfig {
@@ -73,6 +75,7 @@ function targetJson(t: CompareTarget): Record<string, unknown> {
     params: t.target.params,
     ...(t.expression ? { expression: t.expression } : {}),
     ...(t.target.logZ !== undefined ? { logZ: t.target.logZ } : {}),
+    ...(t.train ? { train: t.train } : {}),
     exactSampler: Boolean(t.target.sampleExact),
   };
 }
@@ -93,7 +96,7 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
       flowPromise ??= (async () => {
         const progress = createProgress(io, `${target.name}/train`);
         try {
-          const tf = await trainFlowFor(target, { ...cfg.train, seed: cfg.seed, signal: io.signal, onProgress: (p) => progress.update(p.done, p.total, 'training') });
+          const tf = await trainFlowFor(target, { ...cfg.train, ...ct.train, seed: cfg.seed, signal: io.signal, onProgress: (p) => progress.update(p.done, p.total, 'training') });
           progress.stop(`${(tf.trainTimeMs / 1000).toFixed(1)} s`);
           res.training.push(tf.curve);
           return tf;

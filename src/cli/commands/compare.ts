@@ -1,4 +1,4 @@
-import { parseCommandArgs, intOption, UsageError, type Command } from '../command.js';
+import { parseCommandArgs, intOption, numberOption, UsageError, type Command } from '../command.js';
 import { ensureOutputDir } from '../outputDir.js';
 import { parseSamplerList, samplerRegistry } from '../samplerRegistry.js';
 import { targetFromArgs, targetOptions, targetOptionHelp, protectExprValue } from '../targetArgs.js';
@@ -22,6 +22,8 @@ ${targetOptionHelp}
   --seed S           seed of every random choice (default 1)
   --train-steps K    flow training steps (default 1500)
   --batch B          flow training batch size (default 256)
+  --anneal B0        anneal the flow's target temperature from B0 in (0, 1] to 1 over the first
+                     half of training (helps on multimodal targets, hurts on unimodal ones)
   --out DIR          output directory (default ./flowsampler-out)
   --no-png           skip the PNG export of the figures
   -h, --help         this help
@@ -43,6 +45,7 @@ export const compareCommand: Command = {
       chains: { type: 'string' },
       warmup: { type: 'string' },
       seed: { type: 'string' },
+      anneal: { type: 'string' },
       'train-steps': { type: 'string' },
       batch: { type: 'string' },
       out: { type: 'string' },
@@ -57,6 +60,8 @@ export const compareCommand: Command = {
     if (seed.trim() === '') throw new UsageError('--seed is empty');
     const trainSteps = intOption('train-steps', values['train-steps'] as string | undefined, 1500, 1);
     const batch = intOption('batch', values.batch as string | undefined, 256, 2);
+    const annealRaw = values.anneal as string | undefined;
+    const annealFrom = annealRaw === undefined ? undefined : numberOption('anneal', annealRaw, 0, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
     const target = targetFromArgs(values, 'compare');
     const outDir = await ensureOutputDir((values.out as string | undefined) ?? 'flowsampler-out');
     await initBackend();
@@ -69,7 +74,7 @@ export const compareCommand: Command = {
         warmup,
         seed: /^-?\d+$/.test(seed) ? Number(seed) : seed,
         outDir,
-        train: { steps: trainSteps, batchSize: batch },
+        train: { steps: trainSteps, batchSize: batch, ...(annealFrom !== undefined ? { annealFrom } : {}) },
         png: !values['no-png'],
         command: ['compare', ...argv],
       },

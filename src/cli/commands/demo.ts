@@ -7,15 +7,19 @@ import { initBackend } from '../../core/backend.js';
 
 /**
  * The demo's budget, chosen to finish in about a minute on a 2-vCPU machine: two 2-D targets
- * (the banana and the ring of 8 Gaussians), seven samplers, 4 chains x 500 draws, 800 training steps.
+ * (the banana and the ring of 8 Gaussians), seven samplers, 4 chains x 500 draws, 3000 training steps.
  */
 export const DEMO = {
-  targets: ['banana', 'ring'],
+  /**
+   * No annealing: we tried β from 0.02–0.1 on the ring and whether the affine IAF then covers
+   * ~3 modes or 1 depended on the seed, so the demo shows the plain reverse-KL fit as it is.
+   */
+  targets: [{ spec: 'banana' }, { spec: 'ring' }],
   samplers: 'iaf,imh,rwm,mala,hmc,nuts,rejection',
   chains: 4,
   draws: 500,
   warmup: 500,
-  trainSteps: 800,
+  trainSteps: 3000,
   batchSize: 256,
 } as const;
 
@@ -44,7 +48,7 @@ Takes about a minute on a 2-core machine. Prints the tables and writes results.j
     const t0 = performance.now();
     const outcome = await runCompare(
       {
-        targets: DEMO.targets.map((t) => ({ target: parseTargetSpec(t) })),
+        targets: DEMO.targets.map((t) => ({ target: parseTargetSpec(t.spec) })),
         samplers: parseSamplerList(DEMO.samplers),
         draws: DEMO.draws,
         chains: DEMO.chains,

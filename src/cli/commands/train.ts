@@ -21,6 +21,7 @@ ${targetOptionHelp}
   --layers L         IAF layers (default 4)
   --lr RATE          peak Adam learning rate (default: the trainer's, 5e-3)
   --max-seconds T    wall-time budget (optional)
+  --anneal B0        anneal the target temperature from B0 in (0, 1] to 1 over half the steps
   --seed S           seed (default 1)
   --out FILE         where to save the flow (default flow.json)
   -h, --help         this help`,
@@ -33,6 +34,7 @@ ${targetOptionHelp}
       lr: { type: 'string' },
       'max-seconds': { type: 'string' },
       seed: { type: 'string' },
+      anneal: { type: 'string' },
       out: { type: 'string' },
     });
     const steps = intOption('steps', values.steps as string | undefined, 1500, 1);
@@ -42,6 +44,8 @@ ${targetOptionHelp}
     const learningRate = lrRaw === undefined ? undefined : numberOption('lr', lrRaw, 0, (v) => v > 0, 'a positive number');
     const msRaw = values['max-seconds'] as string | undefined;
     const maxSeconds = msRaw === undefined ? undefined : numberOption('max-seconds', msRaw, 0, (v) => v > 0, 'a positive number');
+    const annealRaw = values.anneal as string | undefined;
+    const annealFrom = annealRaw === undefined ? undefined : numberOption('anneal', annealRaw, 0, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
     const seedRaw = (values.seed as string | undefined) ?? '1';
     if (seedRaw.trim() === '') throw new UsageError('--seed is empty');
     const seed = /^-?\d+$/.test(seedRaw) ? Number(seedRaw) : seedRaw;
@@ -55,6 +59,7 @@ ${targetOptionHelp}
       layers,
       learningRate,
       maxSeconds,
+      annealFrom,
       seed,
       signal: io.signal,
       onProgress: (p) => progress.update(p.done, p.total, 'training'),
@@ -66,7 +71,7 @@ ${targetOptionHelp}
     const finalEss = ess.length ? ess[ess.length - 1].essFraction! : NaN;
     const doc = flowToJSON(trained.flow, {
       target: { spec: (values.target as string | undefined) ?? null, expression: ct.expression ?? null, name: ct.target.name, dim: ct.target.dim, params: ct.target.params },
-      training: { steps, batchSize, layers, seed, seconds: trained.trainTimeMs / 1000, densityEvals: trained.trainEvals, finalLoss, finalEssFraction: finalEss, curve: trained.curve.points },
+      training: { steps, batchSize, layers, seed, annealFrom: annealFrom ?? null, seconds: trained.trainTimeMs / 1000, densityEvals: trained.trainEvals, finalLoss, finalEssFraction: finalEss, curve: trained.curve.points },
     });
     await writeJsonAtomic(out, doc);
     trained.flow.dispose();
