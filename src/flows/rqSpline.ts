@@ -96,20 +96,17 @@ function checkShapes(x: tf.Tensor, w: tf.Tensor, h: tf.Tensor, d: tf.Tensor): nu
 }
 
 /**
- * Knot positions along one axis: bin sizes from a softmax with a floor, cumulated to K+1 knots
- * from -B to B. Returns the left knots [.., K] and the bin sizes [.., K] (exact at the ends).
+ * Knot positions along one axis: bin sizes from a softmax with a floor, scaled to 2B; left knots
+ * by an exclusive cumulative sum from -B. Returns the left knots, the sizes (both [.., K]) and
+ * the K-1 interior knots.
  */
 function knots(unnorm: tf.Tensor, k: number, minBin: number, bound: number): { left: tf.Tensor; size: tf.Tensor; inner: tf.Tensor } {
-  const frac = tf.add(minBin, tf.mul(1 - minBin * k, tf.softmax(unnorm)));
-  // Interior knots from the cumulative sum of the first K-1 fractions.
+  const size = tf.add(2 * bound * minBin, tf.mul(2 * bound * (1 - minBin * k), tf.softmax(unnorm)));
   // Explicit axis: tfjs-backend-wasm 4.22's Cumsum reads out of bounds with axis -1.
-  const cum = tf.cumsum(frac, frac.rank - 1);
-  const inner = tf.sub(tf.mul(2 * bound, tf.slice(cum, sliceBegin(cum.rank), sliceSize(cum.shape, k - 1))), bound);
-  const lo = tf.fill([...inner.shape.slice(0, -1), 1], -bound);
-  const hi = tf.fill([...inner.shape.slice(0, -1), 1], bound);
-  const left = tf.concat([lo, inner], -1);
-  const right = tf.concat([inner, hi], -1);
-  const size = tf.sub(right, left);
+  const left = tf.sub(tf.cumsum(size, size.rank - 1, true), bound);
+  const begin = sliceBegin(left.rank);
+  begin[left.rank - 1] = 1;
+  const inner = tf.slice(left, begin, sliceSize(left.shape, k - 1));
   return { left, size, inner };
 }
 
@@ -120,13 +117,10 @@ function sliceSize(shape: number[], last: number): number[] {
   return [...shape.slice(0, -1).map(() => -1), last];
 }
 
-/** One-hot [.., K] of the bin that holds each value, from its K-1 interior knots. */
-function binMask(v: tf.Tensor, inner: tf.Tensor): tf.Tensor {
-  // ge_j = [v > knot_j] for j = 0..K with ge_0 = 1, ge_K = 0; one-hot_k = ge_k - ge_{k+1}.
-  const ge = tf.step(tf.sub(tf.expandDims(v, -1), inner));
-  const ones = tf.onesLike(tf.slice(ge, sliceBegin(ge.rank), sliceSize(ge.shape, 1)));
-  const zeros = tf.zerosLike(ones);
-  return tf.sub(tf.concat([ones, ge], -1), tf.concat([ge, zeros], -1));
+/** One-hot [.., K] of the bin that holds each value: the count of interior knots below it. */
+function binMask(v: tf.Tensor, inner: tf.Tensor, k: number): tf.Tensor {
+  const idx = tf.sum(tf.step(tf.sub(tf.expandDims(v, -1), inner)), -1);
+  return tf.oneHot(tf.cast(idx, 'int32'), k);
 }
 
 function pick(mask: tf.Tensor, a: tf.Tensor): tf.Tensor {
@@ -148,14 +142,18 @@ function parts(v: tf.Tensor, widths: tf.Tensor, heights: tf.Tensor, derivs: tf.T
   const wKn = knots(widths, k, r.minBinWidth, r.bound);
   const hKn = knots(heights, k, r.minBinHeight, r.bound);
   const d = tf.add(r.minDerivative, tf.softplus(derivs));
-  const one = tf.onesLike(tf.slice(d, sliceBegin(d.rank), sliceSize(d.shape, 1)));
-  const dLeft = tf.concat([one, d], -1);
-  const dRight = tf.concat([d, one], -1);
+  // Boundary knots have derivative 1 (C¹ with the identity tails).
+  const padL: [number, number][] = d.shape.map(() => [0, 0] as [number, number]);
+  const padR = padL.map((p) => [...p] as [number, number]);
+  padL[d.rank - 1] = [1, 0];
+  padR[d.rank - 1] = [0, 1];
+  const dLeft = tf.pad(d, padL, 1);
+  const dRight = tf.pad(d, padR, 1);
   // GreaterEqual has a (zero) gradient in tfjs; LessEqual and LogicalAnd have none.
   const inside = tf.greaterEqual(r.bound, tf.abs(v));
   // Clamp so that tails never feed extreme values into the rational function.
   const vc = tf.clipByValue(v, -r.bound, r.bound);
-  const mask = binMask(vc, byHeight ? hKn.inner : wKn.inner);
+  const mask = binMask(vc, byHeight ? hKn.inner : wKn.inner, k);
   return {
     inside,
     vc,
@@ -168,18 +166,24 @@ function parts(v: tf.Tensor, widths: tf.Tensor, heights: tf.Tensor, derivs: tf.T
   };
 }
 
-/** log dy/dx of the rational-quadratic at relative position xi (Durkan et al. eq. 5). */
-function logDerivative(p: SplineParts, xi: tf.Tensor, s: tf.Tensor): tf.Tensor {
+/** Shared pieces of the rational-quadratic at relative position xi (Durkan et al. eq. 4). */
+function rqTerms(p: SplineParts, xi: tf.Tensor, s: tf.Tensor) {
   const omxi = tf.sub(1, xi);
   const xo = tf.mul(xi, omxi);
-  const den = tf.add(s, tf.mul(tf.sub(tf.add(p.dk1, p.dk), tf.mul(2, s)), xo));
-  const numD = tf.add(tf.add(tf.mul(p.dk1, tf.square(xi)), tf.mul(tf.mul(2, s), xo)), tf.mul(p.dk, tf.square(omxi)));
-  return tf.sub(tf.add(tf.mul(2, tf.log(s)), tf.log(numD)), tf.mul(2, tf.log(den)));
+  const den = tf.add(s, tf.mul(tf.sub(tf.add(p.dk1, p.dk), tf.add(s, s)), xo));
+  return { omxi, xo, den };
+}
+
+/** log dy/dx of the rational-quadratic (Durkan et al. eq. 5). */
+function logDerivative(p: SplineParts, xi: tf.Tensor, s: tf.Tensor, t: ReturnType<typeof rqTerms>): tf.Tensor {
+  const numD = tf.add(tf.add(tf.mul(p.dk1, tf.square(xi)), tf.mul(tf.add(s, s), t.xo)), tf.mul(p.dk, tf.square(t.omxi)));
+  // log(s² numD / den²)
+  return tf.log(tf.div(tf.mul(tf.square(s), numD), tf.square(t.den)));
 }
 
 /**
  * y = g(x) elementwise and log|g'(x)|. Differentiable with respect to x and all three parameter
- * tensors. Cost: about 60 kernels regardless of size.
+ * tensors. Cost: about 50 kernels regardless of size.
  */
 export function rqSplineForward(
   x: tf.Tensor,
@@ -194,13 +198,11 @@ export function rqSplineForward(
     const p = parts(x, widths, heights, derivatives, r, k, false);
     const xi = tf.div(tf.sub(p.vc, p.xk), p.wk);
     const s = tf.div(p.hk, p.wk);
-    const omxi = tf.sub(1, xi);
-    const xo = tf.mul(xi, omxi);
-    const num = tf.mul(p.hk, tf.add(tf.mul(s, tf.square(xi)), tf.mul(p.dk, xo)));
-    const den = tf.add(s, tf.mul(tf.sub(tf.add(p.dk1, p.dk), tf.mul(2, s)), xo));
-    const ySpline = tf.add(p.yk, tf.div(num, den));
+    const t = rqTerms(p, xi, s);
+    const num = tf.mul(p.hk, tf.add(tf.mul(s, tf.square(xi)), tf.mul(p.dk, t.xo)));
+    const ySpline = tf.add(p.yk, tf.div(num, t.den));
     const y = tf.where(p.inside, ySpline, x);
-    const logDet = tf.where(p.inside, logDerivative(p, xi, s), tf.zerosLike(x));
+    const logDet = tf.where(p.inside, logDerivative(p, xi, s, t), tf.zerosLike(x));
     return { y, logDet };
   });
 }
@@ -223,7 +225,7 @@ export function rqSplineInverse(
     const p = parts(y, widths, heights, derivatives, r, k, true);
     const s = tf.div(p.hk, p.wk);
     const dy = tf.sub(p.vc, p.yk);
-    const slopeSum = tf.sub(tf.add(p.dk1, p.dk), tf.mul(2, s));
+    const slopeSum = tf.sub(tf.add(p.dk1, p.dk), tf.add(s, s));
     const a = tf.add(tf.mul(p.hk, tf.sub(s, p.dk)), tf.mul(dy, slopeSum));
     const b = tf.sub(tf.mul(p.hk, p.dk), tf.mul(dy, slopeSum));
     const c = tf.neg(tf.mul(s, dy));
@@ -233,7 +235,7 @@ export function rqSplineInverse(
     const xi = tf.clipByValue(xiRaw, 0, 1);
     const xSpline = tf.add(tf.mul(xi, p.wk), p.xk);
     const x = tf.where(p.inside, xSpline, y);
-    const logDet = tf.where(p.inside, tf.neg(logDerivative(p, xi, s)), tf.zerosLike(y));
+    const logDet = tf.where(p.inside, tf.neg(logDerivative(p, xi, s, rqTerms(p, xi, s))), tf.zerosLike(y));
     return { y: x, logDet };
   });
 }
