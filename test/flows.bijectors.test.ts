@@ -206,7 +206,13 @@ describe('Flow', () => {
     for (let i = 0; i < xs.length; i++) expect(again.x[i]).toBeCloseTo(xs[i], 5);
     const lq2 = flow.logProbArrays(again.x, 13);
     for (let i = 0; i < 50; i++) expect(Math.abs(lq2[i] - a[i])).toBeLessThan(1e-3 * (1 + Math.abs(a[i])));
-    tf.dispose([s.x, s.logq, lp]);
+    // The widened flow (base N(0, τ² I)): one-pass log q equals the inverse-direction density.
+    const w = flow.sample(50, 12, 1.3);
+    const wl = flow.logProb(w.x, 1.3);
+    const wa = w.logq.dataSync();
+    const wb = wl.dataSync();
+    for (let i = 0; i < 50; i++) expect(Math.abs(wa[i] - wb[i])).toBeLessThan(1e-3 * (1 + Math.abs(wa[i])));
+    tf.dispose([s.x, s.logq, lp, w.x, w.logq, wl]);
     expect(tf.memory().numTensors).toBe(before);
     flow.dispose();
   });

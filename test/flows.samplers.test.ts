@@ -8,7 +8,7 @@ import { initBackend } from '../src/core/backend.js';
 import { RandomStream } from '../src/core/random.js';
 import { Flow } from '../src/flows/flow.js';
 import { AffineDiagonal } from '../src/flows/affine.js';
-import { flowImportanceSample, systematicResample } from '../src/samplers/flowImportance.js';
+import { defensiveBaseScale, flowImportanceSample, systematicResample } from '../src/samplers/flowImportance.js';
 import { flowImh } from '../src/samplers/flowImh.js';
 import { gaussian } from '../src/targets/gaussian.js';
 import { parameterChains } from '../src/core/draws.js';
@@ -49,6 +49,21 @@ describe('flowImportanceSample', () => {
     const m = x2.reduce((a, b) => a + b, 0) / x2.length;
     expect(Math.abs(m - -1)).toBeLessThan((5 * 2) / Math.sqrt(r.kishEss));
     flow.dispose();
+  });
+
+  it('defensive widening keeps ESS/N = 0.8 for an exact flow', () => {
+    // Exact proposal: q = target. Kish ESS/N of the widened flow ≈ 0.8 (MC error of the ESS
+    // fraction with 40000 bounded weights is < 0.01).
+    const exact = new Flow([new AffineDiagonal({ dim: 2, loc: [0.5, -1], scale: [1, 2] })]);
+    const tau = defensiveBaseScale(2);
+    expect(tau).toBeGreaterThan(1.1);
+    expect(defensiveBaseScale(50)).toBeLessThan(tau);
+    const r = flowImportanceSample(exact, target, { n: 40000, seed: 8 });
+    expect(r.draws.info!.baseScale).toBeCloseTo(tau, 10);
+    expect(Math.abs(r.kishEss / 40000 - 0.8)).toBeLessThan(0.03);
+    const plain = flowImportanceSample(exact, target, { n: 1000, seed: 8, baseScale: 1 });
+    expect(plain.kishEss).toBeCloseTo(1000, 3);
+    exact.dispose();
   });
 
   it('systematic resampling hits the expected counts to within one', () => {

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Bijector } from './bijector.js';
 import { Chain } from './chain.js';
-import { DimensionError, checkPositiveInt } from '../core/errors.js';
+import { DimensionError, ParameterError, checkPositiveInt } from '../core/errors.js';
 import { RandomStream } from '../core/random.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -51,38 +51,54 @@ export class Flow {
     return this.chain.bijectors;
   }
 
-  /** x = f(ε) and log q(x), differentiable in the flow's variables; the caller owns both. */
-  forwardFromNoise(eps: tf.Tensor2D): { x: tf.Tensor2D; logq: tf.Tensor1D } {
+  /**
+   * x = f(ε) and log q(x), differentiable in the flow's variables; the caller owns both.
+   * `baseScale` τ ≠ 1 means ε was drawn from N(0, τ² I): log q is then the density of that
+   * widened proposal (see `sample`).
+   */
+  forwardFromNoise(eps: tf.Tensor2D, baseScale = 1): { x: tf.Tensor2D; logq: tf.Tensor1D } {
     if (eps.shape[1] !== this.dim) throw new DimensionError(`dimension mismatch: flow has dim ${this.dim}, got ${eps.shape[1]}`);
     return tf.tidy(() => {
       const { y, logDet } = this.chain.forward(eps);
-      return { x: y, logq: tf.sub(standardNormalLogProb(eps), logDet) as tf.Tensor1D };
+      const logBase =
+        baseScale === 1
+          ? standardNormalLogProb(eps)
+          : (tf.sub(standardNormalLogProb(tf.div(eps, baseScale) as tf.Tensor2D), this.dim * Math.log(baseScale)) as tf.Tensor1D);
+      return { x: y, logq: tf.sub(logBase, logDet) as tf.Tensor1D };
     });
   }
 
-  /** n draws and their log q in one parallel pass. */
-  sample(n: number, seed: SeedLike): { x: tf.Tensor2D; logq: tf.Tensor1D } {
+  /**
+   * n draws and their log q in one parallel pass. With `baseScale` τ > 1 the base noise is
+   * N(0, τ² I) instead of N(0, I): a *widened* flow whose log q is still exact in one pass
+   * (no inverse), a cheap defensive proposal for importance sampling — where the flow is exact
+   * the weights are bounded by τ^dim.
+   */
+  sample(n: number, seed: SeedLike, baseScale = 1): { x: tf.Tensor2D; logq: tf.Tensor1D } {
     checkPositiveInt('number of flow samples', n);
-    const eps = baseNoise(n, this.dim, seed);
+    if (!(baseScale > 0) || !Number.isFinite(baseScale)) throw new ParameterError(`baseScale must be positive, got ${baseScale}`);
+    const eps0 = baseNoise(n, this.dim, seed);
+    const eps = baseScale === 1 ? eps0 : (tf.mul(eps0, baseScale) as tf.Tensor2D);
     try {
-      return this.forwardFromNoise(eps);
+      return this.forwardFromNoise(eps, baseScale);
     } finally {
+      eps0.dispose();
       eps.dispose();
     }
   }
 
   /**
    * n draws as a row-major n x dim Float64Array with their log q, computed in batches of
-   * `batchSize` so that memory stays bounded for large n.
+   * `batchSize` so that memory stays bounded for large n. `baseScale` as in `sample`.
    */
-  sampleArrays(n: number, seed: SeedLike, batchSize = 10_000): { x: Float64Array; logq: Float64Array } {
+  sampleArrays(n: number, seed: SeedLike, batchSize = 10_000, baseScale = 1): { x: Float64Array; logq: Float64Array } {
     checkPositiveInt('number of flow samples', n);
     const rng = toStream(seed);
     const x = new Float64Array(n * this.dim);
     const logq = new Float64Array(n);
     for (let start = 0; start < n; start += batchSize) {
       const m = Math.min(batchSize, n - start);
-      const r = this.sample(m, rng);
+      const r = this.sample(m, rng, baseScale);
       x.set(r.x.dataSync(), start * this.dim);
       logq.set(r.logq.dataSync(), start);
       r.x.dispose();
@@ -91,24 +107,29 @@ export class Flow {
     return { x, logq };
   }
 
-  /** log q(x) at arbitrary points (the inverse direction; see the file header for its cost). */
-  logProb(x: tf.Tensor2D): tf.Tensor1D {
+  /**
+   * log q(x) at arbitrary points (the inverse direction; see the file header for its cost).
+   * With `baseScale` τ, the density of the widened flow of `sample(n, seed, τ)`.
+   */
+  logProb(x: tf.Tensor2D, baseScale = 1): tf.Tensor1D {
     if (x.shape[1] !== this.dim) throw new DimensionError(`dimension mismatch: flow has dim ${this.dim}, got ${x.shape[1]}`);
     return tf.tidy(() => {
       const { y: z, logDet } = this.chain.inverse(x);
-      return tf.add(standardNormalLogProb(z), logDet) as tf.Tensor1D;
+      const logBase =
+        baseScale === 1 ? standardNormalLogProb(z) : tf.sub(standardNormalLogProb(tf.div(z, baseScale) as tf.Tensor2D), this.dim * Math.log(baseScale));
+      return tf.add(logBase, logDet) as tf.Tensor1D;
     });
   }
 
-  /** log q at the rows of a row-major n x dim Float64Array. */
-  logProbArrays(x: Float64Array, batchSize = 10_000): Float64Array {
+  /** log q at the rows of a row-major n x dim Float64Array (`baseScale` as in `logProb`). */
+  logProbArrays(x: Float64Array, batchSize = 10_000, baseScale = 1): Float64Array {
     if (x.length % this.dim !== 0) throw new DimensionError(`flow has dim ${this.dim}: ${x.length} values are not whole rows`);
     const n = x.length / this.dim;
     const out = new Float64Array(n);
     for (let start = 0; start < n; start += batchSize) {
       const m = Math.min(batchSize, n - start);
       const xt = tf.tensor2d(Float32Array.from(x.subarray(start * this.dim, (start + m) * this.dim)), [m, this.dim]);
-      const lq = this.logProb(xt);
+      const lq = this.logProb(xt, baseScale);
       out.set(lq.dataSync(), start);
       xt.dispose();
       lq.dispose();

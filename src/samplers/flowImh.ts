@@ -16,12 +16,18 @@ import { RandomStream } from '../core/random.js';
 import type { Target } from '../targets/target.js';
 import type { Flow } from '../flows/flow.js';
 import type { SamplerOptions } from './sampler.js';
+import { defensiveBaseScale } from './flowImportance.js';
 
 export interface FlowImhOptions extends SamplerOptions {
   /** Training time of the flow in ms, recorded in the Draws. */
   trainTimeMs?: number;
   /** Target evaluations spent in training, added to `densityEvals` when given (default 0). */
   trainDensityEvals?: number;
+  /**
+   * Widened proposal: base noise N(0, τ² I) with τ = baseScale. Default 'auto' =
+   * `defensiveBaseScale(dim)` (see flowImportance): thin flow tails make IMH chains stick.
+   */
+  baseScale?: number | 'auto';
   /** Proposals drawn from the flow per batch (default 4096). */
   batchSize?: number;
 }
@@ -37,6 +43,7 @@ export async function flowImh(flow: Flow, target: Target, options: FlowImhOption
   if (!Number.isInteger(warmup) || warmup < 0) throw new ParameterError(`warmup must be a non-negative integer, got ${warmup}`);
   const batchSize = checkPositiveInt('batchSize', options.batchSize ?? 4096);
   const dim = flow.dim;
+  const baseScale = options.baseScale === undefined || options.baseScale === 'auto' ? defensiveBaseScale(dim) : options.baseScale;
   const root = new RandomStream(options.seed);
   const inits: (Float64Array | undefined)[] = Array.from({ length: chains }, (_, c) =>
     options.init === undefined ? undefined : options.init instanceof Float64Array ? options.init : options.init[c],
@@ -60,7 +67,7 @@ export async function flowImh(flow: Flow, target: Target, options: FlowImhOption
     let pos = 0;
     const next = (): { x: Float64Array; logq: number } => {
       if (pos >= buf.logq.length) {
-        buf = flow.sampleArrays(batchSize, proposals);
+        buf = flow.sampleArrays(batchSize, proposals, batchSize, baseScale);
         pos = 0;
       }
       const i = pos++;
@@ -83,7 +90,7 @@ export async function flowImh(flow: Flow, target: Target, options: FlowImhOption
     if (init) {
       checkDim(`init of chain ${c + 1}`, dim, init.length);
       cur.set(init);
-      curLw = logW(cur, flow.logProbArrays(cur)[0]);
+      curLw = logW(cur, flow.logProbArrays(cur, 1, baseScale)[0]);
     } else {
       const p = next();
       cur.set(p.x);
@@ -120,6 +127,6 @@ export async function flowImh(flow: Flow, target: Target, options: FlowImhOption
     gradEvals: 0,
     acceptance: accepted / (chains * draws),
     nonFinite,
-    info: { batchSize, warmup },
+    info: { batchSize, warmup, baseScale },
   });
 }
