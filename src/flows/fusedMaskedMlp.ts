@@ -46,10 +46,12 @@ export function mlpBackward(
   const dB: tf.Tensor[] = new Array(L);
   let g = dOut as tf.Tensor2D;
   let dx: tf.Tensor | null = null;
+  // Bias gradients as 1ᵀ g: a reduction over axis 0 (tf.sum(g, 0)) is 4-12x slower in wasm.
+  const ones = tf.ones([1, g.shape[0]]) as tf.Tensor2D;
   for (let l = L - 1; l >= 0; l--) {
     const raw = tf.matMul(tf.transpose(acts[l] as tf.Tensor2D), g);
     dW[l] = masks[l] ? tf.mul(raw, masks[l]!) : raw;
-    dB[l] = tf.sum(g, 0);
+    dB[l] = tf.reshape(tf.matMul(ones, g), [-1]);
     const back = tf.matMul(g, tf.transpose(ws[l] as tf.Tensor2D));
     if (l > 0) {
       // ReLU'(pre) = [post > 0]
