@@ -29,6 +29,7 @@ import { fusedMaskedMlp } from './fusedMaskedMlp.js';
 import { rqSplineForward, rqSplineInverse, splitSplineParams, identityDerivativeParam } from './rqSpline.js';
 import { AffineDiagonal } from './affine.js';
 import { Flow } from './flow.js';
+import { registerBijector } from './serialize.js';
 import { ParameterError, checkDim, checkParam, checkPositiveInt } from '../core/errors.js';
 import { RandomStream } from '../core/random.js';
 
@@ -174,3 +175,6 @@ export function createSplineFlow(dim: number, options: SplineFlowOptions = {}): 
   if (options.outputAffine ?? true) bij.push(new AffineDiagonal({ dim }));
   return new Flow(bij);
 }
+
+// Saved flows name their layers by type; this makes spline layers loadable by loadFlow.
+registerBijector('iaf-rq-spline', (c) => new SplineAutoregressive(c as unknown as SplineAutoregressiveConfig));
