@@ -24,8 +24,9 @@ export interface FlowImhOptions extends SamplerOptions {
   /** Target evaluations spent in training, added to `densityEvals` when given (default 0). */
   trainDensityEvals?: number;
   /**
-   * Widened proposal: base noise N(0, τ² I) with τ = baseScale. Default 'auto' =
-   * `defensiveBaseScale(dim)` (see flowImportance): thin flow tails make IMH chains stick.
+   * Widened proposal: base noise N(0, τ² I) with τ = baseScale. Default 1; 'auto' =
+   * `defensiveBaseScale(dim)` (see flowImportance) helps where the flow's tails are too thin
+   * (IMH chains then stick at high-weight points).
    */
   baseScale?: number | 'auto';
   /** Proposals drawn from the flow per batch (default 4096). */
@@ -43,7 +44,7 @@ export async function flowImh(flow: Flow, target: Target, options: FlowImhOption
   if (!Number.isInteger(warmup) || warmup < 0) throw new ParameterError(`warmup must be a non-negative integer, got ${warmup}`);
   const batchSize = checkPositiveInt('batchSize', options.batchSize ?? 4096);
   const dim = flow.dim;
-  const baseScale = options.baseScale === undefined || options.baseScale === 'auto' ? defensiveBaseScale(dim) : options.baseScale;
+  const baseScale = options.baseScale === 'auto' ? defensiveBaseScale(dim) : (options.baseScale ?? 1);
   const root = new RandomStream(options.seed);
   const inits: (Float64Array | undefined)[] = Array.from({ length: chains }, (_, c) =>
     options.init === undefined ? undefined : options.init instanceof Float64Array ? options.init : options.init[c],
