@@ -10,7 +10,7 @@
  *
  * The flat path pays for it with one concat and one split, and in tfjs-backend-wasm 4.22 every
  * slice of a split copies the *whole* source tensor first (~50 ms to split 627k floats in 36
- * pieces here). So above `flatMaxSize` parameters (default 150k) the moments live per variable
+ * pieces here). So above `flatMaxSize` parameters (default 50k) the moments live per variable
  * and the update runs per variable (12 kernels each), like tf.train.adam.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -21,8 +21,8 @@ export interface FusedAdamOptions {
   beta1?: number;
   beta2?: number;
   epsilon?: number;
-  /** Largest total parameter count for the single flat update (default 150_000; measured: flat
-   * wins by ~10 % at 28k and ~3 % at 123k parameters, loses badly at 627k). */
+  /** Largest total parameter count for the single flat update (default 50_000; measured: flat
+   * wins by ~10 % at 28k parameters, is a wash or worse at 123k, loses badly at 627k). */
   flatMaxSize?: number;
 }
 
@@ -52,7 +52,7 @@ export class FusedAdam {
     this.vars = [...vars];
     this.sizes = vars.map((x) => x.size);
     const total = this.sizes.reduce((a, b) => a + b, 0);
-    this.flat = total <= (opts.flatMaxSize ?? 150_000);
+    this.flat = total <= (opts.flatMaxSize ?? 50_000);
     const shapes = this.flat ? [[total]] : vars.map((x) => x.shape);
     this.m = shapes.map((sh) => tf.variable(tf.zeros(sh), false));
     this.v = shapes.map((sh) => tf.variable(tf.zeros(sh), false));
