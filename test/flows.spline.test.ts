@@ -74,6 +74,7 @@ const cases: { name: string; make: () => Bijector; order: number[] }[] = [
   },
   { name: 'iaf-rq-spline (dim 1)', make: () => new SplineAutoregressive({ dim: 1, hidden: [4], seed: 3 }), order: [1] },
   { name: 'iaf-affine fused', make: () => new FastIafAffine({ dim: D, hidden: [16, 12], order: [2, 4, 1, 3], seed: 4 }), order: [2, 4, 1, 3] },
+  { name: 'iaf-affine fused (dim 1)', make: () => new FastIafAffine({ dim: 1, hidden: [4], seed: 5 }), order: [1] },
 ];
 
 describe.each(cases)('bijector contract: $name', ({ make, order }) => {
