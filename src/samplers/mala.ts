@@ -57,7 +57,11 @@ export function malaStep(rng: RandomStream, target: CountedTarget, state: MalaSt
   return accepted ? [{ position: y, logDensity: ly, grad: gy }, info] : [state, info];
 }
 
-/** MALA with adapted step size and diagonal preconditioner. */
+/**
+ * MALA with adapted step size and diagonal preconditioner (Roberts & Stramer 2002, "Langevin
+ * diffusions and Metropolis-Hastings algorithms", preconditioned form). Info: `stepSize`, and
+ * `invMetricMin` / `invMetricMax`, the extremes of the frozen preconditioner A, per chain.
+ */
 export async function mala(target: Target, options: MalaOptions): Promise<Draws> {
   if (options && target && Number.isInteger(target.dim)) checkHamiltonianOptions(options, target.dim);
   const opts: HamiltonianOptions = { ...options, targetAccept: options?.targetAccept ?? 0.574 };
@@ -66,7 +70,12 @@ export async function mala(target: Target, options: MalaOptions): Promise<Draws>
     needsGradient: true,
     makeChain(_c, rng, x0, counted, config) {
       const chain = hamiltonianChain(rng, x0, counted, config, opts, (r, s, eps, inv) => malaStep(r, counted, s, eps, inv));
-      return { ...chain, divergent: undefined, summary: () => ({ stepSize: chain.stepSize() }) };
+      // The extremes of the frozen preconditioner show whether warm-up learned the scales.
+      const summary = () => {
+        const m = chain.invMetric();
+        return { stepSize: chain.stepSize(), invMetricMin: Math.min(...m), invMetricMax: Math.max(...m) };
+      };
+      return { ...chain, divergent: undefined, summary };
     },
   });
 }
