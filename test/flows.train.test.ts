@@ -94,6 +94,8 @@ describe('trainReverseKL', () => {
     const flow = createDefaultFlow(2, { layers: 1, hidden: [8], seed: 1 });
     const r = await trainReverseKL(flow, flaky, { steps: 90, batchSize: 16, seed: 1, earlyStopping: false });
     expect(r.skippedNonFinite).toBe(30);
+    expect(r.history.length).toBeGreaterThan(0);
+    for (const h of r.history) expect(Number.isFinite(h.elbo) && Number.isFinite(h.loss)).toBe(true);
     for (const v of flow.trainableVariables()) {
       const a = v.dataSync();
       for (let i = 0; i < a.length; i++) expect(Number.isFinite(a[i])).toBe(true);

@@ -86,7 +86,7 @@ export interface TrainOptions {
 export interface TrainResult {
   /** Optimiser steps attempted (skipped ones included). */
   steps: number;
-  /** Subsampled: step, loss (annealed objective), ELBO (at β = 1, batch estimate). */
+  /** Subsampled: step, loss (the objective), ELBO (at β = 1, batch estimate); finite steps only. */
   history: { step: number; loss: number; elbo: number }[];
   skippedNonFinite: number;
   seconds: number;
@@ -224,7 +224,8 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
       const stats = tf.tidy(() => tf.stack([value, elboT!, normT]));
       const [loss, elbo, norm] = stats.dataSync();
       tf.dispose([stats, normT, value, elboT!, eps]);
-      if (Number.isFinite(loss) && Number.isFinite(norm) && Number.isFinite(elbo)) {
+      const finite = Number.isFinite(loss) && Number.isFinite(norm) && Number.isFinite(elbo);
+      if (finite) {
         const factor = norm > clipNorm ? clipNorm / norm : 1;
         tf.tidy(() => {
           optimizer.applyGradients(factor === 1 ? gradList : gradList.map((g) => tf.mul(g, factor)));
@@ -236,7 +237,7 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
       }
       tf.dispose(gradList);
       step++;
-      if (step % historyEvery === 0 || step === 1) history.push({ step, loss, elbo });
+      if (finite && (step % historyEvery === 0 || step === 1)) history.push({ step, loss, elbo });
       if (step % progressEvery === 0) report();
 
       // Plateau: compare the ELBO moving averages of the last two windows (only once β = 1).
@@ -261,8 +262,8 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
     twin?.dispose();
   }
   report();
-  if (history.length === 0 || history[history.length - 1].step !== step) {
-    history.push({ step, loss: lastLoss, elbo: elbos.length ? elbos[elbos.length - 1] : NaN });
+  if (elbos.length > 0 && (history.length === 0 || history[history.length - 1].step !== step)) {
+    history.push({ step, loss: lastLoss, elbo: elbos[elbos.length - 1] });
   }
   return {
     steps: step,
