@@ -11,7 +11,9 @@
  * The flat path pays for it with one concat and one split, and in tfjs-backend-wasm 4.22 every
  * slice of a split copies the *whole* source tensor first (~50 ms to split 627k floats in 36
  * pieces here). So above `flatMaxSize` parameters (default 50k) the moments live per variable
- * and the update runs per variable (12 kernels each), like tf.train.adam.
+ * and the update runs per variable (12 kernels each), like tf.train.adam. With
+ * `installWasmSliceFix()` (src/flows/wasmSliceFix.ts) the split is cheap and `flatMaxSize:
+ * Infinity` is fine at any size.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ParameterError } from '../core/errors.js';
@@ -27,7 +29,8 @@ export interface FusedAdamOptions {
 }
 
 export class FusedAdam {
-  readonly learningRate: number;
+  /** Mutable, so that a schedule can set it before each step. */
+  learningRate: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
