@@ -19,8 +19,9 @@
  * (other processes share the 2 cores; the minimum time is the least disturbed estimate), and the
  * 1-minute load average is recorded beside every number.
  *
- * Run alone: `npx tsx bench/flows.ts` (about 3-5 minutes). Options:
+ * Run alone: `npx tsx bench/flows.ts` (about 2-4 minutes). Options:
  *   --targets banana2d,funnel10  --no-anchor  --no-micro  --seconds 2  --out path
+ *   --wasm-fix (install src/flows/wasmSliceFix.ts's kernels first, for both implementations)
  */
 import * as tf from '@tensorflow/tfjs';
 import Benchmark from 'benchmark';
@@ -32,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { initBackend } from '../src/core/backend.js';
 import { writeJsonAtomic } from '../src/core/atomicWrite.js';
+import { installWasmSliceFix } from '../src/flows/wasmSliceFix.js';
 import { IafAffine } from '../src/flows/iaf.js';
 import { FastIafAffine } from '../src/flows/fastIaf.js';
 import { FusedAdam } from '../src/flows/fusedAdam.js';
@@ -258,6 +260,8 @@ export interface BenchFlowsOptions {
   micro?: boolean;
   /** Output path (default bench/results/flows.json); null to skip writing. */
   out?: string | null;
+  /** Install the heap-view Slice/SplitV/Concat kernels first (src/flows/wasmSliceFix.ts); both implementations then use them. */
+  wasmFix?: boolean;
   log?: (line: string) => void;
 }
 
@@ -266,6 +270,7 @@ export async function benchFlows(opts: BenchFlowsOptions = {}) {
   const names = opts.targets ?? BENCH_TARGETS;
   const seconds = opts.seconds ?? 2;
   const backend = await initBackend();
+  const wasmFix = opts.wasmFix ? installWasmSliceFix() : false;
   const started = new Date().toISOString();
   const t0 = performance.now();
   const ours: Record<string, { d1: VariantResult; fast: VariantResult; loadBefore: number; loadAfter: number }> = {};
@@ -324,7 +329,7 @@ export async function benchFlows(opts: BenchFlowsOptions = {}) {
     started,
     wallSeconds: +((performance.now() - t0) / 1000).toFixed(1),
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '', node: process.version, tfjs: tf.version.tfjs, backend: backend.name },
-    config: { layers: K_LAYERS, batch: BATCH, sampleBatch: SAMPLE_BATCH, lr: 1e-3, timing: 'best of interleaved blocks; 1-min load average alongside' },
+    config: { layers: K_LAYERS, batch: BATCH, sampleBatch: SAMPLE_BATCH, lr: 1e-3, wasmFix, timing: 'best of interleaved blocks; 1-min load average alongside' },
     ours,
     torch,
     ratios,
@@ -354,5 +359,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     anchor: !argv.includes('--no-anchor'),
     micro: !argv.includes('--no-micro'),
     out: get('--out'),
+    wasmFix: argv.includes('--wasm-fix'),
   });
 }

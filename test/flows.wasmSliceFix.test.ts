@@ -91,6 +91,26 @@ describe('wasm slice fix', () => {
     x.dispose();
   });
 
+  it('concat along every axis, narrow and wide, equals the reference; int32 too', () => {
+    const a = tf.tensor3d(Float32Array.from({ length: 2 * 3 * 2 }, (_, i) => i), [2, 3, 2]);
+    const b = tf.tensor3d(Float32Array.from({ length: 2 * 3 * 20 }, (_, i) => 100 + i), [2, 3, 20]);
+    const c = tf.concat([a, b], 2);
+    const av = a.dataSync(), bv = b.dataSync(), cv = c.dataSync();
+    for (let r = 0; r < 6; r++) {
+      for (let k = 0; k < 2; k++) expect(cv[r * 22 + k]).toBe(av[r * 2 + k]);
+      for (let k = 0; k < 20; k++) expect(cv[r * 22 + 2 + k]).toBe(bv[r * 20 + k]);
+    }
+    const d = tf.concat([a, a, a], 1);
+    expect(d.shape).toEqual([2, 9, 2]);
+    expect(Array.from(tf.slice(d, [1, 3, 0], [1, 3, 2]).dataSync())).toEqual(Array.from(tf.slice(a, [1, 0, 0], [1, 3, 2]).dataSync()));
+    const e = tf.concat([tf.tensor1d([1, 2], 'int32'), tf.tensor1d([], 'int32'), tf.tensor1d([3], 'int32')]);
+    expect(e.dtype).toBe('int32');
+    expect(Array.from(e.dataSync())).toEqual([1, 2, 3]);
+    const y = tf.tensor2d([[1], [2]]);
+    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.concat([t, tf.mul(t, 3)], 1), tf.tensor2d([[1, 10], [100, 1000]]))))(y);
+    expect(Array.from(g.dataSync())).toEqual([31, 3100]);
+  });
+
   it('gradients through slice are unchanged (pad of the upstream gradient)', () => {
     const x = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
     const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.slice(t, [0, 1], [2, 2]), 2)))(x);

@@ -1,13 +1,16 @@
 /**
- * A fix for a performance trap in @tensorflow/tfjs-backend-wasm 4.22: its Slice kernel (and
- * SplitV, which calls it once per piece) first copies the WHOLE source tensor out of the wasm
- * heap (`backend.readSync`), then copies the piece. Splitting a 27.7k-float vector into 36
- * pieces therefore moves 1M floats (~2 ms here); 627k floats into 36 pieces ~50 ms.
+ * A fix for performance traps in @tensorflow/tfjs-backend-wasm 4.22's copy kernels:
+ * - Slice (and SplitV, which calls it once per piece) first copies the WHOLE source tensor out
+ *   of the wasm heap (`backend.readSync`), then copies the piece. Splitting a 27.7k-float vector
+ *   into 36 pieces moves 1M floats (0.4-2.7 ms here); 627k floats into 36 pieces ~50 ms.
+ * - Slice and Concat along the last axis copy row by row with `TypedArray.set(subarray)`, which
+ *   costs ~0.1 µs of call overhead per row: slow for the narrow columns of a flow ([256, 2]).
  *
- * `installWasmSliceFix()` re-registers Slice and SplitV for the wasm backend with versions that
- * copy straight from a view of the heap: same results (tested against the stock kernels), cost
- * proportional to the piece. It is process-global (the kernel registry is) and idempotent; call
- * it after `initBackend()`. String tensors fall back to the stock kernels.
+ * `installWasmSliceFix()` re-registers Slice, SplitV and Concat for the wasm backend with
+ * versions that read the heap in place and copy short runs with a plain loop: same results
+ * (tested against a reference), cost proportional to what is copied. It is process-global (the
+ * kernel registry is) and idempotent; call it after `initBackend()`. String tensors fall back to
+ * the stock kernels.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -68,14 +71,46 @@ function sliceFromHeap(x: tf.TensorInfo, begin: number[], size: number[], backen
   return out;
 }
 
-/** Installs the heap-view Slice and SplitV kernels for the wasm backend. Returns true if installed. */
+/** Concatenation along `axis` of same-rank tensors, reading the heap in place. */
+function concatFromHeap(inputs: tf.TensorInfo[], axis: number, backend: WasmBackendLike): tf.TensorInfo {
+  const outShape = [...inputs[0].shape];
+  outShape[axis] = inputs.reduce((a, t) => a + t.shape[axis], 0);
+  const out = backend.makeOutput(outShape, inputs[0].dtype);
+  const outer = inputs[0].shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = inputs.map((t) => t.shape.slice(axis).reduce((a, b) => a * b, 1));
+  const rowOut = inner.reduce((a, b) => a + b, 0);
+  if (outer * rowOut === 0) return out;
+  const dst = backend.typedArrayFromHeap(out);
+  inputs.forEach((t, i) => {
+    const n = inner[i];
+    if (n === 0) return;
+    const src = backend.typedArrayFromHeap(t);
+    let off = inner.slice(0, i).reduce((a, b) => a + b, 0);
+    if (outer === 1) {
+      dst.set(src, off);
+      return;
+    }
+    for (let r = 0, s = 0; r < outer; r++, s += n, off += rowOut) {
+      if (n < 16) {
+        for (let k = 0; k < n; k++) dst[off + k] = src[s + k];
+      } else {
+        dst.set(src.subarray(s, s + n), off);
+      }
+    }
+  });
+  return out;
+}
+
+/** Installs the heap-view Slice, SplitV and Concat kernels for the wasm backend. Returns true if installed. */
 export function installWasmSliceFix(): boolean {
   if (installed) return true;
   const sliceCfg = tf.getKernel('Slice', 'wasm');
   const splitCfg = tf.getKernel('SplitV', 'wasm');
-  if (!sliceCfg || !splitCfg) return false;
+  const concatCfg = tf.getKernel('Concat', 'wasm');
+  if (!sliceCfg || !splitCfg || !concatCfg) return false;
   const stockSlice = sliceCfg.kernelFunc;
   const stockSplit = splitCfg.kernelFunc;
+  const stockConcat = concatCfg.kernelFunc;
 
   const slice: tf.KernelFunc = (args) => {
     const x = args.inputs.x as tf.TensorInfo;
@@ -99,6 +134,15 @@ export function installWasmSliceFix(): boolean {
       return piece;
     });
   };
+  const concat: tf.KernelFunc = (args) => {
+    const all = args.inputs as unknown as tf.TensorInfo[];
+    if (all.length === 0 || all[0].dtype === 'string') return stockConcat(args);
+    const ax = tf.util.parseAxisParam((args.attrs as unknown as { axis: number }).axis, all[0].shape)[0];
+    tf.backend_util.assertParamsConsistent(all.map((t) => t.shape), ax);
+    return concatFromHeap(all, ax, args.backend as unknown as WasmBackendLike);
+  };
+  tf.unregisterKernel('Concat', 'wasm');
+  tf.registerKernel({ ...concatCfg, kernelFunc: concat });
   tf.unregisterKernel('Slice', 'wasm');
   tf.registerKernel({ ...sliceCfg, kernelFunc: slice });
   tf.unregisterKernel('SplitV', 'wasm');
