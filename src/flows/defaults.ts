@@ -12,7 +12,7 @@ import { Flow } from './flow.js';
 import { checkPositiveInt } from '../core/errors.js';
 
 export interface DefaultFlowOptions {
-  /** Number of IAF layers (default 2; see docs/flows.md for the measurements behind it). */
+  /** Number of IAF layers (default 3; see docs/flows.md for the measurements behind it). */
   layers?: number;
   /** Hidden widths of every MADE (default two layers of max(32, 4 dim) units, at most 256). */
   hidden?: number[];
@@ -43,7 +43,7 @@ export function defaultHidden(dim: number): number[] {
 
 export function createDefaultFlow(dim: number, options: DefaultFlowOptions = {}): Flow {
   checkPositiveInt('flow dim', dim);
-  const layers = options.layers ?? 2;
+  const layers = options.layers ?? 3;
   const hidden = options.hidden ?? defaultHidden(dim);
   const seed = options.seed ?? 0;
   const bijectors: Bijector[] = [];
