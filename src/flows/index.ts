@@ -2,6 +2,8 @@
 export type { Bijector, BijectorResult } from './bijector.js';
 export { Made, madeMasks, maskedDense, naturalOrder, hiddenDegrees, type MadeConfig } from './made.js';
 export { IafAffine, type IafAffineConfig } from './iaf.js';
+export { FastIafAffine } from './fastIaf.js';
+export { FusedAdam, type FusedAdamOptions } from './fusedAdam.js';
 export { AffineDiagonal, type AffineDiagonalConfig } from './affine.js';
 export { Permute } from './permute.js';
 export { Chain } from './chain.js';

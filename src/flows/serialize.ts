@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Bijector } from './bijector.js';
 import { Flow } from './flow.js';
 import { AffineDiagonal } from './affine.js';
-import { IafAffine } from './iaf.js';
+import { FastIafAffine } from './fastIaf.js';
 import { Permute } from './permute.js';
 import { FlowsamplerError, ParseError } from '../core/errors.js';
 
@@ -26,7 +26,8 @@ export type BijectorFactory = (config: Record<string, unknown>) => Bijector;
 
 const registry = new Map<string, BijectorFactory>([
   ['affine-diagonal', (c) => new AffineDiagonal(c as never)],
-  ['iaf-affine', (c) => new IafAffine(c as never)],
+  // The fused layer computes the same function as IafAffine and re-masks after loading.
+  ['iaf-affine', (c) => new FastIafAffine(c as never)],
   ['permute', (c) => new Permute(c as never)],
 ]);
 
@@ -136,6 +137,9 @@ export function flowFromJSON(input: unknown, file?: string): Flow {
       v.assign(t);
       t.dispose();
     });
+    // Layers that keep pre-masked weights (FastIafAffine) re-apply their masks, so a file
+    // written by the unfused IafAffine (unmasked weights) loads as the same function.
+    for (const b of bijectors) (b as { applyMasks?: () => void }).applyMasks?.();
     return flow;
   } catch (e) {
     if (flow) flow.dispose();
