@@ -62,12 +62,14 @@ export async function flowImh(flow: Flow, target: Target, options: FlowImhOption
   const t0 = performance.now();
 
   for (let c = 0; c < chains; c++) {
+    coop.checkAborted();
     const rng = root.derive('chain', c);
     const proposals = rng.derive('proposals');
     let buf: { x: Float64Array; logq: Float64Array } = { x: new Float64Array(0), logq: new Float64Array(0) };
     let pos = 0;
     const next = (): { x: Float64Array; logq: number } => {
       if (pos >= buf.logq.length) {
+        coop.checkAborted();
         buf = flow.sampleArrays(batchSize, proposals, batchSize, baseScale);
         pos = 0;
       }
