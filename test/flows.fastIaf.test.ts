@@ -164,6 +164,17 @@ describe('FusedAdam', () => {
     }
   });
 
+  it('treats a variable the loss does not reach as having zero gradient', () => {
+    const a = tf.variable(tf.tensor1d([1, 2])), b = tf.variable(tf.tensor1d([5]));
+    const opt = new FusedAdam([a, b], { learningRate: 0.1 });
+    opt.minimize(() => tf.sum(tf.square(a)) as tf.Scalar);
+    expect(Array.from(b.dataSync())).toEqual([5]);
+    expect(a.dataSync()[0]).toBeLessThan(1);
+    expect(() => opt.applyGradients([tf.zeros([2])])).toThrow(/1 gradients for 2 variables/);
+    opt.dispose();
+    tf.dispose([a, b]);
+  });
+
   it('rejects bad settings with named errors', () => {
     const v = tf.variable(tf.zeros([2]));
     expect(() => new FusedAdam([v], { learningRate: 0 })).toThrow(/learning rate/);

@@ -72,8 +72,18 @@ export class FusedAdam {
    */
   minimize(loss: () => tf.Scalar, returnLoss = false): tf.Scalar | null {
     const { value, grads } = tf.variableGrads(loss, this.vars);
-    this.applyGradients(this.vars.map((x) => grads[x.name]));
+    // A variable the loss does not reach gets no entry: treat its gradient as zero.
+    const missing: tf.Tensor[] = [];
+    this.applyGradients(
+      this.vars.map((x) => {
+        if (grads[x.name]) return grads[x.name];
+        const z = tf.zerosLike(x);
+        missing.push(z);
+        return z;
+      }),
+    );
     tf.dispose(grads);
+    tf.dispose(missing);
     if (returnLoss) return value;
     value.dispose();
     return null;
@@ -81,6 +91,9 @@ export class FusedAdam {
 
   /** Applies one Adam step given gradients in the order of the constructor's variables. */
   applyGradients(grads: tf.Tensor[]): void {
+    if (grads.length !== this.vars.length) {
+      throw new ParameterError(`adam: ${grads.length} gradients for ${this.vars.length} variables`);
+    }
     this.t++;
     const bc1 = 1 - Math.pow(this.beta1, this.t);
     const bc2 = 1 - Math.pow(this.beta2, this.t);
