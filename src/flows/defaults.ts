@@ -36,6 +36,9 @@ export interface DefaultFlowOptions {
   seed?: number | string;
 }
 
+/** IAF layers in the default flow (3: docs/flows.md, funnel ablation). */
+export const DEFAULT_FLOW_LAYERS = 3;
+
 export function defaultHidden(dim: number): number[] {
   const h = Math.min(256, Math.max(32, 4 * dim));
   return [h, h];
@@ -43,7 +46,7 @@ export function defaultHidden(dim: number): number[] {
 
 export function createDefaultFlow(dim: number, options: DefaultFlowOptions = {}): Flow {
   checkPositiveInt('flow dim', dim);
-  const layers = options.layers ?? 3;
+  const layers = options.layers ?? DEFAULT_FLOW_LAYERS;
   const hidden = options.hidden ?? defaultHidden(dim);
   const seed = options.seed ?? 0;
   const bijectors: Bijector[] = [];

@@ -117,11 +117,14 @@ export function learningRateAt(
   }
 }
 
+/** The default training budget (docs/flows.md has the measurements behind each choice). */
+export const TRAIN_DEFAULTS = { steps: 3000, batchSize: 512, learningRate: 1e-2 } as const;
+
 export async function trainReverseKL(flow: Flow, target: Target, options: TrainOptions = {}): Promise<TrainResult> {
   checkDim(`target ${target.name}`, flow.dim, target.dim);
-  const steps = checkPositiveInt('steps', options.steps ?? 3000);
-  const batchSize = checkPositiveInt('batchSize', options.batchSize ?? 512);
-  const peak = checkParam('learningRate', options.learningRate ?? 1e-2, (v) => v > 0, 'positive');
+  const steps = checkPositiveInt('steps', options.steps ?? TRAIN_DEFAULTS.steps);
+  const batchSize = checkPositiveInt('batchSize', options.batchSize ?? TRAIN_DEFAULTS.batchSize);
+  const peak = checkParam('learningRate', options.learningRate ?? TRAIN_DEFAULTS.learningRate, (v) => v > 0, 'positive');
   const schedule = options.schedule ?? 'cosine';
   if (!['constant', 'cosine', 'exponential'].includes(schedule)) {
     throw new ParameterError(`unknown learning-rate schedule '${schedule}': use constant, cosine or exponential`);

@@ -3,6 +3,7 @@ import { ensureOutputDir } from '../outputDir.js';
 import { parseSamplerList, samplerRegistry } from '../samplerRegistry.js';
 import { targetFromArgs, targetOptions, targetOptionHelp, protectExprValue } from '../targetArgs.js';
 import { runCompare } from '../compareRun.js';
+import { TRAIN_DEFAULTS } from '../../flows/train.js';
 import { initBackend } from '../../core/backend.js';
 
 const DEFAULT_SAMPLERS = 'iaf,imh,rwm,mala,hmc,nuts,rejection';
@@ -20,8 +21,8 @@ ${targetOptionHelp}
   --chains C         chains (default 4)
   --warmup W         warm-up iterations per chain (default: each sampler's own, 1000 for MCMC)
   --seed S           seed of every random choice (default 1)
-  --train-steps K    flow training steps (default 1500)
-  --batch B          flow training batch size (default 256)
+  --train-steps K    flow training steps (default ${TRAIN_DEFAULTS.steps}, or an earlier plateau stop)
+  --batch B          flow training batch size (default ${TRAIN_DEFAULTS.batchSize})
   --anneal B0        anneal the flow's target temperature from B0 in (0, 1] to 1 over the first
                      half of training (helps on multimodal targets, hurts on unimodal ones)
   --out DIR          output directory (default ./flowsampler-out)
@@ -58,8 +59,8 @@ export const compareCommand: Command = {
     const warmup = warmupRaw === undefined ? undefined : intOption('warmup', warmupRaw, 0, 0);
     const seed = (values.seed as string | undefined) ?? '1';
     if (seed.trim() === '') throw new UsageError('--seed is empty');
-    const trainSteps = intOption('train-steps', values['train-steps'] as string | undefined, 1500, 1);
-    const batch = intOption('batch', values.batch as string | undefined, 256, 2);
+    const trainSteps = intOption('train-steps', values['train-steps'] as string | undefined, TRAIN_DEFAULTS.steps, 1);
+    const batch = intOption('batch', values.batch as string | undefined, TRAIN_DEFAULTS.batchSize, 2);
     const annealRaw = values.anneal as string | undefined;
     const annealFrom = annealRaw === undefined ? undefined : numberOption('anneal', annealRaw, 0, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
     const target = targetFromArgs(values, 'compare');

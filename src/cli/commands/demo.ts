@@ -4,6 +4,7 @@ import { parseSamplerList } from '../samplerRegistry.js';
 import { runCompare } from '../compareRun.js';
 import { parseTargetSpec } from '../../targets/registry.js';
 import { initBackend } from '../../core/backend.js';
+import { TRAIN_DEFAULTS } from '../../flows/train.js';
 
 /**
  * The demo's budget, chosen to finish in about a minute on a 2-vCPU machine: two 2-D targets
@@ -20,7 +21,7 @@ export const DEMO = {
   draws: 500,
   warmup: 500,
   trainSteps: 3000,
-  batchSize: 256,
+  batchSize: TRAIN_DEFAULTS.batchSize,
 } as const;
 
 export const demoCommand: Command = {

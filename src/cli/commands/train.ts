@@ -5,7 +5,8 @@ import { targetFromArgs, targetOptions, targetOptionHelp, protectExprValue } fro
 import { trainFlowFor } from '../flowTraining.js';
 import { createProgress } from '../progress.js';
 import { writeJsonAtomic } from '../../core/atomicWrite.js';
-import { flowToJSON } from '../../flows/index.js';
+import { flowToJSON, DEFAULT_FLOW_LAYERS } from '../../flows/index.js';
+import { TRAIN_DEFAULTS } from '../../flows/train.js';
 
 export const trainCommand: Command = {
   name: 'train',
@@ -16,10 +17,10 @@ Trains the default flow (affine base + IAF layers) by minimising KL(q || p) and 
 JSON, with the target spec and a training summary. Load it with 'flowsampler sample'.
 
 ${targetOptionHelp}
-  --steps K          optimiser steps (default 1500)
-  --batch B          base draws per step (default 256)
-  --layers L         IAF layers (default 4)
-  --lr RATE          peak Adam learning rate (default: the trainer's, 5e-3)
+  --steps K          optimiser steps (default ${TRAIN_DEFAULTS.steps})
+  --batch B          base draws per step (default ${TRAIN_DEFAULTS.batchSize})
+  --layers L         IAF layers (default ${DEFAULT_FLOW_LAYERS})
+  --lr RATE          peak Adam learning rate, cosine-decayed (default ${TRAIN_DEFAULTS.learningRate})
   --max-seconds T    wall-time budget (optional)
   --anneal B0        anneal the target temperature from B0 in (0, 1] to 1 over half the steps
   --seed S           seed (default 1)
@@ -37,9 +38,9 @@ ${targetOptionHelp}
       anneal: { type: 'string' },
       out: { type: 'string' },
     });
-    const steps = intOption('steps', values.steps as string | undefined, 1500, 1);
-    const batchSize = intOption('batch', values.batch as string | undefined, 256, 2);
-    const layers = intOption('layers', values.layers as string | undefined, 4, 1);
+    const steps = intOption('steps', values.steps as string | undefined, TRAIN_DEFAULTS.steps, 1);
+    const batchSize = intOption('batch', values.batch as string | undefined, TRAIN_DEFAULTS.batchSize, 2);
+    const layers = intOption('layers', values.layers as string | undefined, DEFAULT_FLOW_LAYERS, 1);
     const lrRaw = values.lr as string | undefined;
     const learningRate = lrRaw === undefined ? undefined : numberOption('lr', lrRaw, 0, (v) => v > 0, 'a positive number');
     const msRaw = values['max-seconds'] as string | undefined;
