@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { makeDraws, type Draws } from '../src/core/draws.js';
 import { RandomStream } from '../src/core/random.js';
 import { knnKL, summarise } from '../src/diagnostics/index.js';
+import { machineInfo } from '../src/cli/runInfo.js';
 
 /** AR(1) chains (rho = 0.5) so the autocorrelation code has real work to do. */
 function ar1Draws(chains: number, n: number, dim: number, seed: string): Draws {
@@ -98,7 +99,7 @@ export async function benchDiagnostics(): Promise<Record<string, unknown>> {
   }
 
   return {
-    machine: 'see README (2 vCPU Intel Xeon, Node 20)',
+    machine: machineInfo(),
     node: process.version,
     loadAverage1m: Math.round(loadavg()[0] * 100) / 100,
     summarise: main,

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import Benchmark from 'benchmark';
 import randn from '@stdlib/random-base-box-muller';
 import { RandomStream } from '../src/core/random.js';
+import { machineInfo } from '../src/cli/runInfo.js';
 
 const BLOCK = 1024;
 
@@ -60,5 +61,5 @@ export async function benchNormals(options: { maxTime?: number } = {}): Promise<
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const r = await benchNormals();
-  console.log(JSON.stringify({ machine: '2 vCPU Intel Xeon, Node ' + process.versions.node, results: r }, null, 2));
+  console.log(JSON.stringify({ machine: machineInfo(), results: r }, null, 2));
 }

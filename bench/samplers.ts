@@ -18,6 +18,7 @@ import { mala } from '../src/samplers/mala.js';
 import { nuts } from '../src/samplers/nuts.js';
 import { rwm } from '../src/samplers/rwm.js';
 import type { SamplerOptions } from '../src/samplers/sampler.js';
+import { machineInfo } from '../src/cli/runInfo.js';
 
 type Sampler = (t: Target, o: SamplerOptions) => Promise<Draws>;
 
@@ -89,5 +90,5 @@ export async function benchSamplerRows(options: { draws?: number; seed?: number 
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const rows = await benchSamplerRows();
-  console.log(JSON.stringify({ machine: '2 vCPU Intel Xeon, Node ' + process.versions.node, rows }, null, 2));
+  console.log(JSON.stringify({ machine: machineInfo(), rows }, null, 2));
 }

@@ -16,6 +16,7 @@ import { funnel } from '../src/targets/funnel.js';
 import { illConditionedGaussian } from '../src/targets/gaussian.js';
 import { midgley40, ring } from '../src/targets/mixture.js';
 import type { Target } from '../src/targets/target.js';
+import { machineInfo } from '../src/cli/runInfo.js';
 
 const POINTS = 256;
 
@@ -84,5 +85,5 @@ export async function benchTargets(options: { maxTime?: number } = {}): Promise<
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const r = await benchTargets();
-  console.log(JSON.stringify({ machine: '2 vCPU Intel Xeon, Node ' + process.versions.node, backend: tf.getBackend(), results: r }, null, 2));
+  console.log(JSON.stringify({ machine: machineInfo(), backend: tf.getBackend(), results: r }, null, 2));
 }
