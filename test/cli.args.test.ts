@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { runCli } from './helpers/cliRun.js';
 
 async function expectUsageError(argv: string[], pattern: RegExp): Promise<void> {
@@ -45,6 +46,7 @@ describe('CLI arguments', () => {
     await expectUsageError(['compare', '--target', 'banana', '--draws', 'many'], /--draws must be an integer/);
     await expectUsageError(['compare', '--target', 'banana', '--chains', '0'], /--chains must be an integer >= 1/);
     await expectUsageError(['compare', '--target', 'banana', '--draws', '1.5'], /--draws/);
+    await expectUsageError(['compare', '--target', 'banana', '--draws', '-5'], /--draws must be an integer >= 4, got '-5'/);
     await expectUsageError(['compare', '--target', 'funnel:dim=-3'], /dim/);
     await expectUsageError(['compare'], /missing --target/);
     await expectUsageError(['compare', '--target', 'banana', '--expr', '-x1^2'], /not both/);
@@ -52,6 +54,10 @@ describe('CLI arguments', () => {
     await expectUsageError(['compare', '--target', 'banana', '--bogus'], /bogus/);
     await expectUsageError(['compare', '--target', 'banana', '--out', join(file, 'sub')], /cannot create the directory/);
     await expectUsageError(['compare', '--target', 'banana', '--out', file], /not a directory/);
+    // Node's recursive mkdir never returns under /proc; ours must fail at once.
+    if (existsSync('/proc/self')) {
+      await expectUsageError(['compare', '--target', 'banana', '--out', '/proc/flowsampler-test/sub'], /cannot create the directory/);
+    }
     await expectUsageError(['sample'], /missing --flow/);
     await expectUsageError(['sample', '--flow', join(dir, 'missing.json')], /cannot read/);
     await expectUsageError(['sample', '--flow', file, '--out', join(dir, 'x.txt')], /\.csv or \.json/);

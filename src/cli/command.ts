@@ -36,11 +36,30 @@ export function parseCommandArgs<O extends Options>(
   allowPositionals = false,
 ): { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] } {
   try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals });
+    const args = attachNegativeNumbers(argv, options);
+    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals });
   } catch (e) {
     const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
     throw new UsageError(`${msg} (see 'flowsampler ${command} --help')`);
   }
+}
+
+/**
+ * `--draws -5` would make parseArgs report an "ambiguous" option; joining it as `--draws=-5`
+ * lets the option's own check say what is wrong with the value.
+ */
+function attachNegativeNumbers(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const name = a.startsWith('--') ? a.slice(2) : '';
+    if (name && options[name]?.type === 'string' && i + 1 < argv.length && /^-\d|^-\.\d/.test(argv[i + 1])) {
+      out.push(`${a}=${argv[++i]}`);
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
 }
 
 /** Parses a number option with a domain check, e.g. `--draws 1000`; main prefixes the command name. */

@@ -3,7 +3,7 @@
  * starts, so that a bad --out costs the user one line (exit 2), not an hour of sampling.
  */
 import { mkdir, access, constants, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { UsageError } from './command.js';
 
 /** Creates `dir` (recursively) and checks it is a writable directory; returns its absolute path. */
@@ -15,7 +15,7 @@ export async function ensureOutputDir(dir: string, option = '--out'): Promise<st
   } catch (e) {
     if (e instanceof UsageError) throw e;
     try {
-      await mkdir(abs, { recursive: true });
+      await mkdirLevels(abs);
     } catch (m) {
       const code = (m as NodeJS.ErrnoException).code ?? 'error';
       throw new UsageError(`${option} ${dir}: cannot create the directory (${code})`);
@@ -27,4 +27,22 @@ export async function ensureOutputDir(dir: string, option = '--out'): Promise<st
     throw new UsageError(`${option} ${dir}: the directory is not writable`);
   }
   return abs;
+}
+
+/**
+ * mkdir -p one level at a time. Node 20's `mkdir(path, { recursive: true })` never returns for a
+ * path under /proc (it retries the parent forever), so a bad --out would hang instead of failing.
+ */
+async function mkdirLevels(abs: string): Promise<void> {
+  const missing: string[] = [];
+  for (let p = abs; ; p = dirname(p)) {
+    try {
+      await stat(p);
+      break;
+    } catch {
+      missing.push(p);
+      if (dirname(p) === p) break;
+    }
+  }
+  for (const p of missing.reverse()) await mkdir(p);
 }
