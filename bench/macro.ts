@@ -15,6 +15,7 @@ import { trainFlowFor } from '../src/cli/flowTraining.js';
 import { summaryRowFor, failedRow } from '../src/cli/metrics.js';
 import { groundTruthMetrics } from '../src/cli/groundTruth.js';
 import { formatTable, type SummaryRow } from '../src/report/summaryRow.js';
+import { TRAIN_DEFAULTS } from '../src/flows/train.js';
 
 export const MACRO_TARGETS: { id: string; spec: string }[] = [
   { id: 'banana2d', spec: 'banana' },
@@ -47,9 +48,10 @@ export async function benchMacro(opts: MacroOptions = {}): Promise<{ settings: R
   const settings = {
     chains: quick ? 2 : 4,
     draws: quick ? 200 : 1000,
-    trainSteps: quick ? 100 : 1500,
-    trainBatch: 256,
-    trainMaxSeconds: quick ? 20 : 180,
+    // The flow is trained with the trainer's defaults and the 60 s budget.
+    trainSteps: quick ? 100 : TRAIN_DEFAULTS.steps,
+    trainBatch: TRAIN_DEFAULTS.batchSize,
+    trainMaxSeconds: quick ? 20 : 60,
     seed: opts.seed ?? 1,
   };
   const entries = samplerRegistry.filter((s) => !opts.samplers || opts.samplers.includes(s.name));
