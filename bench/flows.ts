@@ -39,6 +39,8 @@ import { FastIafAffine } from '../src/flows/fastIaf.js';
 import { FusedAdam } from '../src/flows/fusedAdam.js';
 import { Permute } from '../src/flows/permute.js';
 import { Flow, baseNoise } from '../src/flows/flow.js';
+import { createDefaultFlow } from '../src/flows/defaults.js';
+import { trainReverseKL } from '../src/flows/train.js';
 import type { Bijector } from '../src/flows/bijector.js';
 import { RandomStream } from '../src/core/random.js';
 import { ANCHOR_DIR, BENCH_TARGETS, benchTarget, type BenchTarget, type BenchTargetName } from './flowsTargets.js';
@@ -47,7 +49,7 @@ const run = promisify(execFile);
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PYTHON = process.env.FLOWSAMPLER_PYTHON ?? '/usr/bin/python3';
 
-export type FlowVariant = 'd1' | 'fast';
+export type FlowVariant = 'd1' | 'fast' | 'default';
 
 /** The anchors' published 1-thread numbers on a quiet machine (anchors README, headline table). */
 export const PUBLISHED_TORCH: Record<BenchTargetName, { train: number; sample: number }> = {
@@ -58,9 +60,13 @@ export const PUBLISHED_TORCH: Record<BenchTargetName, { train: number; sample: n
 export const K_LAYERS = 6;
 export const BATCH = 256;
 export const SAMPLE_BATCH = 10_000;
+/** 'default' is what the library does out of the box (createDefaultFlow + trainReverseKL). */
+export const VARIANTS: FlowVariant[] = ['d1', 'fast', 'default'];
 
 /** The anchor architecture with either implementation. */
 export function anchorFlow(dim: number, hidden: number, variant: FlowVariant, seed = 0): Flow {
+  // The library's default path: createDefaultFlow with the anchor's depth and widths, no affine layers.
+  if (variant === 'default') return createDefaultFlow(dim, { layers: K_LAYERS, hidden: [hidden, hidden], affine: 'none', seed });
   const bij: Bijector[] = [];
   for (let k = 0; k < K_LAYERS; k++) {
     const cfg = { dim, hidden: [hidden, hidden], seed: `${seed}/${k}` };
@@ -76,8 +82,17 @@ export function anchorFlow(dim: number, hidden: number, variant: FlowVariant, se
   return new Flow(bij);
 }
 
+/**
+ * `n` steps of the library's own trainer (trainReverseKL: FusedAdam, clipping, the non-finite
+ * guard, history, cooperative yielding) at the anchor's settings: batch 256, constant lr 1e-3.
+ */
+export async function defaultTrainSteps(flow: Flow, t: BenchTarget, n: number, seed = 0): Promise<void> {
+  await trainReverseKL(flow, t.target, { steps: n, batchSize: BATCH, learningRate: 1e-3, schedule: 'constant', warmupSteps: 0, earlyStopping: false, seed });
+}
+
 /** A reverse-KL training step closure (Adam 1e-3, batch 256) and its clean-up. */
 export function trainingStep(flow: Flow, t: BenchTarget, variant: FlowVariant, seed = 0): { step: () => void; dispose: () => void } {
+  if (variant === 'default') throw new Error('the default variant trains through defaultTrainSteps');
   const rng = new RandomStream(seed).derive('bench-noise');
   const loss = (eps: tf.Tensor2D) => () => {
     const { x, logq } = flow.forwardFromNoise(eps);
@@ -139,20 +154,32 @@ function cpuMs(c: NodeJS.CpuUsage): number {
 /** Our training steps/s and samples/s for both implementations, interleaved in blocks. */
 async function benchOurs(t: BenchTarget, seconds: number, variants: FlowVariant[]): Promise<Record<FlowVariant, VariantResult>> {
   const flows = variants.map((v) => anchorFlow(t.dim, t.hidden, v));
-  const steps = variants.map((v, i) => trainingStep(flows[i], t, v));
+  const steps = variants.map((v, i) =>
+    v === 'default'
+      ? { run: (n: number) => defaultTrainSteps(flows[i], t, n), dispose: () => {} }
+      : (() => {
+          const s = trainingStep(flows[i], t, v);
+          return {
+            run: async (n: number) => {
+              for (let k = 0; k < n; k++) s.step();
+            },
+            dispose: s.dispose,
+          };
+        })(),
+  );
   const stepsPerBlock = t.dim <= 2 ? 40 : t.dim <= 10 ? 20 : 6;
-  for (const s of steps) for (let i = 0; i < 30; i++) s.step(); // warm-up, as the anchor
+  for (const s of steps) await s.run(30); // warm-up, as the anchor
   const rates: number[][] = variants.map(() => []);
   const cpuRates: number[][] = variants.map(() => []);
   const blocks = Math.max(3, Math.round(seconds / 0.25));
   for (let b = 0; b < blocks; b++) {
-    variants.forEach((_, i) => {
+    for (let i = 0; i < variants.length; i++) {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      for (let k = 0; k < stepsPerBlock / 2; k++) steps[i].step();
+      await steps[i].run(stepsPerBlock / 2);
       rates[i].push(stepsPerBlock / 2 / ((performance.now() - t0) / 1000));
       cpuRates[i].push(stepsPerBlock / 2 / (cpuMs(process.cpuUsage(c0)) / 1000));
-    });
+    }
     await new Promise((r) => setImmediate(r));
   }
   // Sampling with log q, 10k per batch, 2 warm-up + 7 timed, interleaved.
@@ -273,15 +300,15 @@ export async function benchFlows(opts: BenchFlowsOptions = {}) {
   const wasmFix = opts.wasmFix ? installWasmSliceFix() : false;
   const started = new Date().toISOString();
   const t0 = performance.now();
-  const ours: Record<string, { d1: VariantResult; fast: VariantResult; loadBefore: number; loadAfter: number }> = {};
+  const ours: Record<string, Record<FlowVariant, VariantResult> & { loadBefore: number; loadAfter: number }> = {};
   for (const n of names) {
     const t = benchTarget(n);
     const loadBefore = load1();
-    const r = await benchOurs(t, seconds, ['d1', 'fast']);
-    ours[n] = { d1: r.d1, fast: r.fast, loadBefore, loadAfter: load1() };
+    const r = await benchOurs(t, seconds, VARIANTS);
+    ours[n] = { ...r, loadBefore, loadAfter: load1() };
     log(
-      `${n}: train steps/s d1 ${r.d1.trainStepsPerSec.best.toFixed(1)} fast ${r.fast.trainStepsPerSec.best.toFixed(1)} | ` +
-        `samples/s d1 ${r.d1.samplesPerSec.best.toExponential(2)} fast ${r.fast.samplesPerSec.best.toExponential(2)} (load ${loadBefore})`,
+      `${n}: train steps/s ${VARIANTS.map((v) => `${v} ${r[v].trainStepsPerSec.best.toFixed(1)}`).join(' ')} | ` +
+        `samples/s ${VARIANTS.map((v) => `${v} ${r[v].samplesPerSec.best.toExponential(2)}`).join(' ')} (load ${loadBefore})`,
     );
   }
   let torch: Awaited<ReturnType<typeof benchTorch>> | null = null;
@@ -301,13 +328,13 @@ export async function benchFlows(opts: BenchFlowsOptions = {}) {
     for (const n of names) {
       const a = torch.results[n];
       ratios[n] = {};
-      for (const v of ['d1', 'fast'] as FlowVariant[]) {
+      for (const v of VARIANTS) {
         ratios[n][v] = {
           train: +(ours[n][v].trainStepsPerSec.best / a.trainStepsPerSec1thr).toFixed(3),
           sample: +(ours[n][v].samplesPerSec.best / a.samplesPerSec1thr).toFixed(3),
         };
       }
-      log(`${n}: ratio vs torch 1thr  d1 train ${ratios[n].d1.train} sample ${ratios[n].d1.sample} | fast train ${ratios[n].fast.train} sample ${ratios[n].fast.sample}`);
+      log(`${n}: ratio vs torch 1thr  ${VARIANTS.map((v) => `${v} train ${ratios[n][v].train} sample ${ratios[n][v].sample}`).join(' | ')}`);
     }
   }
   // Secondary: our CPU-time rates against the anchors' published quiet-machine numbers — a
@@ -315,13 +342,13 @@ export async function benchFlows(opts: BenchFlowsOptions = {}) {
   const ratiosCpuVsPublished: Record<string, Record<string, { train: number; sample: number }>> = {};
   for (const n of names) {
     ratiosCpuVsPublished[n] = {};
-    for (const v of ['d1', 'fast'] as FlowVariant[]) {
+    for (const v of VARIANTS) {
       ratiosCpuVsPublished[n][v] = {
         train: +(ours[n][v].trainStepsPerCpuSec.best / PUBLISHED_TORCH[n].train).toFixed(3),
         sample: +(ours[n][v].samplesPerCpuSec.best / PUBLISHED_TORCH[n].sample).toFixed(3),
       };
     }
-    log(`${n}: CPU-time rate / published torch  d1 train ${ratiosCpuVsPublished[n].d1.train} sample ${ratiosCpuVsPublished[n].d1.sample} | fast train ${ratiosCpuVsPublished[n].fast.train} sample ${ratiosCpuVsPublished[n].fast.sample}`);
+    log(`${n}: CPU-time rate / published torch  ${VARIANTS.map((v) => `${v} train ${ratiosCpuVsPublished[n][v].train} sample ${ratiosCpuVsPublished[n][v].sample}`).join(' | ')}`);
   }
   const micro = opts.micro ?? true ? microBench() : null;
   const result = {

@@ -1,6 +1,7 @@
 /**
  * The recommended flow architecture. Base N(0, I) → learnable diagonal affine (z0 = μ0 + σ0 ε,
- * Kingma et al. 2016) → K affine IAF layers with reversals in between. The affine layer is what
+ * Kingma et al. 2016) → K affine IAF layers with reversals in between (as alternating MADE
+ * orders in the fused form). The affine layer is what
  * removes the "entropy ceiling" of a chain of gated layers (each has log|det| < 0).
  */
 import type { Bijector } from './bijector.js';
@@ -52,10 +53,21 @@ export function createDefaultFlow(dim: number, options: DefaultFlowOptions = {})
   const bijectors: Bijector[] = [];
   const affine = options.affine ?? 'both';
   if (affine === 'base' || affine === 'both') bijectors.push(new AffineDiagonal({ dim }));
+  const fused = options.fused !== false;
   for (let k = 0; k < layers; k++) {
-    if (k > 0 && dim > 1) bijectors.push(Permute.reverse(dim));
     const config = { dim, hidden, sBias: options.sBias ?? 2, seed: `${seed}/iaf${k}` };
-    bijectors.push(options.fused === false ? new IafAffine(config) : new FastIafAffine(config));
+    if (!fused) {
+      if (k > 0 && dim > 1) bijectors.push(Permute.reverse(dim));
+      bijectors.push(new IafAffine(config));
+      continue;
+    }
+    // The reversal between layers is folded into the MADE order of every second layer instead
+    // of a Permute (a gather and its scatter gradient per layer): Rev∘IAF∘Rev is an IAF with the
+    // reversed order, so with an even number of reversals (odd `layers`, e.g. the default 3)
+    // this is exactly the family of the Permute form; with an odd number it differs by a fixed
+    // relabelling of the coordinates.
+    const order = Array.from({ length: dim }, (_, i) => (k % 2 === 1 ? dim - i : i + 1));
+    bijectors.push(new FastIafAffine({ ...config, order }));
   }
   if (affine === 'output' || affine === 'both') bijectors.push(new AffineDiagonal({ dim, loc: options.loc, scale: options.scale }));
   return new Flow(bijectors);

@@ -14,6 +14,13 @@
  * and the update runs per variable (12 kernels each), like tf.train.adam. With
  * `installWasmSliceFix()` (src/flows/wasmSliceFix.ts) the split is cheap and `flatMaxSize:
  * Infinity` is fine at any size.
+ *
+ * JS mode (`inPlace`, the default on the wasm backend): no tfjs kernels at all. The update runs
+ * as a plain JS loop that reads each gradient and parameter straight from the wasm heap, with the
+ * moments in Float64Arrays, and assigns each variable a freshly written tensor (never writing into
+ * the old buffer: the backend caches packed matMul weights per buffer). At small dimension a
+ * training step is bound by the number of kernels (~6-10 µs each), and the tensor form above
+ * costs ~120 of them for a 36-variable flow.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ParameterError } from '../core/errors.js';
@@ -26,6 +33,21 @@ export interface FusedAdamOptions {
   /** Largest total parameter count for the single flat update (default 50_000; measured: flat
    * wins by ~10 % at 28k parameters, is a wash or worse at 123k, loses badly at 627k). */
   flatMaxSize?: number;
+  /** Run the update as a JS loop over the wasm heap (default: true on the wasm backend; ignored
+   * on other backends). */
+  inPlace?: boolean;
+}
+
+/** The two wasm-backend methods the in-place mode uses (public methods of BackendWasm in 4.22). */
+interface WasmHeapBackend {
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+  refCount(dataId: object): number;
+}
+
+function wasmHeapBackend(): WasmHeapBackend | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  const be = tf.backend() as unknown as Partial<WasmHeapBackend>;
+  return typeof be.typedArrayFromHeap === 'function' && typeof be.refCount === 'function' ? (be as WasmHeapBackend) : null;
 }
 
 export class FusedAdam {
@@ -40,6 +62,10 @@ export class FusedAdam {
   private readonly m: tf.Variable[];
   private readonly v: tf.Variable[];
   readonly flat: boolean;
+  /** True when the update runs as a JS loop over the wasm heap (then `flat` is irrelevant). */
+  readonly inPlace: boolean;
+  private readonly mJs: Float64Array | null;
+  private readonly vJs: Float64Array | null;
   private t = 0;
 
   constructor(vars: tf.Variable[], opts: FusedAdamOptions = {}) {
@@ -56,9 +82,52 @@ export class FusedAdam {
     this.sizes = vars.map((x) => x.size);
     const total = this.sizes.reduce((a, b) => a + b, 0);
     this.flat = total <= (opts.flatMaxSize ?? 50_000);
+    // (The backend object is looked up per call, not kept as a field: code that walks this object
+    // as a tensor container, like tf.tidy's return value, would crawl the whole wasm module.)
+    this.inPlace = opts.inPlace !== false && wasmHeapBackend() !== null;
+    if (this.inPlace) {
+      if (vars.some((x) => x.dtype !== 'float32')) throw new ParameterError('adam: in-place mode needs float32 variables');
+      this.mJs = new Float64Array(total);
+      this.vJs = new Float64Array(total);
+      this.m = [];
+      this.v = [];
+      return;
+    }
+    this.mJs = this.vJs = null;
     const shapes = this.flat ? [[total]] : vars.map((x) => x.shape);
-    this.m = shapes.map((sh) => tf.variable(tf.zeros(sh), false));
-    this.v = shapes.map((sh) => tf.variable(tf.zeros(sh), false));
+    this.m = tf.tidy(() => shapes.map((sh) => tf.variable(tf.zeros(sh), false)));
+    this.v = tf.tidy(() => shapes.map((sh) => tf.variable(tf.zeros(sh), false)));
+  }
+
+  private heap(): WasmHeapBackend | null {
+    return this.inPlace ? wasmHeapBackend() : null;
+  }
+
+  /**
+   * The global L2 norm of `grads` (one per variable, in the constructor's order), read back as a
+   * number: a JS loop over the heap in in-place mode, else 2 kernels per gradient.
+   */
+  globalNorm(grads: tf.Tensor[]): number {
+    this.checkCount(grads);
+    const heap = this.heap();
+    if (heap) {
+      let s = 0;
+      for (const g of grads) {
+        const a = heap.typedArrayFromHeap(g);
+        for (let k = 0; k < a.length; k++) s += a[k] * a[k];
+      }
+      return Math.sqrt(s);
+    }
+    const n = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))));
+    const out = n.dataSync()[0];
+    n.dispose();
+    return out;
+  }
+
+  private checkCount(grads: tf.Tensor[]): void {
+    if (grads.length !== this.vars.length) {
+      throw new ParameterError(`adam: ${grads.length} gradients for ${this.vars.length} variables`);
+    }
   }
 
   /** Number of steps taken. */
@@ -89,27 +158,69 @@ export class FusedAdam {
     return null;
   }
 
-  /** Applies one Adam step given gradients in the order of the constructor's variables. */
-  applyGradients(grads: tf.Tensor[]): void {
-    if (grads.length !== this.vars.length) {
-      throw new ParameterError(`adam: ${grads.length} gradients for ${this.vars.length} variables`);
-    }
+  /**
+   * Applies one Adam step given gradients in the order of the constructor's variables, each
+   * multiplied by `scale` first (gradient clipping without extra kernels).
+   */
+  applyGradients(grads: tf.Tensor[], scale = 1): void {
+    this.checkCount(grads);
     this.t++;
     const bc1 = 1 - Math.pow(this.beta1, this.t);
     const bc2 = 1 - Math.pow(this.beta2, this.t);
     // lr/bc1 · m / (sqrt(v)/sqrt(bc2) + ε) = (lr sqrt(bc2)/bc1) · m / (sqrt(v) + ε sqrt(bc2))
     const stepSize = (this.learningRate * Math.sqrt(bc2)) / bc1;
     const epsHat = this.epsilon * Math.sqrt(bc2);
+    const heap = this.heap();
+    if (heap) {
+      this.stepInPlace(heap, grads, scale, stepSize, epsHat);
+      return;
+    }
     tf.tidy(() => {
+      const scaled = scale === 1 ? grads : grads.map((g) => tf.mul(g, scale));
       if (!this.flat) {
-        this.vars.forEach((x, i) => x.assign(tf.sub(x, this.moments(i, grads[i], stepSize, epsHat))));
+        this.vars.forEach((x, i) => x.assign(tf.sub(x, this.moments(i, scaled[i], stepSize, epsHat))));
         return;
       }
-      const g = grads.length === 1 ? tf.reshape(grads[0], [-1]) : tf.concat(grads.map((x) => tf.reshape(x, [-1])));
+      const g = scaled.length === 1 ? tf.reshape(scaled[0], [-1]) : tf.concat(scaled.map((x) => tf.reshape(x, [-1])));
       const step = this.moments(0, g, stepSize, epsHat);
       const parts = this.vars.length === 1 ? [step] : tf.split(step, this.sizes);
       this.vars.forEach((x, i) => x.assign(tf.sub(x, tf.reshape(parts[i], x.shape))));
     });
+  }
+
+  private stepInPlace(heap: WasmHeapBackend, grads: tf.Tensor[], scale: number, stepSize: number, epsHat: number): void {
+    const m = this.mJs!;
+    const v = this.vJs!;
+    const b1 = this.beta1;
+    const b2 = this.beta2;
+    const c1 = (1 - b1) * scale;
+    const c2 = (1 - b2) * scale * scale;
+    let off = 0;
+    for (let i = 0; i < this.vars.length; i++) {
+      const x = this.vars[i];
+      const out = new Float32Array(x.size);
+      // Views are taken per variable: the tensor created below may grow the heap and detach them.
+      const p = heap.typedArrayFromHeap(x);
+      const g = heap.typedArrayFromHeap(grads[i]);
+      if (g.length !== p.length) throw new ParameterError(`adam: gradient ${i} has ${g.length} entries for a variable of ${p.length}`);
+      for (let k = 0; k < p.length; k++) {
+        const gk = g[k];
+        const j = off + k;
+        const mk = b1 * m[j] + c1 * gk;
+        const vk = b2 * v[j] + c2 * gk * gk;
+        m[j] = mk;
+        v[j] = vk;
+        // Masked entries (g ≡ 0, m = v = 0) get a step of exactly 0.
+        out[k] = p[k] - (stepSize * mk) / (Math.sqrt(vk) + epsHat);
+      }
+      off += p.length;
+      // A NEW buffer, never a write into the old one: the wasm backend caches XNNPACK operators
+      // with packed weights per buffer (freed when the buffer is), so an in-place write would
+      // leave matMuls using stale weights.
+      const t = tf.tensor(out, x.shape, 'float32');
+      x.assign(t);
+      t.dispose();
+    }
   }
 
   /** Updates moment slot i with gradient g and returns the step to subtract. */

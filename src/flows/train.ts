@@ -152,11 +152,10 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
   const alpha = checkParam('renyiAlpha', options.renyiAlpha ?? 1, (v) => v >= 0 && v <= 1, 'in [0, 1]');
 
   const vars = flow.trainableVariables();
-  // Adam over all variables at once (~10 kernels instead of ~12 per variable; src/flows/fusedAdam.ts).
-  // (Built inside tidy: the constructor's zero tensors that seed its moment variables are freed.)
-  const optimizer = tf.tidy(() => new FusedAdam(vars, { learningRate: peak }) as unknown as tf.TensorContainer) as unknown as FusedAdam;
+  // Adam over all variables at once: on wasm a JS loop over the heap, no kernels (src/flows/fusedAdam.ts).
+  const optimizer = new FusedAdam(vars, { learningRate: peak });
   // FusedAdam reads this field on every step, so the schedule can set it.
-  const setLr = (lr: number) => ((optimizer as unknown as { learningRate: number }).learningRate = lr);
+  const setLr = (lr: number) => (optimizer.learningRate = lr);
   // STL: a twin with frozen weights computes log q; it is not in `vars`, so no gradient reaches it.
   const twin = stl ? flowFromJSON(flowToJSON(flow)) : null;
   const twinVars = twin?.trainableVariables() ?? [];
@@ -211,28 +210,31 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
       if (twin) for (let i = 0; i < vars.length; i++) twinVars[i].assign(vars[i]);
 
       const eps = baseNoise(batchSize, flow.dim, rng);
+      // The common case (ELBO at β = 1) records the loss alone and reads ELBO = −loss.
+      const plain = alpha === 1 && beta === 1;
       let elboT: tf.Scalar | null = null;
       const { value, grads } = tf.variableGrads(() => {
         const { x, logq: logqPath } = flow.forwardFromNoise(eps);
         const logq = twin ? twin.logProb(x) : logqPath;
         const logp = target.logProb(x);
+        if (plain) return tf.mean(tf.sub(logq, logp)) as tf.Scalar;
         elboT = tf.keep(tf.mean(tf.sub(logp, logq)) as tf.Scalar);
-        if (alpha === 1) return (beta === 1 ? tf.neg(elboT) : tf.mean(tf.sub(logq, tf.mul(logp, beta)))) as tf.Scalar;
+        if (alpha === 1) return tf.mean(tf.sub(logq, tf.mul(logp, beta))) as tf.Scalar;
         // Rényi bound: L_α = log mean((p̃^β / q)^(1−α)) / (1 − α) over the batch.
         const lw = beta === 1 ? tf.sub(logp, logq) : tf.sub(tf.mul(logp, beta), logq);
         return tf.div(tf.sub(tf.logSumExp(tf.mul(lw, 1 - alpha)), Math.log(batchSize)), alpha - 1) as tf.Scalar;
       }, vars);
-      const gradList = vars.map((v) => grads[v.name]);
-      const normT = tf.tidy(() => tf.sqrt(tf.addN(gradList.map((g) => tf.sum(tf.square(g))))));
-      const stats = tf.tidy(() => tf.stack([value, elboT!, normT]));
-      const [loss, elbo, norm] = stats.dataSync();
-      tf.dispose([stats, normT, value, elboT!, eps]);
+      // A variable the loss does not reach has no entry: its gradient is zero.
+      const gradList = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
+      // The norm comes from the optimiser: a JS loop over the wasm heap (no kernels) by default.
+      const norm = optimizer.globalNorm(gradList);
+      const loss = value.dataSync()[0];
+      const elbo = elboT ? (elboT as tf.Scalar).dataSync()[0] : -loss;
+      tf.dispose([value, eps]);
+      if (elboT) (elboT as tf.Scalar).dispose();
       const finite = Number.isFinite(loss) && Number.isFinite(norm) && Number.isFinite(elbo);
       if (finite) {
-        const factor = norm > clipNorm ? clipNorm / norm : 1;
-        tf.tidy(() => {
-          optimizer.applyGradients(factor === 1 ? gradList : gradList.map((g) => tf.mul(g, factor)));
-        });
+        optimizer.applyGradients(gradList, norm > clipNorm ? clipNorm / norm : 1);
         lastLoss = loss;
         elbos.push(elbo);
       } else {
