@@ -138,13 +138,15 @@ describe('FastIafAffine in the rest of the flow code', () => {
 });
 
 describe('FusedAdam', () => {
-  it('matches a float64 scalar Adam (PyTorch form) step by step, in both modes', () => {
+  it('matches a float64 scalar Adam (PyTorch form) step by step, in all three modes', () => {
     // Loss Σ a_k (θ_k − c_k)² over two variables; gradient 2 a (θ − c).
     const a = [0.5, 2, 1, 3, 0.1], c = [1, -1, 0.5, 2, -3], init = [0, 0.3, -0.2, 1, 2];
-    for (const flatMaxSize of [Infinity, 0]) {
+    const modes = [{ inPlace: true }, { inPlace: false, flatMaxSize: Infinity }, { inPlace: false, flatMaxSize: 0 }];
+    for (const mode of modes) {
       const v1 = tf.variable(tf.tensor1d(init.slice(0, 2)));
       const v2 = tf.variable(tf.tensor2d(init.slice(2), [1, 3]));
-      const opt = new FusedAdam([v1, v2], { learningRate: 0.1, flatMaxSize });
+      const opt = new FusedAdam([v1, v2], { learningRate: 0.1, ...mode });
+      expect(opt.inPlace).toBe(mode.inPlace);
       const at = tf.tensor1d(a), ct = tf.tensor1d(c);
       const theta = [...init], m = new Array(5).fill(0), v = new Array(5).fill(0);
       for (let t = 1; t <= 20; t++) {
@@ -162,6 +164,37 @@ describe('FusedAdam', () => {
       opt.dispose();
       tf.dispose([v1, v2, at, ct]);
     }
+  });
+
+  it('globalNorm and the clip scale of applyGradients agree between the JS and tensor modes', () => {
+    const g = [tf.tensor1d([3, -4]), tf.tensor2d([[1, 2], [0, -2]])];
+    const res: number[][] = [];
+    for (const inPlace of [true, false]) {
+      const v1 = tf.variable(tf.tensor1d([1, 1])), v2 = tf.variable(tf.tensor2d([[0, 0], [1, 1]]));
+      const opt = new FusedAdam([v1, v2], { learningRate: 0.1, inPlace });
+      expect(opt.globalNorm(g)).toBeCloseTo(Math.sqrt(9 + 16 + 1 + 4 + 4), 5);
+      opt.applyGradients(g, 0.25);
+      opt.applyGradients(g, 0.5);
+      res.push([...v1.dataSync(), ...v2.dataSync()]);
+      opt.dispose();
+      tf.dispose([v1, v2]);
+    }
+    // Both modes agree (the clip scale enters the moments the same way in both).
+    for (let k = 0; k < 6; k++) expect(Math.abs(res[0][k] - res[1][k])).toBeLessThan(1e-6);
+    tf.dispose(g);
+  });
+
+  it('after a JS-mode step, matMuls see the new weights (the wasm backend caches packed weights per buffer)', () => {
+    const w = tf.variable(tf.randomNormal([64, 64], 0, 1, 'float32', 3));
+    const x = tf.randomNormal([256, 64], 0, 1, 'float32', 4);
+    const opt = new FusedAdam([w], { learningRate: 0.5 });
+    tf.matMul(x, w).dispose(); // builds and caches the operator for w's buffer
+    opt.applyGradients([tf.onesLike(w)]);
+    const got = tf.matMul(x, w).dataSync();
+    const ref = tf.matMul(x, tf.tensor2d(w.dataSync(), [64, 64])).dataSync();
+    for (let k = 0; k < got.length; k += 97) expect(Math.abs(got[k] - ref[k])).toBeLessThan(1e-3);
+    opt.dispose();
+    tf.dispose([w, x]);
   });
 
   it('treats a variable the loss does not reach as having zero gradient', () => {

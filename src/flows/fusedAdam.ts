@@ -38,16 +38,15 @@ export interface FusedAdamOptions {
   inPlace?: boolean;
 }
 
-/** The two wasm-backend methods the in-place mode uses (public methods of BackendWasm in 4.22). */
+/** The wasm-backend method the JS mode uses (a public method of BackendWasm in 4.22). */
 interface WasmHeapBackend {
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-  refCount(dataId: object): number;
 }
 
 function wasmHeapBackend(): WasmHeapBackend | null {
   if (tf.getBackend() !== 'wasm') return null;
   const be = tf.backend() as unknown as Partial<WasmHeapBackend>;
-  return typeof be.typedArrayFromHeap === 'function' && typeof be.refCount === 'function' ? (be as WasmHeapBackend) : null;
+  return typeof be.typedArrayFromHeap === 'function' ? (be as WasmHeapBackend) : null;
 }
 
 export class FusedAdam {
