@@ -18,64 +18,11 @@ import { Made, madeMasks } from '../src/flows/made.js';
 import { Flow } from '../src/flows/flow.js';
 import { createDefaultFlow } from '../src/flows/defaults.js';
 import { DimensionError, ParameterError } from '../src/core/errors.js';
+import { checkBijectorContract, randomizeVariables, points } from './helpers/bijectorContract.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
 });
-
-/**
- * Gives every variable random values so the bijector is far from the identity. Fused IAF layers
- * keep their weights pre-masked, so their masks are re-applied.
- */
-function randomize(vars: tf.Variable[], seed: string, sd = 0.4, bijectors: Bijector[] = []): void {
-  const rng = new RandomStream(seed);
-  for (const v of vars) {
-    const a = new Float64Array(v.size);
-    rng.fillNormal(a);
-    const t = tf.tensor(Float32Array.from(a, (t) => sd * t), v.shape);
-    v.assign(t);
-    t.dispose();
-  }
-  const all = bijectors.flatMap((b) => (b instanceof Chain ? b.bijectors : [b]));
-  for (const b of all) if (b instanceof FastIafAffine) b.applyMasks();
-}
-
-function points(n: number, dim: number, seed: string): tf.Tensor2D {
-  const a = new Float64Array(n * dim);
-  new RandomStream(seed).fillNormal(a);
-  return tf.tensor2d(Float32Array.from(a), [n, dim]);
-}
-
-/** Full Jacobian of y = f(z) at one point, row-major dim x dim float64. */
-function jacobian(f: (z: tf.Tensor2D) => tf.Tensor2D, z0: Float32Array, dim: number): Float64Array {
-  const J = new Float64Array(dim * dim);
-  for (let i = 0; i < dim; i++) {
-    const g = tf.tidy(() => {
-      const gf = tf.grad((z: tf.Tensor) => tf.sum(tf.slice(f(z as tf.Tensor2D), [0, i], [1, 1])));
-      return gf(tf.tensor2d(z0, [1, dim])).dataSync();
-    });
-    for (let j = 0; j < dim; j++) J[i * dim + j] = g[j];
-  }
-  return J;
-}
-
-/** log|det A| by Gaussian elimination with partial pivoting, float64. */
-function logAbsDet(a: Float64Array, n: number): number {
-  const m = Float64Array.from(a);
-  let s = 0;
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r * n + c]) > Math.abs(m[p * n + c])) p = r;
-    if (p !== c) for (let k = 0; k < n; k++) [m[c * n + k], m[p * n + k]] = [m[p * n + k], m[c * n + k]];
-    const piv = m[c * n + c];
-    s += Math.log(Math.abs(piv));
-    for (let r = c + 1; r < n; r++) {
-      const f = m[r * n + c] / piv;
-      for (let k = c; k < n; k++) m[r * n + k] -= f * m[c * n + k];
-    }
-  }
-  return s;
-}
 
 interface Case {
   name: string;
@@ -101,50 +48,8 @@ const cases: Case[] = [
 describe.each(cases)('bijector contract: $name', ({ make, order }) => {
   it('round trip, cancelling log-dets, brute-force Jacobian, triangularity, no leaks', () => {
     const b = make();
-    randomize(b.trainableVariables(), 'w', 0.4, [b]);
-    const dim = b.dim;
-    const z = points(7, dim, 'z');
-    const before = tf.memory().numTensors;
-
-    const fwd = b.forward(z);
-    const inv = b.inverse(fwd.y);
-    expect(fwd.y.shape).toEqual([7, dim]);
-    expect(fwd.logDet.shape).toEqual([7]);
-    const zz = z.dataSync();
-    const back = inv.y.dataSync();
-    for (let k = 0; k < zz.length; k++) expect(Math.abs(back[k] - zz[k])).toBeLessThan(1e-4 * (1 + Math.abs(zz[k])));
-    const lf = fwd.logDet.dataSync();
-    const li = inv.logDet.dataSync();
-    for (let r = 0; r < 7; r++) expect(Math.abs(lf[r] + li[r])).toBeLessThan(1e-4 * (1 + Math.abs(lf[r])));
-    tf.dispose([fwd.y, fwd.logDet, inv.y, inv.logDet]);
-    expect(tf.memory().numTensors).toBe(before);
-
-    // Brute-force Jacobian at three points.
-    for (let r = 0; r < 3; r++) {
-      const z0 = zz.slice(r * dim, (r + 1) * dim) as Float32Array;
-      const J = jacobian((t) => {
-        const o = b.forward(t);
-        o.logDet.dispose();
-        return o.y;
-      }, z0, dim);
-      expect(Math.abs(logAbsDet(J, dim) - lf[r])).toBeLessThan(2e-4 * (1 + Math.abs(lf[r])));
-      if (order) {
-        for (let i = 0; i < dim; i++) {
-          for (let j = 0; j < dim; j++) {
-            if (order[j] > order[i]) expect(J[i * dim + j]).toBe(0);
-          }
-        }
-        // The conditioning is not trivially absent: some strictly-lower entry is non-zero.
-        if (dim > 1) {
-          let any = false;
-          for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) if (order[j] < order[i] && J[i * dim + j] !== 0) any = true;
-          expect(any).toBe(true);
-        }
-      }
-    }
-    expect(tf.memory().numTensors).toBe(before);
-    z.dispose();
-    b.dispose();
+    randomizeVariables(b.trainableVariables(), 'w', 0.4, [b]);
+    checkBijectorContract(b, { order });
   });
 });
 
@@ -194,7 +99,7 @@ describe('MADE masks', () => {
 describe('Flow', () => {
   it("sample's log q equals logProb at the same points, and the seed fixes the draws", () => {
     const flow = createDefaultFlow(4, { layers: 3, hidden: [16, 16], seed: 7 });
-    randomize(flow.trainableVariables(), 'flow', 0.3, flow.bijectors);
+    randomizeVariables(flow.trainableVariables(), 'flow', 0.3, flow.bijectors);
     const before = tf.memory().numTensors;
     const s = flow.sample(50, 11);
     const lp = flow.logProb(s.x);
