@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Bijector, BijectorResult } from './bijector.js';
 import { Made, madeMasks } from './made.js';
-import type { IafAffineConfig } from './iaf.js';
+import { gatedUpdate, gatedInverse, type IafAffineConfig } from './iaf.js';
 import { fusedMaskedMlp, mlpBackward, mlpForward } from './fusedMaskedMlp.js';
 import { checkDim } from '../core/errors.js';
 
@@ -118,26 +118,19 @@ export class FastIafAffine implements Bijector {
         h = tf.fused.matMul({ a: h, b: this.ws[l], bias: this.bs[l], activation: l < L - 1 ? 'relu' : 'linear' }) as tf.Tensor2D;
       }
       const [m, s] = tf.split(h, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
-      const y = tf.add(tf.mul(tf.sigmoid(s), tf.sub(z, m)), m) as tf.Tensor2D;
-      const logDet = tf.neg(tf.sum(tf.softplus(tf.neg(s)), 1)) as tf.Tensor1D;
-      return { y, logDet };
+      return gatedUpdate(z, m, s);
     });
   }
 
   /** Sequential inverse: `dim` fused MADE passes (fixed-point sweep, exact after `dim`). */
   inverse(y: tf.Tensor2D): BijectorResult {
     checkDim('iaf-affine input', this.dim, y.shape[1]);
-    return tf.tidy(() => {
-      let z: tf.Tensor2D = y;
-      let s: tf.Tensor2D | null = null;
-      for (let pass = 0; pass < this.dim; pass++) {
-        const [m, sp] = tf.split(this.conditioner(z), 2, 1) as [tf.Tensor2D, tf.Tensor2D];
-        z = tf.add(m, tf.div(tf.sub(y, m), tf.sigmoid(sp))) as tf.Tensor2D;
-        s = sp;
-      }
-      const logDet = tf.sum(tf.softplus(tf.neg(s!)), 1) as tf.Tensor1D;
-      return { y: z, logDet };
-    });
+    return tf.tidy(() =>
+      gatedInverse(y, this.dim, (z) => {
+        const [m, s] = tf.split(this.conditioner(z), 2, 1) as [tf.Tensor2D, tf.Tensor2D];
+        return { m, s };
+      }),
+    );
   }
 
   trainableVariables(): tf.Variable[] {

@@ -23,6 +23,30 @@ import { checkDim } from '../core/errors.js';
 
 export interface IafAffineConfig extends MadeConfig {}
 
+/** The gated update given the conditioner's outputs: y = σ z + (1 − σ) m, log|det| = Σ log σ. */
+export function gatedUpdate(z: tf.Tensor2D, m: tf.Tensor2D, s: tf.Tensor2D): { y: tf.Tensor2D; logDet: tf.Tensor1D } {
+  const y = tf.add(tf.mul(tf.sigmoid(s), tf.sub(z, m)), m) as tf.Tensor2D;
+  const logDet = tf.neg(tf.sum(tf.softplus(tf.neg(s)), 1)) as tf.Tensor1D;
+  return { y, logDet };
+}
+
+/**
+ * The sequential inverse of the gated update for any autoregressive conditioner: `dim` sweeps of
+ * z ← m(z) + (y − m(z)) / σ(s(z)), exact after `dim` (see the file header). Call inside tidy.
+ */
+export function gatedInverse(y: tf.Tensor2D, dim: number, conditioner: (z: tf.Tensor2D) => { m: tf.Tensor2D; s: tf.Tensor2D }): { y: tf.Tensor2D; logDet: tf.Tensor1D } {
+  let z: tf.Tensor2D = y;
+  let s: tf.Tensor2D | null = null;
+  for (let pass = 0; pass < dim; pass++) {
+    const out = conditioner(z);
+    z = tf.add(out.m, tf.div(tf.sub(y, out.m), tf.sigmoid(out.s))) as tf.Tensor2D;
+    s = out.s;
+  }
+  // After the last sweep s was computed from a z whose first dim-1 coordinates were exact,
+  // and s_i depends only on z_<i, so s is exact.
+  return { y: z, logDet: tf.sum(tf.softplus(tf.neg(s!)), 1) as tf.Tensor1D };
+}
+
 export class IafAffine implements Bijector {
   readonly type = 'iaf-affine';
   readonly dim: number;
@@ -37,31 +61,14 @@ export class IafAffine implements Bijector {
     checkDim('iaf-affine input', this.dim, z.shape[1]);
     return tf.tidy(() => {
       const { m, s } = this.made.apply(z);
-      const sig = tf.sigmoid(s);
-      const y = tf.add(tf.mul(sig, tf.sub(z, m)), m) as tf.Tensor2D; // σ z + (1 − σ) m
-      const logDet = tf.neg(tf.sum(tf.softplus(tf.neg(s)), 1)) as tf.Tensor1D;
-      return { y, logDet };
+      return gatedUpdate(z, m, s);
     });
   }
 
   /** The sequential inverse: `dim` MADE passes (see the file header). */
   inverse(y: tf.Tensor2D): BijectorResult {
     checkDim('iaf-affine input', this.dim, y.shape[1]);
-    return tf.tidy(() => {
-      let z: tf.Tensor2D = y;
-      let s: tf.Tensor2D | null = null;
-      for (let pass = 0; pass < this.dim; pass++) {
-        const out = this.made.apply(z);
-        const sig = tf.sigmoid(out.s);
-        // z = (y − (1 − σ) m) / σ = m + (y − m) / σ
-        z = tf.add(out.m, tf.div(tf.sub(y, out.m), sig)) as tf.Tensor2D;
-        s = out.s;
-      }
-      // After the last sweep s was computed from a z whose first dim-1 coordinates were exact,
-      // and s_i depends only on z_<i, so s is exact.
-      const logDet = tf.sum(tf.softplus(tf.neg(s!)), 1) as tf.Tensor1D;
-      return { y: z, logDet };
-    });
+    return tf.tidy(() => gatedInverse(y, this.dim, (z) => this.made.apply(z)));
   }
 
   trainableVariables(): tf.Variable[] {
