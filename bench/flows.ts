@@ -44,6 +44,7 @@ import { trainReverseKL } from '../src/flows/train.js';
 import type { Bijector } from '../src/flows/bijector.js';
 import { RandomStream } from '../src/core/random.js';
 import { ANCHOR_DIR, BENCH_TARGETS, benchTarget, type BenchTarget, type BenchTargetName } from './flowsTargets.js';
+import { isMain, optionValue } from './standalone.js';
 
 const run = promisify(execFile);
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -374,12 +375,9 @@ export async function benchFlows(opts: BenchFlowsOptions = {}) {
   return result;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (isMain(import.meta.url)) {
   const argv = process.argv.slice(2);
-  const get = (k: string) => {
-    const i = argv.indexOf(k);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
+  const get = (k: string) => optionValue(k, argv);
   await benchFlows({
     targets: get('--targets')?.split(',') as BenchTargetName[] | undefined,
     seconds: get('--seconds') ? Number(get('--seconds')) : undefined,

@@ -25,6 +25,7 @@ import type { Flow } from '../src/flows/flow.js';
 import { kishEss, logZEstimate } from '../src/diagnostics/importance.js';
 import { psis } from '../src/diagnostics/psis.js';
 import { benchTarget, type BenchTargetName } from './flowsTargets.js';
+import { isMain, optionValue } from './standalone.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -102,12 +103,9 @@ export async function benchFlowQuality(opts: { targets?: BenchTargetName[]; seco
   return result;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (isMain(import.meta.url)) {
   const argv = process.argv.slice(2);
-  const get = (k: string) => {
-    const i = argv.indexOf(k);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
+  const get = (k: string) => optionValue(k, argv);
   await benchFlowQuality({
     targets: get('--targets')?.split(',') as BenchTargetName[] | undefined,
     seconds: get('--seconds') ? Number(get('--seconds')) : undefined,
