@@ -1,0 +1,192 @@
+/**
+ * Direct calls into tfjs-backend-wasm's XNNPACK kernels (fully connected matMul, sigmoid) on
+ * buffers we own on the wasm heap, without the tfjs engine in between.
+ *
+ * Why: at small dimension a flow's training step is bound by the number of tfjs kernels, not by
+ * FLOPs. Each kernel run through the engine costs ~6-10 µs of bookkeeping (scopes, tensor
+ * tracking, the autodiff tape and its clones) on top of the work itself, and a 6-layer IAF step
+ * needs ~470 of them. A direct call costs the kernel alone. src/flows/wasmFlow.ts builds the
+ * whole IAF forward and backward pass from these calls plus plain JS loops over the heap.
+ *
+ * How the backend works (tfjs-backend-wasm 4.22, src/cc/batch_mat_mul_impl.cc), and what we
+ * rely on:
+ * - Tensors are known to the C++ side by an integer id registered with
+ *   `registerTensor(id, size, heapOffset)`; the kernels look their buffers up by id.
+ * - `_FusedMatMul(a, aShape, 3, b, bShape, 3, transA, transB, activation, bias, prelu, alpha,
+ *   out)` with rank-3 shapes [1, M, K] and [1, K, N] and no transpose runs XNNPACK's fully
+ *   connected operator, out = a·b (+ bias) with ReLU as an output clamp. It treats b as the
+ *   *weights*: it packs b (and the bias) into an operator and caches that operator under
+ *   (b id, bias id, activation) until the b or bias id is disposed. So a buffer whose contents
+ *   change must be passed as b or bias under a fresh id each time, or the kernel silently uses
+ *   the old packed values. `matMul` below does that for every buffer of ours; a tfjs tensor's
+ *   own id (immutable data) is passed as is and its packed operator is reused across calls.
+ * - Ids come from the backend's own counter (`dataIdNextNumber`), so they never collide with
+ *   the ids of tfjs tensors.
+ * - Any allocation may grow the heap, which detaches every typed-array view of it: views are
+ *   therefore taken through `f32()`, which re-creates them after growth.
+ *
+ * `WasmKernels.get()` returns null unless the active backend is wasm with exactly these
+ * internals, and every caller then keeps the plain tfjs path.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** A float32 buffer of ours on the wasm heap, registered with the backend under `id`. */
+export interface HeapBuffer {
+  readonly id: number;
+  /** Byte offset on the heap. */
+  readonly offset: number;
+  /** Number of float32 elements. */
+  readonly size: number;
+}
+
+/** What we use of the emscripten module behind the wasm backend. */
+interface WasmModule {
+  HEAPU8: Uint8Array;
+  _malloc(bytes: number): number;
+  _free(offset: number): void;
+  __FusedMatMul(...args: number[]): void;
+  _Sigmoid(xId: number, outId: number): void;
+  tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void };
+}
+
+interface WasmBackendInternals {
+  wasm: WasmModule;
+  dataIdNextNumber: number;
+  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } | undefined };
+}
+
+function internals(): WasmBackendInternals | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  const be = tf.backend() as unknown as Partial<WasmBackendInternals>;
+  const w = be.wasm as Partial<WasmModule> | undefined;
+  const ok =
+    typeof be.dataIdNextNumber === 'number' &&
+    typeof be.dataIdMap?.get === 'function' &&
+    w !== undefined &&
+    w.HEAPU8 instanceof Uint8Array &&
+    typeof w._malloc === 'function' &&
+    typeof w._free === 'function' &&
+    typeof w.__FusedMatMul === 'function' &&
+    typeof w._Sigmoid === 'function' &&
+    typeof w.tfjs?.registerTensor === 'function' &&
+    typeof w.tfjs?.disposeData === 'function';
+  return ok ? (be as WasmBackendInternals) : null;
+}
+
+const RELU = 1; // FusableActivation.relu in the backend's cc/fusable_activations.h
+const LINEAR = 0;
+
+export class WasmKernels {
+  private static instance: WasmKernels | null = null;
+  private static instanceBackend: unknown = null;
+
+  /** The kernels of the active wasm backend, or null when they are not available. */
+  static get(): WasmKernels | null {
+    const be = internals();
+    if (!be) return null;
+    if (WasmKernels.instanceBackend !== be) {
+      WasmKernels.instance = new WasmKernels(be);
+      WasmKernels.instanceBackend = be;
+    }
+    return WasmKernels.instance;
+  }
+
+  private readonly be: WasmBackendInternals;
+  private readonly shapes: number;
+  private view: Float32Array | null = null;
+  /** Buffers allocated and not yet freed (a leak check for tests). */
+  liveBuffers = 0;
+
+  private constructor(be: WasmBackendInternals) {
+    this.be = be;
+    // Two rank-3 shapes, written before each matMul (int32 = size_t on wasm32).
+    this.shapes = be.wasm._malloc(6 * 4) >>> 0;
+  }
+
+  private get wasm(): WasmModule {
+    return this.be.wasm;
+  }
+
+  private nextId(): number {
+    return this.be.dataIdNextNumber++;
+  }
+
+  /** A new registered buffer of `size` float32s (contents undefined). */
+  alloc(size: number): HeapBuffer {
+    const offset = this.wasm._malloc(Math.max(1, size) * 4) >>> 0;
+    if (offset === 0) throw new Error(`wasm heap: could not allocate ${size} floats`);
+    const id = this.nextId();
+    this.wasm.tfjs.registerTensor(id, size, offset);
+    this.liveBuffers++;
+    return { id, offset, size };
+  }
+
+  free(buf: HeapBuffer): void {
+    this.wasm.tfjs.disposeData(buf.id);
+    this.wasm._free(buf.offset);
+    this.liveBuffers--;
+  }
+
+  /** The whole heap as float32s (re-created after the heap grows). */
+  heap(): Float32Array {
+    const buffer = this.wasm.HEAPU8.buffer;
+    if (this.view === null || this.view.buffer !== buffer) this.view = new Float32Array(buffer);
+    return this.view;
+  }
+
+  /** A view of one buffer; take it after the last allocation that precedes its use. */
+  f32(buf: HeapBuffer): Float32Array {
+    return new Float32Array(this.wasm.HEAPU8.buffer, buf.offset, buf.size);
+  }
+
+  /** The backend's id and heap offset of a tfjs tensor's data. */
+  tensorData(t: tf.Tensor): { id: number; offset: number } {
+    const d = this.be.dataIdMap.get(t.dataId);
+    if (!d) throw new Error('wasm kernels: tensor has no data on the wasm backend');
+    return { id: d.id, offset: d.memoryOffset };
+  }
+
+  /** A fresh id for the same memory: the kernels cannot confuse it with an earlier content. */
+  private alias(buf: HeapBuffer): number {
+    const id = this.nextId();
+    this.wasm.tfjs.registerTensor(id, buf.size, buf.offset);
+    return id;
+  }
+
+  /**
+   * out[M, N] = a[M, K] · b[K, N] (+ bias[N]) (then ReLU), all row-major. `a` and `out` are our
+   * buffers; `b` and `bias` are either our buffers (passed under a fresh id: see the header) or
+   * the id of a tfjs tensor whose data does not change (its packed operator is reused).
+   */
+  matMul(a: HeapBuffer, b: HeapBuffer | number, out: HeapBuffer, M: number, K: number, N: number, bias: HeapBuffer | number | null = null, relu = false): void {
+    if (a.size < M * K || out.size < M * N || (typeof b !== 'number' && b.size < K * N)) {
+      throw new Error(`wasm matMul: buffers too small for [${M}, ${K}] x [${K}, ${N}]`);
+    }
+    const w = this.wasm;
+    const sh = new Int32Array(w.HEAPU8.buffer, this.shapes, 6);
+    sh[0] = 1;
+    sh[1] = M;
+    sh[2] = K;
+    sh[3] = 1;
+    sh[4] = K;
+    sh[5] = N;
+    const bId = typeof b === 'number' ? b : this.alias(b);
+    const biasId = bias === null ? 0 : typeof bias === 'number' ? bias : this.alias(bias);
+    w.__FusedMatMul(a.id, this.shapes, 3, bId, this.shapes + 12, 3, 0, 0, relu ? RELU : LINEAR, biasId, 0, 0, out.id);
+    // Disposing the fresh ids frees the operator packed from them.
+    if (typeof b !== 'number') w.tfjs.disposeData(bId);
+    if (bias !== null && typeof bias !== 'number') w.tfjs.disposeData(biasId);
+  }
+
+  /** out = sigmoid(x) elementwise over the first `x.size` entries (XNNPACK's vectorised kernel). */
+  sigmoid(x: HeapBuffer, out: HeapBuffer): void {
+    if (out.size < x.size) throw new Error('wasm sigmoid: output too small');
+    this.wasm._Sigmoid(x.id, out.id);
+  }
+
+  /** Copies `n` floats from a buffer of ours into a new float32 tfjs tensor of `shape`. */
+  toTensor(buf: HeapBuffer, shape: number[]): tf.Tensor {
+    const n = shape.reduce((a, b) => a * b, 1);
+    return tf.tensor(this.f32(buf).subarray(0, n), shape, 'float32');
+  }
+}
