@@ -6,10 +6,14 @@
  * N(0, I), batch 256, Adam lr 1e-3):
  *   - reverse-KL training steps/s of our flows,
  *   - sampling throughput with log q (batches of 10k),
- * for two implementations:
- *   - 'd1':   IafAffine + Permute (src/flows/iaf.ts, permute.ts) with tf.train.adam;
- *   - 'fast': FastIafAffine (src/flows/fastIaf.ts; fused op with a hand-written backward,
- *             reversal folded into the MADE order) with FusedAdam (src/flows/fusedAdam.ts);
+ * for three implementations:
+ *   - 'd1':      IafAffine + Permute (src/flows/iaf.ts, permute.ts) with tf.train.adam, all tfjs;
+ *   - 'fast':    FastIafAffine (src/flows/fastIaf.ts; fused op with a hand-written backward,
+ *                reversal folded into the MADE order) with FusedAdam, through tfjs autodiff;
+ *   - 'default': what the library does: createDefaultFlow + trainReverseKL + sampleArrays, which
+ *                run on the wasm kernels (src/flows/wasmFlow.ts, wasmTrainer.ts);
+ * ('d1' and 'fast' sample through the tfjs forward, `forwardFromNoise`; 'default' through the
+ * kernels);
  * then runs the anchor's `--bench-only` (training steps/s, 1 thread for torch and OpenBLAS) and
  * bench/flowsAnchor.py (sampling, 1 thread), and writes ours, torch's and the ratios to
  * bench/results/flows.json (atomically). A benchmark.js micro bench times one forward step and
@@ -41,6 +45,7 @@ import { Permute } from '../src/flows/permute.js';
 import { Flow, baseNoise } from '../src/flows/flow.js';
 import { createDefaultFlow } from '../src/flows/defaults.js';
 import { trainReverseKL } from '../src/flows/train.js';
+import { kernelStepRunner } from '../src/flows/trainSteps.js';
 import type { Bijector } from '../src/flows/bijector.js';
 import { RandomStream } from '../src/core/random.js';
 import { ANCHOR_DIR, BENCH_TARGETS, benchTarget, type BenchTarget, type BenchTargetName } from './flowsTargets.js';
@@ -168,7 +173,8 @@ async function benchOurs(t: BenchTarget, seconds: number, variants: FlowVariant[
           };
         })(),
   );
-  const stepsPerBlock = t.dim <= 2 ? 40 : t.dim <= 10 ? 20 : 6;
+  // Blocks long enough that trainReverseKL's per-call set-up (the default variant; ~2-5 ms) stays small.
+  const stepsPerBlock = t.dim <= 2 ? 60 : t.dim <= 10 ? 40 : 20;
   for (const s of steps) await s.run(30); // warm-up, as the anchor
   const rates: number[][] = variants.map(() => []);
   const cpuRates: number[][] = variants.map(() => []);
@@ -186,20 +192,26 @@ async function benchOurs(t: BenchTarget, seconds: number, variants: FlowVariant[
   // Sampling with log q, 10k per batch, 2 warm-up + 7 timed, interleaved.
   const srates: number[][] = variants.map(() => []);
   const scpu: number[][] = variants.map(() => []);
-  const sampleOnce = (f: Flow, seed: number) => {
+  const sampleOnce = (f: Flow, seed: number, variant: FlowVariant) => {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    const r = f.sample(SAMPLE_BATCH, seed);
-    r.logq.dataSync();
-    r.x.dataSync();
+    if (variant === 'default') {
+      f.sampleArrays(SAMPLE_BATCH, seed);
+    } else {
+      // The tfjs forward (no gradient recorded: the fused layer's plain path), as before the kernels.
+      const eps = baseNoise(SAMPLE_BATCH, f.dim, seed);
+      const r = f.forwardFromNoise(eps);
+      r.logq.dataSync();
+      r.x.dataSync();
+      tf.dispose([r.x, r.logq, eps]);
+    }
     const dt = performance.now() - t0;
     const dc = cpuMs(process.cpuUsage(c0));
-    tf.dispose([r.x, r.logq]);
     return [SAMPLE_BATCH / (dt / 1000), SAMPLE_BATCH / (dc / 1000)];
   };
   for (let r = 0; r < 9; r++) {
     flows.forEach((f, i) => {
-      const [rate, cpuRate] = sampleOnce(f, r);
+      const [rate, cpuRate] = sampleOnce(f, r, variants[i]);
       if (r >= 2) {
         srates[i].push(rate);
         scpu[i].push(cpuRate);
@@ -252,6 +264,20 @@ function microBench(): Record<string, { hz: number; rme: number; samples: number
   const res: Record<string, { hz: number; rme: number; samples: number }> = {};
   const suite = new Benchmark.Suite('flows-micro');
   const cleanup: (() => void)[] = [];
+  {
+    // The library's default path: the wasm kernels, as trainReverseKL runs them.
+    const flow = anchorFlow(t.dim, t.hidden, 'default');
+    const runner = kernelStepRunner(flow, t.target, BATCH, new RandomStream(0).derive('bench-noise'), 1)!;
+    cleanup.push(() => {
+      runner.finish();
+      flow.dispose();
+    });
+    suite.add('default: forward (256 samples + log q)', () => flow.sampleArrays(BATCH, 1), { minSamples: 10, maxTime: 1.5 });
+    suite.add('default: training step (batch 256)', () => {
+      const { norm } = runner.compute(1);
+      runner.apply(1e-3, norm > 100 ? 100 / norm : 1);
+    }, { minSamples: 10, maxTime: 2 });
+  }
   for (const v of ['d1', 'fast'] as FlowVariant[]) {
     const flow = anchorFlow(t.dim, t.hidden, v);
     const ts = trainingStep(flow, t, v);

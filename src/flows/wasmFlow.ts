@@ -46,6 +46,32 @@ export type LayerPlan =
   | { kind: 'affine'; layer: AffineDiagonal; dim: number; maxLogScale: number }
   | { kind: 'iaf'; layer: FastIafAffine; dim: number; dense: DensePlan[] };
 
+/** The dense-layer plans of a fused IAF layer (fixed by its config: computed once per layer). */
+const densePlans = new WeakMap<FastIafAffine, DensePlan[]>();
+
+function iafDensePlans(layer: FastIafAffine): DensePlan[] {
+  let dense = densePlans.get(layer);
+  if (dense) return dense;
+  const specs = madeMasks(layer.made.order, layer.made.hidden, 2);
+  dense = specs.map(({ shape: [K, N], mask }, l) => {
+    let live = 0;
+    for (let t = 0; t < mask.length; t++) live += mask[t];
+    const liveW = new Int32Array(live);
+    const liveG = new Int32Array(live);
+    let i = 0;
+    for (let k = 0; k < K; k++) {
+      for (let j = 0; j < N; j++) {
+        if (mask[k * N + j] === 0) continue;
+        liveW[i] = k * N + j;
+        liveG[i++] = j * K + k;
+      }
+    }
+    return { K, N, relu: l < specs.length - 1, liveW, liveG };
+  });
+  densePlans.set(layer, dense);
+  return dense;
+}
+
 /** The layers of `flow` if every one can run on the kernels, else null. */
 export function planFlow(flow: Flow): LayerPlan[] | null {
   const plans: LayerPlan[] = [];
@@ -53,20 +79,7 @@ export function planFlow(flow: Flow): LayerPlan[] | null {
     if (b instanceof AffineDiagonal) {
       plans.push({ kind: 'affine', layer: b, dim: b.dim, maxLogScale: b.maxLogScale });
     } else if (b instanceof FastIafAffine) {
-      const specs = madeMasks(b.made.order, b.made.hidden, 2);
-      const dense = specs.map(({ shape: [K, N], mask }, l) => {
-        const w: number[] = [];
-        const g: number[] = [];
-        for (let k = 0; k < K; k++) {
-          for (let j = 0; j < N; j++) {
-            if (mask[k * N + j] === 0) continue;
-            w.push(k * N + j);
-            g.push(j * K + k);
-          }
-        }
-        return { K, N, relu: l < specs.length - 1, liveW: Int32Array.from(w), liveG: Int32Array.from(g) };
-      });
-      plans.push({ kind: 'iaf', layer: b, dim: b.dim, dense });
+      plans.push({ kind: 'iaf', layer: b, dim: b.dim, dense: iafDensePlans(b) });
     } else {
       return null;
     }
