@@ -2,7 +2,7 @@
  * The wasm-kernel path of flows (src/flows/wasmKernels.ts, wasmFlow.ts, wasmTrainer.ts,
  * trainSteps.ts) against the tfjs path it replaces: the same draws and log q, the same gradient
  * for every variable (tf.variableGrads of `forwardFromNoise`), the same training, masked weights
- * kept at zero, no heap buffers left behind, no stale packed weights after training, correct
+ * kept at zero, block-sparse sampling layers that agree with the dense ones, no heap buffers left behind, no stale packed weights after training, correct
  * after the heap grows, and the tfjs path where the kernels do not apply.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import { trainReverseKL } from '../src/flows/train.js';
 import { objectiveGradient } from '../src/flows/trainSteps.js';
 import { WasmKernels } from '../src/flows/wasmKernels.js';
 import { planFlow, sampleWithKernels } from '../src/flows/wasmFlow.js';
+import { BlockedIaf } from '../src/flows/wasmBlocks.js';
 import { WasmFlowTrainer, targetValueAndGrad } from '../src/flows/wasmTrainer.js';
 import { banana } from '../src/targets/banana.js';
 import { funnel } from '../src/targets/funnel.js';
@@ -116,13 +117,19 @@ describe('wasm flow against the tfjs path', () => {
       const k = WasmKernels.get()!;
       const live = k.liveBuffers;
       // Draws with log q: kernels (sampleArrays) against tfjs (forwardFromNoise on the same noise).
-      const fast = sampleWithKernels(flow, n, new RandomStream(9), 1, 40)!; // 40-row passes
+      const fast = sampleWithKernels(flow, n, new RandomStream(9), 1, { chunk: 40 })!; // 40-row passes
       const eps = baseNoise(n, D, new RandomStream(9));
       const ref = flow.forwardFromNoise(eps);
       const rx = ref.x.dataSync();
       const rl = ref.logq.dataSync();
       expect(maxDiff(fast.x, rx)).toBeLessThan(1e-5 * Math.max(1, maxAbs(rx)));
       expect(maxDiff(fast.logq, rl)).toBeLessThan(1e-5 * Math.max(1, maxAbs(rl)));
+      // The block-sparse layers (2 and 3 degree groups, where the dimension allows) agree too.
+      for (const groups of [2, 3]) {
+        const blocked = sampleWithKernels(flow, n, new RandomStream(9), 1, { chunk: 40, blockedFrom: 0, groups })!;
+        expect(maxDiff(blocked.x, rx)).toBeLessThan(1e-5 * Math.max(1, maxAbs(rx)));
+        expect(maxDiff(blocked.logq, rl)).toBeLessThan(1e-5 * Math.max(1, maxAbs(rl)));
+      }
       tf.dispose([ref.x, ref.logq]);
 
       // Gradients of the tempered Rényi objective (β = 0.7, α = 0.5) and of the ELBO.
@@ -158,6 +165,39 @@ describe('wasm flow against the tfjs path', () => {
       flow.dispose();
     });
   }
+
+  it('block-sparse layers skip exactly the zero blocks, also with empty groups and reversed orders', () => {
+    const k = WasmKernels.get()!;
+    const live = k.liveBuffers;
+    // The anchors' 50-D layer: hidden 256, 4 groups skip 6 of 16 blocks of W2 and W3.
+    const big = new FastIafAffine({ dim: 50, hidden: [256, 256], seed: 1 });
+    const b4 = BlockedIaf.fromLayer(k, big, 4)!;
+    const dense = 50 * 256 + 256 * 256 + 256 * 100;
+    expect(b4.groups).toBe(4);
+    expect(b4.multiplyAddsPerRow() / dense).toBeGreaterThan(0.62);
+    expect(b4.multiplyAddsPerRow() / dense).toBeLessThan(0.72);
+    b4.dispose();
+    big.dispose();
+    expect(BlockedIaf.fromLayer(k, new FastIafAffine({ dim: 2, hidden: [64, 64] }), 4)).toBeNull(); // one degree only
+    for (const [dim, hidden, groups, reversed] of [
+      [3, [1], 2, false], // a hidden group with no units
+      [6, [9, 5, 7], 3, true],
+      [9, [40, 40], 5, false],
+    ] as [number, number[], number, boolean][]) {
+      const order = Array.from({ length: dim }, (_, i) => (reversed ? dim - i : i + 1));
+      const flow = new Flow([new FastIafAffine({ dim, hidden, order, seed: 2 }), new FastIafAffine({ dim, hidden, seed: 3 })]);
+      perturb(flow, 2);
+      const n = 33;
+      const eps = baseNoise(n, dim, new RandomStream(4));
+      const ref = flow.forwardFromNoise(eps);
+      const blocked = sampleWithKernels(flow, n, new RandomStream(4), 1, { chunk: 16, blockedFrom: 0, groups })!;
+      expect(maxDiff(blocked.x, ref.x.dataSync())).toBeLessThan(1e-5 * Math.max(1, maxAbs(ref.x.dataSync())));
+      expect(maxDiff(blocked.logq, ref.logq.dataSync())).toBeLessThan(1e-5 * Math.max(1, maxAbs(ref.logq.dataSync())));
+      tf.dispose([eps, ref.x, ref.logq]);
+      flow.dispose();
+    }
+    expect(k.liveBuffers).toBe(live);
+  });
 
   it('training on the kernels follows the tfjs path step by step, and keeps masked weights at 0', async () => {
     const target = banana();

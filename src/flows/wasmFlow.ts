@@ -25,8 +25,8 @@ import { AffineDiagonal } from './affine.js';
 import { FastIafAffine } from './fastIaf.js';
 import { madeMasks } from './made.js';
 import { WasmKernels, type HeapBuffer } from './wasmKernels.js';
-
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+import { BlockedIaf, type BlockWork } from './wasmBlocks.js';
+import { affineForward, allCoords, baseLogDensity, finishLogDet, gatedBackward, gatedUpdate } from './wasmFlowOps.js';
 
 /** One dense layer of a MADE: act [n, K] · W [K, N] + b, ReLU unless last. */
 export interface DensePlan {
@@ -93,7 +93,7 @@ export function planFlow(flow: Flow): LayerPlan[] | null {
  */
 export type LayerParams =
   | { kind: 'affine'; loc: Float64Array; logScale: Float64Array }
-  | { kind: 'iaf'; W: (HeapBuffer | number)[]; b: (HeapBuffer | number)[] };
+  | { kind: 'iaf'; W: (HeapBuffer | number)[]; b: (HeapBuffer | number)[]; blocked?: BlockedIaf | null };
 
 /** Gradients of one layer: weights transposed ([N, K], masked entries undefined: see `liveG`). */
 export type LayerGrads =
@@ -128,8 +128,13 @@ export class WasmFlowProgram {
   private readonly gT: HeapBuffer | null;
   private readonly dActT: HeapBuffer | null;
   private readonly owned: HeapBuffer[] = [];
-  /** log q of the last forward pass, float64, and the base log density. */
+  /** Buffers of block-sparse layers (sampling only), made on first use. */
+  private readonly blockWork = new Map<BlockedIaf, BlockWork>();
+  /** log q of the last forward pass, float64. */
   readonly logq: Float64Array;
+  private readonly coords: Int32Array;
+  private readonly prod: Float64Array;
+  private readonly acc: Float64Array;
 
   constructor(kernels: WasmKernels, plans: LayerPlan[], n: number, train: boolean) {
     this.k = kernels;
@@ -138,6 +143,9 @@ export class WasmFlowProgram {
     this.train = train;
     this.dim = plans[0].dim;
     this.logq = new Float64Array(n);
+    this.coords = allCoords(plans[0].dim);
+    this.prod = new Float64Array(n).fill(1);
+    this.acc = new Float64Array(n);
     const alloc = (size: number) => {
       const b = kernels.alloc(size);
       this.owned.push(b);
@@ -188,36 +196,21 @@ export class WasmFlowProgram {
    */
   forward(params: LayerParams[], baseScale = 1): void {
     const { n, dim: D, k } = this;
-    let H = k.heap();
     const logq = this.logq;
-    const e0 = this.xs[0].offset >> 2;
-    const c = -D * (HALF_LOG_2PI + Math.log(baseScale));
-    const inv2 = 1 / (baseScale * baseScale);
-    for (let r = 0; r < n; r++) {
-      let s = 0;
-      for (let j = 0; j < D; j++) {
-        const e = H[e0 + r * D + j];
-        s += e * e;
-      }
-      logq[r] = c - 0.5 * s * inv2;
-    }
+    baseLogDensity(k.heap(), n, D, this.xs[0].offset >> 2, baseScale, logq);
     for (let i = 0; i < this.plans.length; i++) {
       const p = this.plans[i];
       const prm = params[i];
       const zin = this.xs[i];
       const yout = this.xs[i + 1];
       if (p.kind === 'affine' && prm.kind === 'affine') {
-        H = k.heap();
-        const zo = zin.offset >> 2;
-        const yo = yout.offset >> 2;
-        let ld = 0;
-        for (let j = 0; j < D; j++) ld += prm.logScale[j];
-        const sc = new Float64Array(D);
-        for (let j = 0; j < D; j++) sc[j] = Math.exp(prm.logScale[j]);
-        for (let r = 0; r < n; r++) {
-          for (let j = 0; j < D; j++) H[yo + r * D + j] = prm.loc[j] + sc[j] * H[zo + r * D + j];
-          logq[r] -= ld;
-        }
+        affineForward(k.heap(), n, D, zin.offset >> 2, yout.offset >> 2, prm.loc, prm.logScale, logq);
+      } else if (p.kind === 'iaf' && prm.kind === 'iaf' && prm.blocked && !this.train) {
+        const b = prm.blocked;
+        let work = this.blockWork.get(b);
+        if (!work) this.blockWork.set(b, (work = b.createWork(n)));
+        b.forward(zin, yout, work, this.prod, this.acc);
+        finishLogDet(logq, this.prod, this.acc);
       } else if (p.kind === 'iaf' && prm.kind === 'iaf') {
         const w = this.work[i];
         const L = p.dense.length;
@@ -229,8 +222,8 @@ export class WasmFlowProgram {
           act = dst;
         }
         k.sigmoid(w.out!, w.sig!);
-        H = k.heap();
-        gatedUpdate(H, n, D, zin.offset >> 2, w.out!.offset >> 2, w.sig!.offset >> 2, yout.offset >> 2, logq);
+        gatedUpdate(k.heap(), n, D, this.coords, zin.offset >> 2, w.out!.offset >> 2, w.sig!.offset >> 2, yout.offset >> 2, this.prod, this.acc);
+        finishLogDet(logq, this.prod, this.acc);
       } else {
         throw new Error('wasm flow: parameters do not match the plan');
       }
@@ -326,100 +319,79 @@ export class WasmFlowProgram {
   dispose(): void {
     for (const b of this.owned) this.k.free(b);
     this.owned.length = 0;
+    for (const [b, work] of this.blockWork) b.freeWork(work);
+    this.blockWork.clear();
   }
 }
 
 /**
- * y = σ (z − m) + m row by row, and log q −= Σ log σ. `H` is the heap; the other numbers are
- * float offsets: z and y [n, D], out and sig [n, 2D] (m | s).
+ * The layers' current parameters, read from their tfjs variables (for sampling). With `blocked`,
+ * fused IAF layers also get their block-sparse form (src/flows/wasmBlocks.ts) where it gains
+ * something; free those with `disposeParams`.
  */
-function gatedUpdate(H: Float32Array, n: number, D: number, zo: number, oo: number, so: number, yo: number, logq: Float64Array): void {
-  const D2 = 2 * D;
-  for (let r = 0; r < n; r++) {
-    let prod = 1;
-    let acc = 0;
-    const zr = zo + r * D;
-    const or = oo + r * D2;
-    const sr = so + r * D2 + D;
-    const yr = yo + r * D;
-    for (let j = 0; j < D; j++) {
-      const m = H[or + j];
-      const sg = H[sr + j];
-      H[yr + j] = sg * (H[zr + j] - m) + m;
-      if (sg > 1e-12) {
-        prod *= sg;
-        if (prod < 1e-280) {
-          acc += Math.log(prod);
-          prod = 1;
-        }
-      } else {
-        // σ too small for float32: log σ(s) = s − log(1 + eˢ) from s itself (NaN stays NaN).
-        const s = H[or + D + j];
-        acc += s - Math.log1p(Math.exp(s));
+export function variableParams(kernels: WasmKernels, plans: LayerPlan[], blocked = false, groups?: number): LayerParams[] {
+  const out: LayerParams[] = [];
+  try {
+    for (const p of plans) {
+      if (p.kind === 'affine') {
+        const c = p.maxLogScale;
+        const raw = p.layer.rawLogScale.dataSync();
+        out.push({ kind: 'affine', loc: Float64Array.from(p.layer.loc.dataSync()), logScale: Float64Array.from(raw, (u) => c * Math.tanh(u / c)) });
+        continue;
       }
+      const vars = p.layer.trainableVariables();
+      out.push({
+        kind: 'iaf',
+        W: vars.filter((_, j) => j % 2 === 0).map((v) => kernels.tensorData(v).id),
+        b: vars.filter((_, j) => j % 2 === 1).map((v) => kernels.tensorData(v).id),
+        blocked: blocked ? BlockedIaf.fromLayer(kernels, p.layer, groups) : null,
+      });
     }
-    logq[r] -= acc + Math.log(prod);
+  } catch (e) {
+    disposeParams(out);
+    throw e;
   }
+  return out;
 }
 
-/**
- * Backward of the gated update for one layer: from dL/dy (`dY`) and dL/dlog q, writes the
- * direct path dL/dz = dy σ into `dZ` and dL/d[m | s] transposed into gᵀ [2D, n]:
- * ∂y/∂m = 1 − σ, ∂y/∂s = σ(1 − σ)(z − m), ∂log|det|/∂s = 1 − σ (weight −dL/dlog q).
- */
-function gatedBackward(H: Float32Array, n: number, D: number, zo: number, oo: number, so: number, go: number, dY: Float64Array, dLogq: Float64Array, dZ: Float64Array): void {
-  const D2 = 2 * D;
-  for (let r = 0; r < n; r++) {
-    const dLD = -dLogq[r];
-    for (let j = 0; j < D; j++) {
-      const sg = H[so + r * D2 + D + j];
-      const m = H[oo + r * D2 + j];
-      const dy = dY[r * D + j];
-      const om = 1 - sg;
-      dZ[r * D + j] = dy * sg;
-      H[go + j * n + r] = dy * om;
-      H[go + (D + j) * n + r] = om * (sg * (H[zo + r * D + j] - m) * dy + dLD);
-    }
-  }
-}
-
-/** The layers' current parameters, read from their tfjs variables (for sampling). */
-export function variableParams(kernels: WasmKernels, plans: LayerPlan[]): LayerParams[] {
-  return plans.map((p): LayerParams => {
-    if (p.kind === 'affine') {
-      const c = p.maxLogScale;
-      const raw = p.layer.rawLogScale.dataSync();
-      return {
-        kind: 'affine',
-        loc: Float64Array.from(p.layer.loc.dataSync()),
-        logScale: Float64Array.from(raw, (u) => c * Math.tanh(u / c)),
-      };
-    }
-    const vars = p.layer.trainableVariables();
-    return {
-      kind: 'iaf',
-      W: vars.filter((_, j) => j % 2 === 0).map((v) => kernels.tensorData(v).id),
-      b: vars.filter((_, j) => j % 2 === 1).map((v) => kernels.tensorData(v).id),
-    };
-  });
+/** Frees the block-sparse copies made by `variableParams`. */
+export function disposeParams(params: LayerParams[]): void {
+  for (const p of params) if (p.kind === 'iaf') p.blocked?.dispose();
 }
 
 /** Rows per pass when sampling: activations stay in cache (measured +3 % at D = 50, +10 % at D = 10 over 10k). */
 export const SAMPLE_CHUNK = 1024;
 
 /**
- * n draws of `flow` with their log q, as Flow.sampleArrays computes them, on the kernels in
- * passes of `chunk` rows; null when the flow or the backend cannot use them. The base noise is
- * drawn from `rng` exactly as `baseNoise` draws it, so the same seed gives the same draws.
+ * Draws from which on the block-sparse layers pay for copying the weights into blocks
+ * (~1-3 ms at D = 50, once per call).
  */
-export function sampleWithKernels(flow: Flow, n: number, rng: RandomStream, baseScale = 1, chunk = SAMPLE_CHUNK): { x: Float64Array; logq: Float64Array } | null {
+export const BLOCKED_MIN_DRAWS = 4096;
+
+export interface KernelSampleOptions {
+  /** Rows per pass (default SAMPLE_CHUNK). */
+  chunk?: number;
+  /** Block-sparse IAF layers from this many draws on (default BLOCKED_MIN_DRAWS). */
+  blockedFrom?: number;
+  /** Degree groups of the block-sparse layers (default `groupCount`; for tests). */
+  groups?: number;
+}
+
+/**
+ * n draws of `flow` with their log q, as Flow.sampleArrays computes them, on the kernels; null
+ * when the flow or the backend cannot use them. The base noise is drawn from `rng` exactly as
+ * `baseNoise` draws it, so the same seed gives the same draws.
+ */
+export function sampleWithKernels(flow: Flow, n: number, rng: RandomStream, baseScale = 1, options: KernelSampleOptions = {}): { x: Float64Array; logq: Float64Array } | null {
+  const chunk = options.chunk ?? SAMPLE_CHUNK;
+  const blockedFrom = options.blockedFrom ?? BLOCKED_MIN_DRAWS;
   const kernels = WasmKernels.get();
   const plans = kernels ? planFlow(flow) : null;
   if (!kernels || !plans) return null;
   const D = flow.dim;
   const x = new Float64Array(n * D);
   const logq = new Float64Array(n);
-  const params = variableParams(kernels, plans);
+  const params = variableParams(kernels, plans, n >= blockedFrom, options.groups);
   let program: WasmFlowProgram | null = null;
   try {
     for (let start = 0; start < n; start += chunk) {
@@ -439,6 +411,7 @@ export function sampleWithKernels(flow: Flow, n: number, rng: RandomStream, base
     }
   } finally {
     program?.dispose();
+    disposeParams(params);
   }
   return { x, logq };
 }

@@ -1,5 +1,6 @@
 /**
- * Direct calls into tfjs-backend-wasm's XNNPACK kernels (fully connected matMul, sigmoid) on
+ * Direct calls into tfjs-backend-wasm's XNNPACK kernels (fully connected matMul, sigmoid, add,
+ * ReLU) on
  * buffers we own on the wasm heap, without the tfjs engine in between.
  *
  * Why: at small dimension a flow's training step is bound by the number of tfjs kernels, not by
@@ -46,6 +47,8 @@ interface WasmModule {
   _free(offset: number): void;
   __FusedMatMul(...args: number[]): void;
   _Sigmoid(xId: number, outId: number): void;
+  _Add(aId: number, aShape: number, aRank: number, bId: number, bShape: number, bRank: number, dtype: number, outId: number): void;
+  _Relu(xId: number, dtype: number, outId: number): void;
   tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void };
 }
 
@@ -68,6 +71,8 @@ function internals(): WasmBackendInternals | null {
     typeof w._free === 'function' &&
     typeof w.__FusedMatMul === 'function' &&
     typeof w._Sigmoid === 'function' &&
+    typeof w._Add === 'function' &&
+    typeof w._Relu === 'function' &&
     typeof w.tfjs?.registerTensor === 'function' &&
     typeof w.tfjs?.disposeData === 'function';
   return ok ? (be as WasmBackendInternals) : null;
@@ -75,6 +80,7 @@ function internals(): WasmBackendInternals | null {
 
 const RELU = 1; // FusableActivation.relu in the backend's cc/fusable_activations.h
 const LINEAR = 0;
+const FLOAT32 = 0; // CppDType.float32 in the backend's cc/backend.h
 
 export class WasmKernels {
   private static instance: WasmKernels | null = null;
@@ -182,6 +188,21 @@ export class WasmKernels {
   sigmoid(x: HeapBuffer, out: HeapBuffer): void {
     if (out.size < x.size) throw new Error('wasm sigmoid: output too small');
     this.wasm._Sigmoid(x.id, out.id);
+  }
+
+  /** out = a + b elementwise over `size` floats (XNNPACK's vectorised add; out may be a or b). */
+  add(a: HeapBuffer, b: HeapBuffer, out: HeapBuffer, size: number): void {
+    if (a.size < size || b.size < size || out.size < size) throw new Error('wasm add: buffers too small');
+    const w = this.wasm;
+    const sh = new Int32Array(w.HEAPU8.buffer, this.shapes, 1);
+    sh[0] = size;
+    w._Add(a.id, this.shapes, 1, b.id, this.shapes, 1, FLOAT32, out.id);
+  }
+
+  /** out = max(0, x) elementwise over x's registered size (out may be x). */
+  relu(x: HeapBuffer, out: HeapBuffer): void {
+    if (out.size < x.size) throw new Error('wasm relu: output too small');
+    this.wasm._Relu(x.id, FLOAT32, out.id);
   }
 
   /** Copies `n` floats from a buffer of ours into a new float32 tfjs tensor of `shape`. */
