@@ -251,6 +251,27 @@ describe('wasm flow against the tfjs path', () => {
     flow.dispose();
   });
 
+  it('the flow holds the current parameters at every progress callback', async () => {
+    const flow = createDefaultFlow(2, { layers: 2, hidden: [16, 16], seed: 3 });
+    const seen: Float32Array[] = [];
+    const direct: number[] = [];
+    await trainReverseKL(flow, banana(), {
+      steps: 100,
+      batchSize: 64,
+      progressEvery: 20,
+      onProgress: () => {
+        seen.push(Float32Array.from(flow.trainableVariables()[2].dataSync()));
+        // Sampling inside the callback uses those parameters too (the kernels read the variables).
+        direct.push(flow.sampleArrays(1, 7).x[0]);
+      },
+    });
+    expect(seen.length).toBe(6); // steps 20..100, and the end
+    for (let i = 1; i < 5; i++) expect(maxDiff(seen[i], seen[i - 1])).toBeGreaterThan(0);
+    expect(new Set(direct.slice(0, 5)).size).toBe(5);
+    expect(maxDiff(seen[5], flow.trainableVariables()[2].dataSync())).toBe(0);
+    flow.dispose();
+  });
+
   it('keeps what was trained when training is aborted, and frees its heap buffers', async () => {
     const k = WasmKernels.get()!;
     const live = k.liveBuffers;

@@ -74,7 +74,7 @@ export interface TrainOptions {
   earlyStopping?: { window: number; minDelta: number } | false;
   /** Wall-time budget in seconds; the learning-rate schedule follows elapsed time too. */
   maxSeconds?: number;
-  /** Called about every `progressEvery` steps and at the end. */
+  /** Called about every `progressEvery` steps and at the end; the flow holds the current parameters then. */
   onProgress?: (step: number, loss: number, elboMA: number, stepsPerSec: number, info: TrainProgressInfo) => void;
   /** Steps between progress calls (default 25). */
   progressEvery?: number;
@@ -182,8 +182,10 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
     for (let i = elbos.length - n; i < elbos.length; i++) s += elbos[i];
     return s / n;
   };
-  const report = () => {
+  const report = (sync = true) => {
     if (!options.onProgress) return;
+    // The callback may use the flow (e.g. sample it): give it the current parameters.
+    if (sync) runner.sync();
     const sec = (performance.now() - t0) / 1000;
     options.onProgress(step, lastLoss, elboMA(), sec > 0 ? step / sec : 0, {
       steps,
@@ -244,7 +246,7 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
     // Also on an error or abort: the flow keeps what was trained.
     runner.finish();
   }
-  report();
+  report(false); // (finish() has synced)
   if (elbos.length > 0 && (history.length === 0 || history[history.length - 1].step !== step)) {
     history.push({ step, loss: lastLoss, elbo: elbos[elbos.length - 1] });
   }

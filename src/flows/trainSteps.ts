@@ -26,6 +26,8 @@ export interface StepRunner {
   compute(beta: number): { loss: number; elbo: number; norm: number };
   /** Adam step with learning rate `lr` on the last gradients times `scale` (clipping). */
   apply(lr: number, scale: number): void;
+  /** Makes the flow's tfjs variables hold the current parameters (before user code sees it). */
+  sync(): void;
   /** Leaves the trained parameters in the flow and frees what the runner holds. */
   finish(): void;
 }
@@ -72,6 +74,9 @@ export function tfjsStepRunner(flow: Flow, target: Target, batchSize: number, rn
     apply(lr, scale) {
       optimizer.learningRate = lr;
       optimizer.applyGradients(gradList, scale);
+    },
+    sync() {
+      // The variables are the parameters: nothing to do.
     },
     finish() {
       tf.dispose(gradList);
@@ -130,6 +135,9 @@ export function kernelStepRunner(flow: Flow, target: Target, batchSize: number, 
     },
     apply(lr, scale) {
       trainer.applyAdam(lr, scale);
+    },
+    sync() {
+      trainer.syncToFlow();
     },
     finish() {
       try {
