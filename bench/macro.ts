@@ -50,7 +50,6 @@ export async function benchMacro(opts: MacroOptions = {}): Promise<{ settings: R
     draws: quick ? 200 : 1000,
     // The flow is trained with the trainer's defaults and the 60 s budget.
     trainSteps: quick ? 100 : TRAIN_DEFAULTS.steps,
-    trainBatch: TRAIN_DEFAULTS.batchSize,
     trainMaxSeconds: quick ? 20 : 60,
     seed: opts.seed ?? 1,
   };
@@ -60,7 +59,7 @@ export async function benchMacro(opts: MacroOptions = {}): Promise<{ settings: R
     const target = parseTargetSpec(t.spec);
     let flowP: Promise<TrainedFlow> | null = null;
     const trainedFlow = () =>
-      (flowP ??= trainFlowFor(target, { steps: settings.trainSteps, batchSize: settings.trainBatch, maxSeconds: settings.trainMaxSeconds, seed: settings.seed }));
+      (flowP ??= trainFlowFor(target, { steps: settings.trainSteps, maxSeconds: settings.trainMaxSeconds, seed: settings.seed }));
     const rows: SummaryRow[] = [];
     for (const s of entries) {
       const ctx: RunContext = {

@@ -10,7 +10,7 @@ import { initBackend } from '../core/backend.js';
 import { RandomStream } from '../core/random.js';
 import type { Target } from '../targets/target.js';
 import { createDefaultFlow, type Flow } from '../flows/index.js';
-import { trainReverseKL, TRAIN_DEFAULTS } from '../flows/train.js';
+import { trainReverseKL, TRAIN_DEFAULTS, defaultBatchSize } from '../flows/train.js';
 import { kishEss } from '../diagnostics/index.js';
 import type { TrainedFlow } from './samplerRegistry.js';
 import type { TrainingPoint } from '../report/trainingFigure.js';
@@ -18,7 +18,7 @@ import type { TrainingPoint } from '../report/trainingFigure.js';
 export interface TrainOptions {
   /** Optimiser steps (default: the trainer's, TRAIN_DEFAULTS.steps). */
   steps?: number;
-  /** Base draws per step (default: the trainer's, TRAIN_DEFAULTS.batchSize). */
+  /** Base draws per step (default: the trainer's, defaultBatchSize(dim)). */
   batchSize?: number;
   /** IAF layers (default: DEFAULT_FLOW_LAYERS). */
   layers?: number;
@@ -53,7 +53,7 @@ export function flowEssFraction(flow: Flow, target: Target, n: number, seed: Ran
 export async function trainFlowFor(target: Target, opts: TrainRunOptions): Promise<TrainedFlow> {
   await initBackend();
   const steps = opts.steps ?? TRAIN_DEFAULTS.steps;
-  const batchSize = opts.batchSize ?? TRAIN_DEFAULTS.batchSize;
+  const batchSize = opts.batchSize ?? defaultBatchSize(target.dim);
   const root = new RandomStream(opts.seed).derive('flow');
   const flow = createDefaultFlow(target.dim, { layers: opts.layers, seed: root.derive('init').seed });
   const essPoints: { step: number; essFraction: number }[] = [];

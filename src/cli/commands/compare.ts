@@ -22,7 +22,7 @@ ${targetOptionHelp}
   --warmup W         warm-up iterations per chain (default: each sampler's own, 1000 for MCMC)
   --seed S           seed of every random choice (default 1)
   --train-steps K    flow training steps (default ${TRAIN_DEFAULTS.steps}, or an earlier plateau stop)
-  --batch B          flow training batch size (default ${TRAIN_DEFAULTS.batchSize})
+  --batch B          flow training batch size (default 1024 up to 16 dimensions, 512 above)
   --anneal B0        anneal the flow's target temperature from B0 in (0, 1] to 1 over the first
                      half of training (helps on multimodal targets, hurts on unimodal ones)
   --out DIR          output directory (default ./flowsampler-out)
@@ -60,7 +60,8 @@ export const compareCommand: Command = {
     const seed = (values.seed as string | undefined) ?? '1';
     if (seed.trim() === '') throw new UsageError('--seed is empty');
     const trainSteps = intOption('train-steps', values['train-steps'] as string | undefined, TRAIN_DEFAULTS.steps, 1);
-    const batch = intOption('batch', values.batch as string | undefined, TRAIN_DEFAULTS.batchSize, 2);
+    const batchRaw = values.batch as string | undefined;
+    const batch = batchRaw === undefined ? undefined : intOption('batch', batchRaw, 0, 2);
     const annealRaw = values.anneal as string | undefined;
     const annealFrom = annealRaw === undefined ? undefined : numberOption('anneal', annealRaw, 0, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
     const target = targetFromArgs(values, 'compare');

@@ -4,7 +4,6 @@ import { parseSamplerList } from '../samplerRegistry.js';
 import { runCompare } from '../compareRun.js';
 import { parseTargetSpec } from '../../targets/registry.js';
 import { initBackend } from '../../core/backend.js';
-import { TRAIN_DEFAULTS } from '../../flows/train.js';
 
 /**
  * The demo's budget, chosen to finish in about a minute on a 2-vCPU machine: two 2-D targets
@@ -21,7 +20,6 @@ export const DEMO = {
   draws: 500,
   warmup: 500,
   trainSteps: 3000,
-  batchSize: TRAIN_DEFAULTS.batchSize,
 } as const;
 
 export const demoCommand: Command = {
@@ -56,7 +54,7 @@ Takes about a minute on a 2-core machine. Prints the tables and writes results.j
         warmup: DEMO.warmup,
         seed,
         outDir,
-        train: { steps: DEMO.trainSteps, batchSize: DEMO.batchSize },
+        train: { steps: DEMO.trainSteps },
         png: !values['no-png'],
         command: ['demo', ...argv],
         title: 'flowsampler demo: normalizing flows vs MCMC on the banana and the ring of 8 Gaussians',

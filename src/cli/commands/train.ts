@@ -6,7 +6,7 @@ import { trainFlowFor } from '../flowTraining.js';
 import { createProgress } from '../progress.js';
 import { writeJsonAtomic } from '../../core/atomicWrite.js';
 import { flowToJSON, DEFAULT_FLOW_LAYERS } from '../../flows/index.js';
-import { TRAIN_DEFAULTS } from '../../flows/train.js';
+import { TRAIN_DEFAULTS, defaultBatchSize } from '../../flows/train.js';
 
 export const trainCommand: Command = {
   name: 'train',
@@ -18,7 +18,7 @@ JSON, with the target spec and a training summary. Load it with 'flowsampler sam
 
 ${targetOptionHelp}
   --steps K          optimiser steps (default ${TRAIN_DEFAULTS.steps})
-  --batch B          base draws per step (default ${TRAIN_DEFAULTS.batchSize})
+  --batch B          base draws per step (default 1024 up to 16 dimensions, 512 above)
   --layers L         IAF layers (default ${DEFAULT_FLOW_LAYERS})
   --lr RATE          peak Adam learning rate, cosine-decayed (default ${TRAIN_DEFAULTS.learningRate})
   --max-seconds T    wall-time budget (optional)
@@ -39,7 +39,8 @@ ${targetOptionHelp}
       out: { type: 'string' },
     });
     const steps = intOption('steps', values.steps as string | undefined, TRAIN_DEFAULTS.steps, 1);
-    const batchSize = intOption('batch', values.batch as string | undefined, TRAIN_DEFAULTS.batchSize, 2);
+    const batchRaw = values.batch as string | undefined;
+    const batchArg = batchRaw === undefined ? undefined : intOption('batch', batchRaw, 0, 2);
     const layers = intOption('layers', values.layers as string | undefined, DEFAULT_FLOW_LAYERS, 1);
     const lrRaw = values.lr as string | undefined;
     const learningRate = lrRaw === undefined ? undefined : numberOption('lr', lrRaw, 0, (v) => v > 0, 'a positive number');
@@ -52,6 +53,7 @@ ${targetOptionHelp}
     const seed = /^-?\d+$/.test(seedRaw) ? Number(seedRaw) : seedRaw;
     const out = resolve((values.out as string | undefined) ?? 'flow.json');
     const ct = targetFromArgs(values, 'train');
+    const batchSize = batchArg ?? defaultBatchSize(ct.target.dim);
     await ensureOutputDir(dirname(out), '--out');
     const progress = createProgress(io, `${ct.target.name}/train`);
     const trained = await trainFlowFor(ct.target, {
