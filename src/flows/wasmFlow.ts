@@ -151,33 +151,38 @@ export class WasmFlowProgram {
       this.owned.push(b);
       return b;
     };
-    const D = this.dim;
-    const L = plans.length;
-    if (train) {
-      this.xs = Array.from({ length: L + 1 }, () => alloc(n * D));
-    } else {
-      // Layer i reads xs[i] and writes xs[i + 1]: two buffers in turn after the input.
-      const a = alloc(n * D);
-      const b = L > 1 ? alloc(n * D) : a;
-      this.xs = [alloc(n * D), ...Array.from({ length: L }, (_, i) => (i % 2 === 0 ? a : b))];
+    try {
+      const D = this.dim;
+      const L = plans.length;
+      if (train) {
+        this.xs = Array.from({ length: L + 1 }, () => alloc(n * D));
+      } else {
+        // Layer i reads xs[i] and writes xs[i + 1]: two buffers in turn after the input.
+        const a = alloc(n * D);
+        const b = L > 1 ? alloc(n * D) : a;
+        this.xs = [alloc(n * D), ...Array.from({ length: L }, (_, i) => (i % 2 === 0 ? a : b))];
+      }
+      const shared = new Map<string, HeapBuffer>();
+      const buf = (key: string, size: number) => {
+        if (train) return alloc(size);
+        let b = shared.get(key);
+        if (!b) shared.set(key, (b = alloc(size)));
+        return b;
+      };
+      let maxWidth = 0;
+      this.work = plans.map((p) => {
+        if (p.kind === 'affine') return { acts: [], out: null, sig: null };
+        for (const d of p.dense) maxWidth = Math.max(maxWidth, d.K, d.N);
+        const acts = p.dense.slice(0, -1).map((d, l) => buf(`act${l}:${d.N}`, n * d.N));
+        const outW = p.dense[p.dense.length - 1].N;
+        return { acts, out: buf(`out:${outW}`, n * outW), sig: buf(`sig:${outW}`, n * outW) };
+      });
+      this.gT = train ? alloc(maxWidth * n) : null;
+      this.dActT = train ? alloc(maxWidth * n) : null;
+    } catch (e) {
+      this.dispose();
+      throw e;
     }
-    const shared = new Map<string, HeapBuffer>();
-    const buf = (key: string, size: number) => {
-      if (train) return alloc(size);
-      let b = shared.get(key);
-      if (!b) shared.set(key, (b = alloc(size)));
-      return b;
-    };
-    let maxWidth = 0;
-    this.work = plans.map((p) => {
-      if (p.kind === 'affine') return { acts: [], out: null, sig: null };
-      for (const d of p.dense) maxWidth = Math.max(maxWidth, d.K, d.N);
-      const acts = p.dense.slice(0, -1).map((d, l) => buf(`act${l}:${d.N}`, n * d.N));
-      const outW = p.dense[p.dense.length - 1].N;
-      return { acts, out: buf(`out:${outW}`, n * outW), sig: buf(`sig:${outW}`, n * outW) };
-    });
-    this.gT = train ? alloc(maxWidth * n) : null;
-    this.dActT = train ? alloc(maxWidth * n) : null;
   }
 
   /** The input buffer ε [n, dim]; fill it (through `kernels.f32`) before `forward`. */
