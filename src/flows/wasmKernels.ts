@@ -26,10 +26,12 @@
  * - Any allocation may grow the heap, which detaches every typed-array view of it: views are
  *   therefore taken through `f32()`, which re-creates them after growth.
  *
- * `WasmKernels.get()` returns null unless the active backend is wasm with exactly these
- * internals, and every caller then keeps the plain tfjs path.
+ * `WasmKernels.get()` returns null unless the active backend is tfjs-backend-wasm 4.22 with
+ * exactly these internals (package.json pins ~4.22.0), and every caller then keeps the plain
+ * tfjs path: slower, never wrong.
  */
 import * as tf from '@tensorflow/tfjs';
+import { version_wasm as wasmVersion } from '@tensorflow/tfjs-backend-wasm';
 
 /** A float32 buffer of ours on the wasm heap, registered with the backend under `id`. */
 export interface HeapBuffer {
@@ -64,8 +66,11 @@ interface WasmBackendInternals {
   dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } | undefined };
 }
 
+/** The backend version whose internals this file was written and tested against. */
+export const TESTED_WASM_VERSION = /^4\.22\./;
+
 function internals(): WasmBackendInternals | null {
-  if (tf.getBackend() !== 'wasm') return null;
+  if (tf.getBackend() !== 'wasm' || !TESTED_WASM_VERSION.test(wasmVersion)) return null;
   const be = tf.backend() as unknown as Partial<WasmBackendInternals>;
   const w = be.wasm as Partial<WasmModule> | undefined;
   const ok =
