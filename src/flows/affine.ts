@@ -20,6 +20,17 @@ export interface AffineDiagonalConfig {
   maxLogScale?: number;
 }
 
+/** log σ = c·tanh(u / c) of the unclipped parameter u (the numeric form of `logScale()`). */
+export function softClip(u: number, c: number): number {
+  return c * Math.tanh(u / c);
+}
+
+/** d softClip(u, c) / du = 1 − tanh²(u / c). */
+export function softClipDerivative(u: number, c: number): number {
+  const t = Math.tanh(u / c);
+  return 1 - t * t;
+}
+
 export class AffineDiagonal implements Bijector {
   readonly type = 'affine-diagonal';
   readonly dim: number;

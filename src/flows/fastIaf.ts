@@ -35,9 +35,9 @@ export class FastIafAffine implements Bijector {
   constructor(config: IafAffineConfig) {
     this.made = new Made(config);
     this.dim = this.made.dim;
-    const vars = this.made.trainableVariables();
-    this.ws = vars.filter((_, i) => i % 2 === 0) as tf.Variable<tf.Rank.R2>[];
-    this.bs = vars.filter((_, i) => i % 2 === 1) as tf.Variable<tf.Rank.R1>[];
+    const dense = this.made.denseVariables();
+    this.ws = dense.map((d) => d.weight);
+    this.bs = dense.map((d) => d.bias);
     this.masks = madeMasks(this.made.order, this.made.hidden, 2).map(({ shape, mask }) =>
       mask.every((v) => v === 1) ? null : tf.tensor2d(mask, shape),
     );

@@ -49,6 +49,28 @@ function wasmHeapBackend(): WasmHeapBackend | null {
   return typeof be.typedArrayFromHeap === 'function' ? (be as WasmHeapBackend) : null;
 }
 
+/** PyTorch's Adam defaults (torch.optim.Adam), used by both training paths. */
+export const ADAM_DEFAULTS = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
+
+/** The numbers of Adam step t (1-based) with gradients multiplied by `scale`. */
+export interface AdamCoefficients {
+  beta1: number;
+  beta2: number;
+  /** (1 − β1)·scale and (1 − β2)·scale²: the moment updates m = β1 m + c1 g, v = β2 v + c2 g². */
+  c1: number;
+  c2: number;
+  /** θ −= stepSize · m / (√v + epsHat) is PyTorch's θ −= lr · m̂ / (√v̂ + ε). */
+  stepSize: number;
+  epsHat: number;
+}
+
+export function adamCoefficients(lr: number, t: number, beta1: number, beta2: number, epsilon: number, scale = 1): AdamCoefficients {
+  const bc1 = 1 - Math.pow(beta1, t);
+  const bc2 = 1 - Math.pow(beta2, t);
+  // lr/bc1 · m / (√v/√bc2 + ε) = (lr √bc2/bc1) · m / (√v + ε √bc2)
+  return { beta1, beta2, c1: (1 - beta1) * scale, c2: (1 - beta2) * scale * scale, stepSize: (lr * Math.sqrt(bc2)) / bc1, epsHat: epsilon * Math.sqrt(bc2) };
+}
+
 export class FusedAdam {
   /** Mutable, so that a schedule can set it before each step. */
   learningRate: number;
@@ -69,9 +91,9 @@ export class FusedAdam {
 
   constructor(vars: tf.Variable[], opts: FusedAdamOptions = {}) {
     this.learningRate = opts.learningRate ?? 1e-3;
-    this.beta1 = opts.beta1 ?? 0.9;
-    this.beta2 = opts.beta2 ?? 0.999;
-    this.epsilon = opts.epsilon ?? 1e-8;
+    this.beta1 = opts.beta1 ?? ADAM_DEFAULTS.beta1;
+    this.beta2 = opts.beta2 ?? ADAM_DEFAULTS.beta2;
+    this.epsilon = opts.epsilon ?? ADAM_DEFAULTS.epsilon;
     if (!(this.learningRate > 0)) throw new ParameterError(`adam: learning rate must be positive, got ${this.learningRate}`);
     if (!(this.beta1 >= 0 && this.beta1 < 1) || !(this.beta2 >= 0 && this.beta2 < 1)) {
       throw new ParameterError(`adam: betas must be in [0, 1), got ${this.beta1}, ${this.beta2}`);
@@ -164,14 +186,11 @@ export class FusedAdam {
   applyGradients(grads: tf.Tensor[], scale = 1): void {
     this.checkCount(grads);
     this.t++;
-    const bc1 = 1 - Math.pow(this.beta1, this.t);
-    const bc2 = 1 - Math.pow(this.beta2, this.t);
-    // lr/bc1 · m / (sqrt(v)/sqrt(bc2) + ε) = (lr sqrt(bc2)/bc1) · m / (sqrt(v) + ε sqrt(bc2))
-    const stepSize = (this.learningRate * Math.sqrt(bc2)) / bc1;
-    const epsHat = this.epsilon * Math.sqrt(bc2);
+    const c = adamCoefficients(this.learningRate, this.t, this.beta1, this.beta2, this.epsilon, scale);
+    const { stepSize, epsHat } = c;
     const heap = this.heap();
     if (heap) {
-      this.stepInPlace(heap, grads, scale, stepSize, epsHat);
+      this.stepInPlace(heap, grads, c);
       return;
     }
     tf.tidy(() => {
@@ -187,13 +206,10 @@ export class FusedAdam {
     });
   }
 
-  private stepInPlace(heap: WasmHeapBackend, grads: tf.Tensor[], scale: number, stepSize: number, epsHat: number): void {
+  private stepInPlace(heap: WasmHeapBackend, grads: tf.Tensor[], c: AdamCoefficients): void {
     const m = this.mJs!;
     const v = this.vJs!;
-    const b1 = this.beta1;
-    const b2 = this.beta2;
-    const c1 = (1 - b1) * scale;
-    const c2 = (1 - b2) * scale * scale;
+    const { beta1: b1, beta2: b2, c1, c2, stepSize, epsHat } = c;
     let off = 0;
     for (let i = 0; i < this.vars.length; i++) {
       const x = this.vars[i];

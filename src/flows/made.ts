@@ -160,6 +160,11 @@ export class Made {
     });
   }
 
+  /** The dense layers' variables in order: weight [fanIn, fanOut] and bias [fanOut] of each. */
+  denseVariables(): { weight: tf.Variable<tf.Rank.R2>; bias: tf.Variable<tf.Rank.R1> }[] {
+    return this.weights.map((weight, l) => ({ weight, bias: this.biases[l] }));
+  }
+
   trainableVariables(): tf.Variable[] {
     const v: tf.Variable[] = [];
     for (let l = 0; l < this.weights.length; l++) v.push(this.weights[l], this.biases[l]);

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Target } from '../targets/target.js';
 import type { RandomStream } from '../core/random.js';
 import { Flow, baseNoise } from './flow.js';
-import { FusedAdam } from './fusedAdam.js';
+import { ADAM_DEFAULTS, FusedAdam } from './fusedAdam.js';
 import { flowFromJSON, flowToJSON } from './serialize.js';
 import { WasmFlowTrainer, targetValueAndGrad, type ObjectiveGradient } from './wasmTrainer.js';
 
@@ -32,12 +32,10 @@ export interface StepRunner {
   finish(): void;
 }
 
-const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
-
 export function tfjsStepRunner(flow: Flow, target: Target, batchSize: number, rng: RandomStream, alpha: number, stl: boolean): StepRunner {
   const vars = flow.trainableVariables();
   // Adam over all variables at once: on wasm a JS loop over the heap, no kernels (src/flows/fusedAdam.ts).
-  const optimizer = new FusedAdam(vars, { learningRate: 1e-3, ...ADAM });
+  const optimizer = new FusedAdam(vars, { learningRate: 1e-3 });
   // STL: a twin with frozen weights computes log q; it is not in `vars`, so no gradient reaches it.
   const twin = stl ? flowFromJSON(flowToJSON(flow)) : null;
   const twinVars = twin?.trainableVariables() ?? [];
@@ -121,7 +119,7 @@ export function objectiveGradient(logp: Float32Array, gradLogp: Float32Array, lo
 }
 
 export function kernelStepRunner(flow: Flow, target: Target, batchSize: number, rng: RandomStream, alpha: number): StepRunner | null {
-  const trainer = WasmFlowTrainer.create(flow, batchSize, ADAM);
+  const trainer = WasmFlowTrainer.create(flow, batchSize, ADAM_DEFAULTS);
   if (!trainer) return null;
   const dim = flow.dim;
   return {

@@ -100,21 +100,20 @@ export class BlockedIaf {
     for (let j = 0; j < D; j++) coordGroups[order[j] <= 1 ? 0 : groupOf(order[j] - 1)].push(j);
     this.coords = coordGroups.map((c) => Int32Array.from(c));
 
-    const vars = layer.trainableVariables();
-    const L = hidden.length + 1;
+    const dense = layer.made.denseVariables();
+    const L = dense.length;
     const widths = [D, ...hidden, 2 * D];
     try {
       this.layers = [];
       for (let l = 0; l < L; l++) {
-        const W = vars[2 * l].dataSync() as Float32Array;
-        const b = vars[2 * l + 1].dataSync() as Float32Array;
+        const W = dense[l].weight.dataSync() as Float32Array;
+        const b = dense[l].bias.dataSync() as Float32Array;
         const N = widths[l + 1];
         const outCols = l < L - 1 ? unitGroups[l] : coordGroups.map((c) => [...c, ...c.map((j) => D + j)]);
         this.layers.push(
-          outCols.map((cols) => {
+          outCols.map((cols, g) => {
             if (cols.length === 0) return { N: 0, bias: null, terms: [] };
-            const rowsets = l === 0 ? [{ from: -1, rows: Array.from({ length: D }, (_, i) => i) }] : unitGroups[l - 1].map((rows, g) => ({ from: g, rows }));
-            const g = outCols.indexOf(cols);
+            const rowsets = l === 0 ? [{ from: -1, rows: Array.from({ length: D }, (_, i) => i) }] : unitGroups[l - 1].map((rows, gi) => ({ from: gi, rows }));
             const terms = rowsets
               .filter(({ from, rows }) => rows.length > 0 && from <= g)
               .map(({ from, rows }) => ({ from, K: rows.length, W: this.gather(W, N, rows, cols) }));

@@ -21,7 +21,7 @@
  */
 import type { Flow } from './flow.js';
 import type { RandomStream } from '../core/random.js';
-import { AffineDiagonal } from './affine.js';
+import { AffineDiagonal, softClip, softClipDerivative } from './affine.js';
 import { FastIafAffine } from './fastIaf.js';
 import { madeMasks } from './made.js';
 import { WasmKernels, type HeapBuffer } from './wasmKernels.js';
@@ -92,12 +92,12 @@ export function planFlow(flow: Flow): LayerPlan[] | null {
  * for a forward pass only, the backend ids of the layer's own (unchanging) tfjs variables.
  */
 export type LayerParams =
-  | { kind: 'affine'; loc: Float64Array; logScale: Float64Array }
+  | { kind: 'affine'; loc: Float64Array; raw: Float64Array }
   | { kind: 'iaf'; W: (HeapBuffer | number)[]; b: (HeapBuffer | number)[]; blocked?: BlockedIaf | null };
 
 /** Gradients of one layer: weights transposed ([N, K], masked entries undefined: see `liveG`). */
 export type LayerGrads =
-  | { kind: 'affine'; loc: Float64Array; logScale: Float64Array }
+  | { kind: 'affine'; loc: Float64Array; raw: Float64Array }
   | { kind: 'iaf'; WT: HeapBuffer[]; b: Float64Array[] };
 
 /** The buffers of one layer's forward pass, kept for the backward pass when training. */
@@ -209,7 +209,7 @@ export class WasmFlowProgram {
       const zin = this.xs[i];
       const yout = this.xs[i + 1];
       if (p.kind === 'affine' && prm.kind === 'affine') {
-        affineForward(k.heap(), n, D, zin.offset >> 2, yout.offset >> 2, prm.loc, prm.logScale, logq);
+        affineForward(k.heap(), n, D, zin.offset >> 2, yout.offset >> 2, prm.loc, logScaleOf(p, prm), logq);
       } else if (p.kind === 'iaf' && prm.kind === 'iaf' && prm.blocked && !this.train) {
         const b = prm.blocked;
         let work = this.blockWork.get(b);
@@ -258,8 +258,9 @@ export class WasmFlowProgram {
       if (p.kind === 'affine' && prm.kind === 'affine' && g.kind === 'affine') {
         const H = k.heap();
         const zo = zin.offset >> 2;
+        const logScale = logScaleOf(p, prm);
         for (let j = 0; j < D; j++) {
-          const sc = Math.exp(prm.logScale[j]);
+          const sc = Math.exp(logScale[j]);
           let dLoc = 0;
           let dLs = 0;
           for (let r = 0; r < n; r++) {
@@ -269,8 +270,9 @@ export class WasmFlowProgram {
             dZ[r * D + j] = dy * sc;
           }
           g.loc[j] = dLoc;
-          // ∂/∂log σ of Σ_r (dy·σ z) and of log|det| = Σ log σ (weight −dL/dlog q, summed).
-          g.logScale[j] = dLs * sc - dLD;
+          // ∂/∂log σ of Σ_r (dy·σ z) and of log|det| = Σ log σ (weight −dL/dlog q, summed),
+          // then through the soft clip log σ = c tanh(u / c).
+          g.raw[j] = (dLs * sc - dLD) * softClipDerivative(prm.raw[j], p.maxLogScale);
         }
       } else if (p.kind === 'iaf' && prm.kind === 'iaf' && g.kind === 'iaf') {
         const w = this.work[i];
@@ -329,6 +331,11 @@ export class WasmFlowProgram {
   }
 }
 
+/** log σ of an affine layer from its unclipped parameter (the clip of AffineDiagonal). */
+function logScaleOf(p: { maxLogScale: number }, prm: { raw: Float64Array }): Float64Array {
+  return Float64Array.from(prm.raw, (u) => softClip(u, p.maxLogScale));
+}
+
 /**
  * The layers' current parameters, read from their tfjs variables (for sampling). With `blocked`,
  * fused IAF layers also get their block-sparse form (src/flows/wasmBlocks.ts) where it gains
@@ -339,16 +346,14 @@ export function variableParams(kernels: WasmKernels, plans: LayerPlan[], blocked
   try {
     for (const p of plans) {
       if (p.kind === 'affine') {
-        const c = p.maxLogScale;
-        const raw = p.layer.rawLogScale.dataSync();
-        out.push({ kind: 'affine', loc: Float64Array.from(p.layer.loc.dataSync()), logScale: Float64Array.from(raw, (u) => c * Math.tanh(u / c)) });
+        out.push({ kind: 'affine', loc: Float64Array.from(p.layer.loc.dataSync()), raw: Float64Array.from(p.layer.rawLogScale.dataSync()) });
         continue;
       }
-      const vars = p.layer.trainableVariables();
+      const dense = p.layer.made.denseVariables();
       out.push({
         kind: 'iaf',
-        W: vars.filter((_, j) => j % 2 === 0).map((v) => kernels.tensorData(v).id),
-        b: vars.filter((_, j) => j % 2 === 1).map((v) => kernels.tensorData(v).id),
+        W: dense.map((d) => kernels.tensorData(d.weight).id),
+        b: dense.map((d) => kernels.tensorData(d.bias).id),
         blocked: blocked ? BlockedIaf.fromLayer(kernels, p.layer, groups) : null,
       });
     }

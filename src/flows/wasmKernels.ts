@@ -226,10 +226,4 @@ export class WasmKernels {
     if (out.size < x.size) throw new Error('wasm relu: output too small');
     this.wasm._Relu(x.id, FLOAT32, out.id);
   }
-
-  /** Copies `n` floats from a buffer of ours into a new float32 tfjs tensor of `shape`. */
-  toTensor(buf: HeapBuffer, shape: number[]): tf.Tensor {
-    const n = shape.reduce((a, b) => a * b, 1);
-    return tf.tensor(this.f32(buf).subarray(0, n), shape, 'float32');
-  }
 }
