@@ -41,6 +41,11 @@ export function baseNoise(n: number, dim: number, seed: SeedLike): tf.Tensor2D {
   return tf.tensor2d(Float32Array.from(buf), [n, dim]);
 }
 
+function checkSampleArgs(n: number, baseScale: number): void {
+  checkPositiveInt('number of flow samples', n);
+  if (!(baseScale > 0) || !Number.isFinite(baseScale)) throw new ParameterError(`baseScale must be positive, got ${baseScale}`);
+}
+
 export class Flow {
   readonly dim: number;
   readonly chain: Chain;
@@ -78,10 +83,14 @@ export class Flow {
    * the weights are bounded by τ^dim.
    */
   sample(n: number, seed: SeedLike, baseScale = 1): { x: tf.Tensor2D; logq: tf.Tensor1D } {
-    checkPositiveInt('number of flow samples', n);
-    if (!(baseScale > 0) || !Number.isFinite(baseScale)) throw new ParameterError(`baseScale must be positive, got ${baseScale}`);
+    checkSampleArgs(n, baseScale);
     const fast = sampleWithKernels(this, n, toStream(seed), baseScale);
     if (fast) return { x: tf.tensor2d(Float32Array.from(fast.x), [n, this.dim]), logq: tf.tensor1d(Float32Array.from(fast.logq)) };
+    return this.sampleTfjs(n, seed, baseScale);
+  }
+
+  /** `sample` through the tfjs forward pass (for flows or backends the kernels do not take). */
+  private sampleTfjs(n: number, seed: SeedLike, baseScale: number): { x: tf.Tensor2D; logq: tf.Tensor1D } {
     const eps0 = baseNoise(n, this.dim, seed);
     const eps = baseScale === 1 ? eps0 : (tf.mul(eps0, baseScale) as tf.Tensor2D);
     try {
@@ -97,8 +106,7 @@ export class Flow {
    * `batchSize` so that memory stays bounded for large n. `baseScale` as in `sample`.
    */
   sampleArrays(n: number, seed: SeedLike, batchSize = 10_000, baseScale = 1): { x: Float64Array; logq: Float64Array } {
-    checkPositiveInt('number of flow samples', n);
-    if (!(baseScale > 0) || !Number.isFinite(baseScale)) throw new ParameterError(`baseScale must be positive, got ${baseScale}`);
+    checkSampleArgs(n, baseScale);
     const rng = toStream(seed);
     const fast = sampleWithKernels(this, n, rng, baseScale);
     if (fast) return fast;
@@ -106,7 +114,7 @@ export class Flow {
     const logq = new Float64Array(n);
     for (let start = 0; start < n; start += batchSize) {
       const m = Math.min(batchSize, n - start);
-      const r = this.sample(m, rng, baseScale);
+      const r = this.sampleTfjs(m, rng, baseScale);
       x.set(r.x.dataSync(), start * this.dim);
       logq.set(r.logq.dataSync(), start);
       r.x.dispose();
