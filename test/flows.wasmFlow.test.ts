@@ -124,8 +124,13 @@ describe('wasm flow against the tfjs path', () => {
       const rl = ref.logq.dataSync();
       expect(maxDiff(fast.x, rx)).toBeLessThan(1e-5 * Math.max(1, maxAbs(rx)));
       expect(maxDiff(fast.logq, rl)).toBeLessThan(1e-5 * Math.max(1, maxAbs(rl)));
-      // The block-sparse layers (2 and 3 degree groups, where the dimension allows) agree too.
-      for (const groups of [2, 3]) {
+      // The block-sparse layers agree too (2 and 3 degree groups; a MADE in 1-D or 2-D has one
+      // hidden degree, so nothing to block there).
+      for (const groups of D >= 3 ? [2, 3] : []) {
+        const iaf = flow.bijectors.find((b): b is FastIafAffine => b instanceof FastIafAffine)!;
+        const probe = BlockedIaf.fromLayer(WasmKernels.get()!, iaf, groups)!;
+        expect(probe.groups).toBe(groups);
+        probe.dispose();
         const blocked = sampleWithKernels(flow, n, new RandomStream(9), 1, { chunk: 40, blockedFrom: 0, groups })!;
         expect(maxDiff(blocked.x, rx)).toBeLessThan(1e-5 * Math.max(1, maxAbs(rx)));
         expect(maxDiff(blocked.logq, rl)).toBeLessThan(1e-5 * Math.max(1, maxAbs(rl)));
@@ -166,7 +171,7 @@ describe('wasm flow against the tfjs path', () => {
     });
   }
 
-  it('block-sparse layers skip exactly the zero blocks, also with empty groups and reversed orders', () => {
+  it('block-sparse layers skip about a third of the multiply-adds of a 50-D MADE and agree with the dense pass, also with empty groups and reversed orders', () => {
     const k = WasmKernels.get()!;
     const live = k.liveBuffers;
     // The anchors' 50-D layer: hidden 256, 4 groups skip 6 of 16 blocks of W2 and W3.
@@ -209,18 +214,18 @@ describe('wasm flow against the tfjs path', () => {
     const rb = await trainReverseKL(b, target, { ...opts, fastPath: false });
     expect(ra.path).toBe('wasm-kernels');
     expect(rb.path).toBe('tfjs');
-    // Same noise, same objective: the losses agree to float32 noise amplified by 40 Adam steps.
+    // Same noise, same objective: the two differ only by float32 rounding (measured: losses 3e-7
+    // relative, weights 6e-7 after 40 steps; the bound leaves 15x for other machines).
     expect(ra.history.length).toBe(rb.history.length);
-    ra.history.forEach((h, i) => expect(Math.abs(h.loss - rb.history[i].loss)).toBeLessThan(1e-3 * Math.max(1, Math.abs(h.loss))));
+    ra.history.forEach((h, i) => expect(Math.abs(h.loss - rb.history[i].loss)).toBeLessThan(1e-5 * Math.max(1, Math.abs(h.loss))));
     const va = a.trainableVariables();
     const vb = b.trainableVariables();
-    va.forEach((v, i) => expect(maxDiff(v.dataSync(), vb[i].dataSync())).toBeLessThan(2e-3));
+    va.forEach((v, i) => expect(maxDiff(v.dataSync(), vb[i].dataSync())).toBeLessThan(1e-5));
     // The MADE masks hold: every masked weight is exactly 0 after training on the kernels.
     for (const layer of a.bijectors) {
       if (!(layer instanceof FastIafAffine)) continue;
       const masks = madeMasks(layer.made.order, layer.made.hidden, 2);
-      const ws = layer.trainableVariables().filter((_, j) => j % 2 === 0);
-      ws.forEach((w, l) => {
+      layer.made.denseVariables().forEach(({ weight: w }, l) => {
         const data = w.dataSync();
         masks[l].mask.forEach((m, j) => {
           if (m === 0) expect(data[j] === 0).toBe(true); // (0 or −0)
@@ -242,8 +247,8 @@ describe('wasm flow against the tfjs path', () => {
     const after = flow.forwardFromNoise(eps);
     const fast = sampleWithKernels(flow, 64, new RandomStream(5))!;
     expect(maxDiff(after.x.dataSync(), before.x.dataSync())).toBeGreaterThan(1e-2);
-    expect(maxDiff(fast.x, after.x.dataSync())).toBeLessThan(1e-4);
-    expect(maxDiff(fast.logq, after.logq.dataSync())).toBeLessThan(1e-4);
+    expect(maxDiff(fast.x, after.x.dataSync())).toBeLessThan(1e-5 * Math.max(1, maxAbs(after.x.dataSync())));
+    expect(maxDiff(fast.logq, after.logq.dataSync())).toBeLessThan(1e-5 * Math.max(1, maxAbs(after.logq.dataSync())));
     // log q at the draws by the sequential inverse (tfjs) agrees with the one-pass log q.
     const lp = flow.logProbArrays(fast.x);
     expect(maxDiff(lp, fast.logq)).toBeLessThan(1e-3);
@@ -330,7 +335,7 @@ describe('wasm flow against the tfjs path', () => {
     const rb = await trainReverseKL(b, base, { ...opts, fastPath: false });
     expect(ra.path).toBe('wasm-kernels');
     expect(k.heap().buffer.byteLength).toBeGreaterThan(bytesBefore);
-    ra.history.forEach((h, i) => expect(Math.abs(h.loss - rb.history[i].loss)).toBeLessThan(1e-3 * Math.max(1, Math.abs(h.loss))));
+    ra.history.forEach((h, i) => expect(Math.abs(h.loss - rb.history[i].loss)).toBeLessThan(1e-5 * Math.max(1, Math.abs(h.loss))));
     a.dispose();
     b.dispose();
   });
