@@ -102,7 +102,7 @@ export function trainingStep(flow: Flow, t: BenchTarget, variant: FlowVariant, s
   const rng = new RandomStream(seed).derive('bench-noise');
   const loss = (eps: tf.Tensor2D) => () => {
     const { x, logq } = flow.forwardFromNoise(eps);
-    return tf.mean(tf.sub(logq, t.target.logProb(x))) as tf.Scalar;
+    return tf.mean(tf.sub(logq, t.target.logProb!(x))) as tf.Scalar;
   };
   if (variant === 'd1') {
     const opt = tf.train.adam(1e-3);

@@ -57,7 +57,7 @@ describe('banana', () => {
     expect(() => banana({ b: Number.NaN })).toThrow(/b = NaN/);
     expect(() => banana().logDensity(new Float64Array(3))).toThrow(DimensionError);
     const x = tf.zeros([4, 3]) as tf.Tensor2D;
-    expect(() => banana().logProb(x)).toThrow(/\[n, 2\]/);
+    expect(() => banana().logProb!(x)).toThrow(/\[n, 2\]/);
     x.dispose();
   });
 });

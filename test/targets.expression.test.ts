@@ -80,7 +80,7 @@ describe('expressionTarget', () => {
     const t = expressionTarget('0*x1 + 3');
     expect(t.logDensity(Float64Array.from([5]))).toBe(3);
     const x = tf.ones([3, 1]) as tf.Tensor2D;
-    const y = t.logProb(x);
+    const y = t.logProb!(x);
     expect(y.shape).toEqual([3]);
     expect(Array.from(y.dataSync())).toEqual([3, 3, 3]);
     tf.dispose([x, y]);

@@ -38,10 +38,10 @@ export function checkTfAgrees(target: Target, points: Float64Array[], tol = 1e-4
   points.forEach((p, r) => flat.set(p, r * d));
   const rounded = points.map((_, r) => Float64Array.from(flat.subarray(r * d, (r + 1) * d)));
   const x = tf.tensor2d(flat, [n, d]);
-  const lp = target.logProb(x);
+  const lp = target.logProb!(x);
   expect(lp.shape).toEqual([n]);
   const vals = lp.dataSync();
-  const gradT = tf.grad((z: tf.Tensor) => tf.sum(target.logProb(z as tf.Tensor2D)))(x);
+  const gradT = tf.grad((z: tf.Tensor) => tf.sum(target.logProb!(z as tf.Tensor2D)))(x);
   const grads = gradT.dataSync();
   const g = new Float64Array(d);
   for (let r = 0; r < n; r++) {
@@ -66,7 +66,7 @@ export function checkTfAgrees(target: Target, points: Float64Array[], tol = 1e-4
   // The target may keep a few constant tensors alive on first use; nothing per call.
   const x2 = tf.tensor2d(flat, [n, d]);
   const mid = tf.memory().numTensors;
-  target.logProb(x2).dispose();
+  target.logProb!(x2).dispose();
   expect(tf.memory().numTensors).toBe(mid);
   x2.dispose();
 }

@@ -4,7 +4,6 @@
  * importance efficiency ESS/n of a fresh batch at about 40 checkpoints (Kish's ESS of
  * log p̃ − log q; cheap: one parallel sample and one batched target evaluation each).
  */
-import * as tf from '@tensorflow/tfjs';
 import { AbortedError } from '../core/errors.js';
 import { initBackend } from '../core/backend.js';
 import { RandomStream } from '../core/random.js';
@@ -41,12 +40,13 @@ export interface TrainRunOptions extends TrainOptions {
 
 /** Kish ESS / n of n fresh flow draws against the target. */
 export function flowEssFraction(flow: Flow, target: Target, n: number, seed: RandomStream): number {
-  const lw = tf.tidy(() => {
-    const { x, logq } = flow.sample(n, seed);
-    return tf.sub(target.logProb(x), logq);
-  });
-  const w = Float64Array.from(lw.dataSync());
-  lw.dispose();
+  const { x, logq } = flow.sampleArrays(n, seed);
+  const w = new Float64Array(n);
+  const row = new Float64Array(target.dim);
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < target.dim; j++) row[j] = x[r * target.dim + j];
+    w[r] = target.logDensity(row) - logq[r];
+  }
   return kishEss(w) / n;
 }
 

@@ -18,7 +18,8 @@ import type { RandomStream } from '../core/random.js';
 import { Flow, baseNoise } from './flow.js';
 import { ADAM_DEFAULTS, FusedAdam } from './fusedAdam.js';
 import { flowFromJSON, flowToJSON } from './serialize.js';
-import { WasmFlowTrainer, targetValueAndGrad, type ObjectiveGradient } from './wasmTrainer.js';
+import { WasmFlowTrainer, type ObjectiveGradient } from './wasmTrainer.js';
+import { targetLogProbOp, targetValueAndGrad } from '../targets/batch.js';
 
 export interface StepRunner {
   readonly path: 'wasm-kernels' | 'tfjs';
@@ -34,6 +35,7 @@ export interface StepRunner {
 
 export function tfjsStepRunner(flow: Flow, target: Target, batchSize: number, rng: RandomStream, alpha: number, stl: boolean): StepRunner {
   const vars = flow.trainableVariables();
+  const logProb = targetLogProbOp(target);
   // Adam over all variables at once: on wasm a JS loop over the heap, no kernels (src/flows/fusedAdam.ts).
   const optimizer = new FusedAdam(vars, { learningRate: 1e-3 });
   // STL: a twin with frozen weights computes log q; it is not in `vars`, so no gradient reaches it.
@@ -52,7 +54,7 @@ export function tfjsStepRunner(flow: Flow, target: Target, batchSize: number, rn
       const { value, grads } = tf.variableGrads(() => {
         const { x, logq: logqPath } = flow.forwardFromNoise(eps);
         const logq = twin ? twin.logProb(x) : logqPath;
-        const logp = target.logProb(x);
+        const logp = logProb(x);
         if (plain) return tf.mean(tf.sub(logq, logp)) as tf.Scalar;
         elboT = tf.keep(tf.mean(tf.sub(logp, logq)) as tf.Scalar);
         if (alpha === 1) return tf.mean(tf.sub(logq, tf.mul(logp, beta))) as tf.Scalar;
@@ -86,7 +88,7 @@ export function tfjsStepRunner(flow: Flow, target: Target, batchSize: number, rn
 }
 
 /** dL/dx and dL/dlog q of the objective in the file header, from log p̃, ∇ log p̃ and log q. */
-export function objectiveGradient(logp: Float32Array, gradLogp: Float32Array, logq: Float64Array, dim: number, beta: number, alpha: number): ObjectiveGradient {
+export function objectiveGradient(logp: ArrayLike<number>, gradLogp: ArrayLike<number>, logq: Float64Array, dim: number, beta: number, alpha: number): ObjectiveGradient {
   const n = logq.length;
   const dX = new Float64Array(n * dim);
   const dLogq = new Float64Array(n);

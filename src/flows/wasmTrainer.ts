@@ -14,7 +14,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Flow } from './flow.js';
-import type { Target } from '../targets/target.js';
 import type { RandomStream } from '../core/random.js';
 import { WasmKernels, type HeapBuffer } from './wasmKernels.js';
 import { adamCoefficients, type AdamCoefficients } from './fusedAdam.js';
@@ -33,18 +32,6 @@ export interface ObjectiveGradient {
   elbo: number;
   dX: Float64Array;
   dLogq: Float64Array;
-}
-
-/**
- * log p̃ and ∇ log p̃ at the n rows of x (float32, row-major), through the target's batched tfjs
- * `logProb` (the flows' contract for targets).
- */
-export function targetValueAndGrad(target: Target, x: Float32Array, n: number, dim: number): { logp: Float32Array; grad: Float32Array } {
-  const xt = tf.tensor2d(x, [n, dim]);
-  const { value, grad } = tf.valueAndGrad((z: tf.Tensor) => target.logProb(z as tf.Tensor2D))(xt);
-  const out = { logp: value.dataSync() as Float32Array, grad: grad.dataSync() as Float32Array };
-  tf.dispose([xt, value, grad]);
-  return out;
 }
 
 /** Adam's moments, float32 like PyTorch's (half the memory traffic of float64 at 627k weights). */

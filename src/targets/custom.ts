@@ -4,7 +4,8 @@
  * - no `gradLogDensity`: gradient samplers (MALA, HMC, NUTS) get a ParameterError, unless the
  *   user opts in to central finite differences with `gradient: 'finite-difference'`
  *   (2·dim extra density evaluations per gradient, error O(h²) with h ≈ 6e-6·max(1, |x_i|));
- * - no `logProb`: flows cannot train on the target; calling logProb throws a ParameterError.
+ * - no `logProb`: flows train on the float64 path (`gradLogDensity` at the flow's draws,
+ *   src/targets/batch.ts), which needs a gradient as MCMC does.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ParameterError } from '../core/errors.js';
@@ -100,15 +101,14 @@ export function customTarget(spec: CustomTargetSpec): Target {
       return userLogDensity(x);
     },
     gradLogDensity,
-    logProb(x) {
-      if (!userLogProb) {
-        throw new ParameterError(
-          `target ${name} has no tfjs logProb, so flows cannot train on it: give logProb(x: Tensor2D) => Tensor1D, or write the density as an expression target`,
-        );
-      }
-      checkBatch(name, dim, x);
-      return userLogProb(x);
-    },
+    ...(userLogProb
+      ? {
+          logProb(x: tf.Tensor2D) {
+            checkBatch(name, dim, x);
+            return userLogProb(x);
+          },
+        }
+      : {}),
     ...(spec.logZ !== undefined ? { logZ: spec.logZ } : {}),
     ...(spec.sampleExact ? { sampleExact: spec.sampleExact } : {}),
     ...(spec.mean ? { mean: Float64Array.from(spec.mean) } : {}),

@@ -33,8 +33,20 @@ export interface Target {
    * work). Analytic for every built-in target.
    */
   gradLogDensity(x: Float64Array, out: Float64Array): number;
-  /** Batched log p̃ on a float32 [n, dim] tensor; differentiable; the caller owns the result. */
-  logProb(x: tf.Tensor2D): tf.Tensor1D;
+  /**
+   * Batched log p̃ on a float32 [n, dim] tensor; differentiable; the caller owns the result.
+   * Optional: a target without it trains flows through its float64 path
+   * (src/targets/batch.ts), which needs only the value and gradient at the flow's draws.
+   */
+  logProb?(x: tf.Tensor2D): tf.Tensor1D;
+  /**
+   * Optional batched float64 value and gradient at the n rows of `x` (row-major n x dim):
+   * writes log p̃ of row r into `logp[r]` and its gradient into `grad[r*dim ..]`. Targets whose
+   * density is cheaper per batch than per point (e.g. written-once models) give it.
+   */
+  valueAndGradBatch?(x: Float64Array, n: number, logp: Float64Array, grad: Float64Array): void;
+  /** Which batch path flow training should use when both exist (default 'tfjs' when logProb exists). */
+  readonly batchPath?: 'tfjs' | 'float64';
 
   /** log Z = log ∫ p̃, when known exactly. */
   readonly logZ?: number;
