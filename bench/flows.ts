@@ -37,16 +37,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { initBackend } from '../src/core/backend.js';
 import { writeJsonAtomic } from '../src/core/atomicWrite.js';
-import { installWasmSliceFix } from '../src/flows/wasmSliceFix.js';
-import { IafAffine } from '../src/flows/iaf.js';
-import { FastIafAffine } from '../src/flows/fastIaf.js';
-import { FusedAdam } from '../src/flows/fusedAdam.js';
-import { Permute } from '../src/flows/permute.js';
-import { Flow, baseNoise } from '../src/flows/flow.js';
-import { createDefaultFlow } from '../src/flows/defaults.js';
-import { trainReverseKL } from '../src/flows/train.js';
-import { kernelStepRunner } from '../src/flows/trainSteps.js';
-import type { Bijector } from '../src/flows/bijector.js';
+import { Flow } from '../src/flows/flow.js';
+import { createDefaultFlow } from '../src/flows/builder.js';
+import { trainReverseKL } from '../src/flows/train/reverseKL.js';
+import type { EngineChoice } from '../src/flows/engine/engine.js';
 import { RandomStream } from '../src/core/random.js';
 import { ANCHOR_DIR, BENCH_TARGETS, benchTarget, type BenchTarget, type BenchTargetName } from './flowsTargets.js';
 import { isMain, optionValue } from './standalone.js';
@@ -55,7 +49,8 @@ const run = promisify(execFile);
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PYTHON = process.env.FLOWSAMPLER_PYTHON ?? '/usr/bin/python3';
 
-export type FlowVariant = 'd1' | 'fast' | 'default';
+/** The library path on each engine: 'heap' (the default) and 'tfjs'. */
+export type FlowVariant = 'heap' | 'tfjs';
 
 /** The anchors' published 1-thread numbers on a quiet machine (anchors README, headline table). */
 export const PUBLISHED_TORCH: Record<BenchTargetName, { train: number; sample: number }> = {
@@ -66,64 +61,21 @@ export const PUBLISHED_TORCH: Record<BenchTargetName, { train: number; sample: n
 export const K_LAYERS = 6;
 export const BATCH = 256;
 export const SAMPLE_BATCH = 10_000;
-/** 'default' is what the library does out of the box (createDefaultFlow + trainReverseKL). */
-export const VARIANTS: FlowVariant[] = ['d1', 'fast', 'default'];
+export const VARIANTS: FlowVariant[] = ['heap', 'tfjs'];
 
-/** The anchor architecture with either implementation. */
+/** The anchor architecture (6 gated IAF layers, reversals folded into the MADE orders, no affine layers). */
 export function anchorFlow(dim: number, hidden: number, variant: FlowVariant, seed = 0): Flow {
-  // The library's default path: createDefaultFlow with the anchor's depth and widths, no affine layers.
-  if (variant === 'default') return createDefaultFlow(dim, { layers: K_LAYERS, hidden: [hidden, hidden], affine: 'none', seed });
-  const bij: Bijector[] = [];
-  for (let k = 0; k < K_LAYERS; k++) {
-    const cfg = { dim, hidden: [hidden, hidden], seed: `${seed}/${k}` };
-    if (variant === 'd1') {
-      bij.push(new IafAffine(cfg));
-      if (k < K_LAYERS - 1) bij.push(Permute.reverse(dim));
-    } else {
-      // Reversal folded into the MADE's input order: the same family without a gather per layer.
-      const order = Array.from({ length: dim }, (_, i) => (k % 2 === 1 ? dim - i : i + 1));
-      bij.push(new FastIafAffine({ ...cfg, order }));
-    }
-  }
-  return new Flow(bij);
+  const flow = createDefaultFlow(dim, { layers: K_LAYERS, hidden: [hidden, hidden], affine: 'none', seed });
+  flow.engine = variant as EngineChoice;
+  return flow;
 }
 
 /**
- * `n` steps of the library's own trainer (trainReverseKL: FusedAdam, clipping, the non-finite
- * guard, history, cooperative yielding) at the anchor's settings: batch 256, constant lr 1e-3.
+ * `n` steps of the library's own trainer (trainReverseKL: Adam, clipping, the non-finite guard,
+ * history, cooperative yielding) at the anchor's settings: batch 256, constant lr 1e-3.
  */
 export async function defaultTrainSteps(flow: Flow, t: BenchTarget, n: number, seed = 0): Promise<void> {
   await trainReverseKL(flow, t.target, { steps: n, batchSize: BATCH, learningRate: 1e-3, schedule: 'constant', warmupSteps: 0, earlyStopping: false, seed });
-}
-
-/** A reverse-KL training step closure (Adam 1e-3, batch 256) and its clean-up. */
-export function trainingStep(flow: Flow, t: BenchTarget, variant: FlowVariant, seed = 0): { step: () => void; dispose: () => void } {
-  if (variant === 'default') throw new Error('the default variant trains through defaultTrainSteps');
-  const rng = new RandomStream(seed).derive('bench-noise');
-  const loss = (eps: tf.Tensor2D) => () => {
-    const { x, logq } = flow.forwardFromNoise(eps);
-    return tf.mean(tf.sub(logq, t.target.logProb!(x))) as tf.Scalar;
-  };
-  if (variant === 'd1') {
-    const opt = tf.train.adam(1e-3);
-    return {
-      step: () => {
-        const eps = baseNoise(BATCH, t.dim, rng);
-        opt.minimize(loss(eps), false);
-        eps.dispose();
-      },
-      dispose: () => opt.dispose(),
-    };
-  }
-  const opt = new FusedAdam(flow.trainableVariables(), { learningRate: 1e-3 });
-  return {
-    step: () => {
-      const eps = baseNoise(BATCH, t.dim, rng);
-      opt.minimize(loss(eps));
-      eps.dispose();
-    },
-    dispose: () => opt.dispose(),
-  };
 }
 
 function load1(): number {
@@ -160,19 +112,7 @@ function cpuMs(c: NodeJS.CpuUsage): number {
 /** Our training steps/s and samples/s for both implementations, interleaved in blocks. */
 async function benchOurs(t: BenchTarget, seconds: number, variants: FlowVariant[]): Promise<Record<FlowVariant, VariantResult>> {
   const flows = variants.map((v) => anchorFlow(t.dim, t.hidden, v));
-  const steps = variants.map((v, i) =>
-    v === 'default'
-      ? { run: (n: number) => defaultTrainSteps(flows[i], t, n), dispose: () => {} }
-      : (() => {
-          const s = trainingStep(flows[i], t, v);
-          return {
-            run: async (n: number) => {
-              for (let k = 0; k < n; k++) s.step();
-            },
-            dispose: s.dispose,
-          };
-        })(),
-  );
+  const steps = variants.map((_, i) => ({ run: (n: number) => defaultTrainSteps(flows[i], t, n), dispose: () => {} }));
   // Blocks long enough that trainReverseKL's per-call set-up (the default variant; ~2-5 ms) stays small.
   const stepsPerBlock = t.dim <= 2 ? 60 : t.dim <= 10 ? 40 : 20;
   for (const s of steps) await s.run(30); // warm-up, as the anchor
@@ -192,19 +132,10 @@ async function benchOurs(t: BenchTarget, seconds: number, variants: FlowVariant[
   // Sampling with log q, 10k per batch, 2 warm-up + 7 timed, interleaved.
   const srates: number[][] = variants.map(() => []);
   const scpu: number[][] = variants.map(() => []);
-  const sampleOnce = (f: Flow, seed: number, variant: FlowVariant) => {
+  const sampleOnce = (f: Flow, seed: number, _variant: FlowVariant) => {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    if (variant === 'default') {
-      f.sampleArrays(SAMPLE_BATCH, seed);
-    } else {
-      // The tfjs forward (no gradient recorded: the fused layer's plain path), as before the kernels.
-      const eps = baseNoise(SAMPLE_BATCH, f.dim, seed);
-      const r = f.forwardFromNoise(eps);
-      r.logq.dataSync();
-      r.x.dataSync();
-      tf.dispose([r.x, r.logq, eps]);
-    }
+    f.sampleArrays(SAMPLE_BATCH, seed);
     const dt = performance.now() - t0;
     const dc = cpuMs(process.cpuUsage(c0));
     return [SAMPLE_BATCH / (dt / 1000), SAMPLE_BATCH / (dc / 1000)];
@@ -259,47 +190,23 @@ async function benchTorch(names: BenchTargetName[]) {
 }
 
 /** benchmark.js: one forward step (256 samples + log q) and one training step at D = 2. */
-function microBench(): Record<string, { hz: number; rme: number; samples: number }> {
+async function microBench(): Promise<Record<string, { hz: number; rme: number; samples: number }>> {
   const t = benchTarget('banana2d');
   const res: Record<string, { hz: number; rme: number; samples: number }> = {};
   const suite = new Benchmark.Suite('flows-micro');
   const cleanup: (() => void)[] = [];
-  {
-    // The library's default path: the wasm kernels, as trainReverseKL runs them.
-    const flow = anchorFlow(t.dim, t.hidden, 'default');
-    const runner = kernelStepRunner(flow, t.target, BATCH, new RandomStream(0).derive('bench-noise'), 1)!;
-    cleanup.push(() => {
-      runner.finish();
-      flow.dispose();
-    });
-    suite.add('default: forward (256 samples + log q)', () => flow.sampleArrays(BATCH, 1), { minSamples: 10, maxTime: 1.5 });
-    suite.add('default: training step (batch 256)', () => {
-      const { norm } = runner.compute(1);
-      runner.apply(1e-3, norm > 100 ? 100 / norm : 1);
-    }, { minSamples: 10, maxTime: 2 });
-  }
-  for (const v of ['d1', 'fast'] as FlowVariant[]) {
+  for (const v of VARIANTS) {
     const flow = anchorFlow(t.dim, t.hidden, v);
-    const ts = trainingStep(flow, t, v);
-    const eps = baseNoise(BATCH, t.dim, 1);
-    cleanup.push(() => {
-      ts.dispose();
-      flow.dispose();
-      eps.dispose();
-    });
-    suite.add(`${v}: forward (256 samples + log q)`, () => {
-      const r = flow.forwardFromNoise(eps);
-      r.logq.dataSync();
-      tf.dispose([r.x, r.logq]);
-    }, { minSamples: 10, maxTime: 1.5 });
-    suite.add(`${v}: training step (batch 256)`, () => ts.step(), { minSamples: 10, maxTime: 2 });
+    cleanup.push(() => flow.dispose());
+    suite.add(`${v}: forward (256 samples + log q)`, () => flow.sampleArrays(BATCH, 1), { minSamples: 10, maxTime: 1.5 });
+    suite.add(`${v}: training step (batch 256)`, { defer: true, minSamples: 10, maxTime: 2, fn: (d: { resolve(): void }) => void defaultTrainSteps(flow, t, 1).then(() => d.resolve()) });
   }
   suite.on('cycle', (e: Benchmark.Event) => {
     const b = e.target as unknown as Benchmark;
     res[String(b.name)] = { hz: +b.hz!.toPrecision(4), rme: +b.stats!.rme.toFixed(2), samples: b.stats!.sample.length };
     console.log('  micro', String(e.target));
   });
-  suite.run({ async: false });
+  await new Promise<void>((resolve) => suite.on('complete', () => resolve()).run({ async: true }));
   for (const c of cleanup) c();
   return res;
 }
@@ -314,8 +221,6 @@ export interface BenchFlowsOptions {
   micro?: boolean;
   /** Output path (default bench/results/flows.json); null to skip writing. */
   out?: string | null;
-  /** Install the heap-view Slice/SplitV/Concat kernels first (src/flows/wasmSliceFix.ts); both implementations then use them. */
-  wasmFix?: boolean;
   log?: (line: string) => void;
 }
 
@@ -324,7 +229,6 @@ export async function benchFlows(opts: BenchFlowsOptions = {}) {
   const names = opts.targets ?? BENCH_TARGETS;
   const seconds = opts.seconds ?? 2;
   const backend = await initBackend();
-  const wasmFix = opts.wasmFix ? installWasmSliceFix() : false;
   const started = new Date().toISOString();
   const t0 = performance.now();
   const ours: Record<string, Record<FlowVariant, VariantResult> & { loadBefore: number; loadAfter: number }> = {};
@@ -377,13 +281,13 @@ export async function benchFlows(opts: BenchFlowsOptions = {}) {
     }
     log(`${n}: CPU-time rate / published torch  ${VARIANTS.map((v) => `${v} train ${ratiosCpuVsPublished[n][v].train} sample ${ratiosCpuVsPublished[n][v].sample}`).join(' | ')}`);
   }
-  const micro = opts.micro ?? true ? microBench() : null;
+  const micro = (opts.micro ?? true) ? await microBench() : null;
   const result = {
     bench: 'flows',
     started,
     wallSeconds: +((performance.now() - t0) / 1000).toFixed(1),
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '', node: process.version, tfjs: tf.version.tfjs, backend: backend.name },
-    config: { layers: K_LAYERS, batch: BATCH, sampleBatch: SAMPLE_BATCH, lr: 1e-3, wasmFix, timing: 'best of interleaved blocks; 1-min load average alongside' },
+    config: { layers: K_LAYERS, batch: BATCH, sampleBatch: SAMPLE_BATCH, lr: 1e-3, timing: 'best of interleaved blocks; 1-min load average alongside' },
     ours,
     torch,
     ratios,
@@ -410,6 +314,5 @@ if (isMain(import.meta.url)) {
     anchor: !argv.includes('--no-anchor'),
     micro: !argv.includes('--no-micro'),
     out: get('--out'),
-    wasmFix: argv.includes('--wasm-fix'),
   });
 }

@@ -15,7 +15,7 @@ import { trainFlowFor } from '../src/cli/flowTraining.js';
 import { summaryRowFor, failedRow } from '../src/cli/metrics.js';
 import { groundTruthMetrics } from '../src/cli/groundTruth.js';
 import { formatTable, type SummaryRow } from '../src/report/summaryRow.js';
-import { TRAIN_DEFAULTS } from '../src/flows/train.js';
+import { TRAIN_DEFAULTS } from '../src/flows/train/reverseKL.js';
 
 export const MACRO_TARGETS: { id: string; spec: string }[] = [
   { id: 'banana2d', spec: 'banana' },

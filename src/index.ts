@@ -12,3 +12,4 @@ export * from './flows/index.js';
 export * from './samplers/index.js';
 export * from './diagnostics/index.js';
 export { readStanCsv, readStanCsvFiles, readStanCsvChains, writeStanCsv } from './io/stanCsv.js';
+export { saveFlow, loadFlow, readFlowMeta } from './io/flowFile.js';

@@ -13,8 +13,8 @@
 import * as fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/core/backend.js';
-import { createDefaultFlow } from '../src/flows/defaults.js';
-import { trainReverseKL } from '../src/flows/train.js';
+import { createDefaultFlow } from '../src/flows/builder.js';
+import { trainReverseKL } from '../src/flows/train/reverseKL.js';
 import { flowImportanceSample } from '../src/samplers/flowImportance.js';
 import { banana } from '../src/targets/banana.js';
 import { funnel } from '../src/targets/funnel.js';

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/core/backend.js';
 import { RandomStream } from '../src/core/random.js';
 import { Flow } from '../src/flows/flow.js';
-import { AffineDiagonal } from '../src/flows/affine.js';
+import { AffineDiagonal } from '../src/flows/bijectors/affineDiagonal.js';
 import { defensiveBaseScale, flowImportanceSample, systematicResample } from '../src/samplers/flowImportance.js';
 import { flowImh } from '../src/samplers/flowImh.js';
 import { gaussian } from '../src/targets/gaussian.js';

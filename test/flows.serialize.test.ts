@@ -5,9 +5,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend.js';
-import { createDefaultFlow } from '../src/flows/defaults.js';
-import { FastIafAffine } from '../src/flows/fastIaf.js';
-import { flowFromJSON, flowToJSON, loadFlow, saveFlow } from '../src/flows/serialize.js';
+import { createDefaultFlow } from '../src/flows/builder.js';
+import { createFamilyFlow, createSplineFlow } from '../src/flows/builder.js';
+import { flowFromJSON, flowToJSON, float32ToBase64 } from '../src/flows/serialize.js';
+import { loadFlow, saveFlow } from '../src/io/flowFile.js';
+import { randomizeParams } from './helpers/bijectorContract.js';
 import { ParseError } from '../src/core/errors.js';
 
 beforeAll(async () => {
@@ -16,13 +18,7 @@ beforeAll(async () => {
 
 function perturbed(dim: number) {
   const flow = createDefaultFlow(dim, { layers: 2, hidden: [8], seed: 3 });
-  for (const v of flow.trainableVariables()) {
-    const t = tf.randomNormal(v.shape, 0, 0.3, 'float32', 9);
-    v.assign(t);
-    t.dispose();
-  }
-  // Fused IAF layers keep their weights pre-masked.
-  for (const b of flow.bijectors) if (b instanceof FastIafAffine) b.applyMasks();
+  randomizeParams(flow, 'serialize', 0.3);
   return flow;
 }
 
@@ -40,27 +36,51 @@ describe('saveFlow / loadFlow', () => {
     const back = loadFlow(file);
     const a = flow.sampleArrays(20, 1);
     const b = back.sampleArrays(20, 1);
-    // Same weights; the loaded layers may be the unfused twin, equal to float32 rounding.
-    for (let i = 0; i < a.x.length; i++) expect(Math.abs(b.x[i] - a.x[i])).toBeLessThan(1e-5 * (1 + Math.abs(a.x[i])));
-    for (let i = 0; i < a.logq.length; i++) expect(Math.abs(b.logq[i] - a.logq[i])).toBeLessThan(1e-4 * (1 + Math.abs(a.logq[i])));
+    expect(Array.from(b.x)).toEqual(Array.from(a.x));
+    expect(Array.from(b.logq)).toEqual(Array.from(a.logq));
     expect(flowToJSON(back).weights).toEqual(doc.weights);
     flow.dispose();
     back.dispose();
     fs.rmSync(dir, { recursive: true });
   });
 
-  it('a file written by the unfused IafAffine (unmasked weights) loads as the same function', () => {
-    const flow = createDefaultFlow(3, { layers: 2, hidden: [8], seed: 4, fused: false });
-    for (const v of flow.trainableVariables()) {
-      const t = tf.randomNormal(v.shape, 0, 0.3, 'float32', 5);
-      v.assign(t);
-      t.dispose();
+  it('every family and layer type loads back as the same function', () => {
+    const flows = [
+      createFamilyFlow('maf', 3, { layers: 2, hidden: [8], seed: 1, lu: true }),
+      createFamilyFlow('coupling', 3, { layers: 2, hidden: [8], seed: 2, actnorm: true, transformer: { kind: 'rq-spline', bins: 4 } }),
+      createSplineFlow(3, { layers: 2, hidden: [8], seed: 3 }),
+      createFamilyFlow('iaf', 3, { layers: 2, hidden: [8], seed: 4, transformer: { kind: 'pw-linear', bins: 5 } }),
+    ];
+    for (const flow of flows) {
+      randomizeParams(flow, 'families', 0.3);
+      const back = flowFromJSON(JSON.parse(JSON.stringify(flowToJSON(flow))));
+      expect(back.bijectors.map((b) => b.type)).toEqual(flow.bijectors.map((b) => b.type));
+      expect(Array.from(back.sampleArrays(20, 3).logq)).toEqual(Array.from(flow.sampleArrays(20, 3).logq));
+      flow.dispose();
+      back.dispose();
     }
-    const back = flowFromJSON(flowToJSON(flow));
-    const a = flow.sampleArrays(30, 2);
-    const b = back.sampleArrays(30, 2);
-    for (let i = 0; i < a.x.length; i++) expect(Math.abs(b.x[i] - a.x[i])).toBeLessThan(1e-5 * (1 + Math.abs(a.x[i])));
-    for (let i = 0; i < a.logq.length; i++) expect(Math.abs(b.logq[i] - a.logq[i])).toBeLessThan(1e-4 * (1 + Math.abs(a.logq[i])));
+  });
+
+  it('a flow saved before the engine redesign (iaf-affine layers, [n] vector shapes, unmasked weights) loads as the same function', () => {
+    const flow = createDefaultFlow(3, { layers: 2, hidden: [8], seed: 4 });
+    randomizeParams(flow, 'legacy', 0.3);
+    const doc = flowToJSON(flow);
+    // The old format: layer type 'iaf-affine' with { dim, hidden, order, sBias }, vectors as [n],
+    // and weights stored unmasked (the old reference layer did not mask them).
+    const legacy = {
+      ...doc,
+      architecture: doc.architecture.map((a) =>
+        a.type === 'autoregressive' ? { type: 'iaf-affine', config: { dim: 3, hidden: a.config.hidden, order: a.config.order, sBias: 2 } } : a,
+      ),
+      weights: doc.weights.map((w, i) => {
+        const p = flow.trainableParams()[i];
+        const v = p.values().slice();
+        if (p.gradMask) for (let k = 0; k < v.length; k++) if (p.gradMask.init[k] === 0) v[k] = 0.7;
+        return { ...w, shape: p.rows === 1 ? [p.cols] : w.shape, data: float32ToBase64(v) };
+      }),
+    };
+    const back = flowFromJSON(legacy);
+    expect(Array.from(back.sampleArrays(30, 2).logq)).toEqual(Array.from(flow.sampleArrays(30, 2).logq));
     flow.dispose();
     back.dispose();
   });
@@ -74,8 +94,9 @@ describe('saveFlow / loadFlow', () => {
       ['future version', { ...good, version: 99 }, /version 99/],
       ['unknown layer', { ...good, architecture: [{ type: 'magic', config: {} }, ...good.architecture.slice(1)] }, /unknown bijector type "magic"/],
       ['missing weight', { ...good, weights: good.weights.slice(1) }, /weight tensors/],
-      ['wrong shape', { ...good, weights: good.weights.map((w, i) => (i === 2 ? { ...w, shape: [1, 1] } : w)) }, /weight 2: shape/],
-      ['short data', { ...good, weights: good.weights.map((w, i) => (i === 2 ? { ...w, data: 'AAAA' } : w)) }, /bytes/],
+      ['wrong shape', { ...good, weights: good.weights.map((w, i) => (i === 2 ? { ...w, shape: [1, 1] } : w)) }, /weight 2 \(made.W0\): shape/],
+      ['short data', { ...good, weights: good.weights.map((w, i) => (i === 2 ? { ...w, data: 'AAAA' } : w)) }, /not base64 of \d+ float32 values/],
+      ['bad base64', { ...good, weights: good.weights.map((w, i) => (i === 2 ? { ...w, data: '@@@@' } : w)) }, /not base64/],
       ['dim mismatch', { ...good, dim: 5 }, /dim 5/],
     ];
     const before = tf.memory().numTensors;

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend.js';
 import { DimensionError, ParameterError } from '../src/core/errors.js';
-import { rqSplineForward, rqSplineInverse, identityDerivativeParam, splitSplineParams } from '../src/flows/rqSpline.js';
+import { rqSplineForward, rqSplineInverse, identityDerivativeParam, splitSplineParams } from '../src/flows/kernels/rqSplineTfjs.js';
 
 const K = 6;
 const B = 3;

@@ -9,7 +9,7 @@ import { initBackend } from '../core/backend.js';
 import { RandomStream } from '../core/random.js';
 import type { Target } from '../targets/target.js';
 import { createDefaultFlow, type Flow } from '../flows/index.js';
-import { trainReverseKL, TRAIN_DEFAULTS, defaultBatchSize } from '../flows/train.js';
+import { trainReverseKL, TRAIN_DEFAULTS, defaultBatchSize } from '../flows/index.js';
 import { kishEss } from '../diagnostics/index.js';
 import type { TrainedFlow } from './samplerRegistry.js';
 import type { TrainingPoint } from '../report/trainingFigure.js';

@@ -1,13 +1,39 @@
-/** Normalizing flows: bijectors, the Flow, reverse-KL training, save/load. */
-export type { Bijector, BijectorResult } from './bijector.js';
-export { Made, madeMasks, maskedDense, naturalOrder, hiddenDegrees, type MadeConfig } from './made.js';
-export { IafAffine, type IafAffineConfig } from './iaf.js';
-export { FastIafAffine } from './fastIaf.js';
-export { FusedAdam, type FusedAdamOptions } from './fusedAdam.js';
-export { AffineDiagonal, type AffineDiagonalConfig } from './affine.js';
-export { Permute } from './permute.js';
-export { Chain } from './chain.js';
-export { Flow, baseNoise, standardNormalLogProb, type SeedLike } from './flow.js';
-export { createDefaultFlow, defaultHidden, DEFAULT_FLOW_LAYERS, type DefaultFlowOptions } from './defaults.js';
-export { saveFlow, loadFlow, flowToJSON, flowFromJSON, registerBijector, readFlowMeta, FLOW_FORMAT, FLOW_FORMAT_VERSION, type SavedFlow, type BijectorFactory } from './serialize.js';
-export { trainReverseKL, learningRateAt, TRAIN_DEFAULTS, defaultBatchSize, type TrainOptions, type TrainResult, type TrainProgressInfo, type LearningRateSchedule } from './train.js';
+/**
+ * Normalizing flows (UDL ch. 16): bijectors defined once over `Ops`, the engines that run them,
+ * the Flow, reverse-KL training, save/load.
+ */
+export type { Bijector, BijectorResult, PassCost } from './bijectors/bijector.js';
+export { AffineDiagonal, ActNorm, type AffineDiagonalConfig } from './bijectors/affineDiagonal.js';
+export { Autoregressive, type AutoregressiveConfig, type AutoregressiveDirection } from './bijectors/autoregressive.js';
+export { Coupling, transformedSet, type CouplingConfig, type Partition } from './bijectors/coupling.js';
+export { Elementwise, type ElementwiseConfig } from './bijectors/elementwise.js';
+export { LuLinear, type LuLinearConfig } from './bijectors/luLinear.js';
+export { Permute } from './bijectors/permute.js';
+export { createTransformer, type Transformer, type TransformerConfig } from './bijectors/transformers.js';
+export { Made, madeMasks, naturalOrder, reversedOrder, hiddenDegrees, type MadeConfig } from './nn/made.js';
+export { Mlp, type MlpConfig } from './nn/mlp.js';
+export { Param, ParamStore } from './params.js';
+export type { Ops, Kernel, Shape, DenseLayer } from './engine/ops.js';
+export { standardNormalLogProb } from './engine/ops.js';
+export { selectEngine, HeapEngine, TfjsEngine, type Engine, type EngineChoice, type Program, type ProgramInput } from './engine/engine.js';
+export { Flow, HEAP_CHUNK, TFJS_CHUNK, type SeedLike, type FlowTape } from './flow.js';
+export {
+  createFlow,
+  createFamilyFlow,
+  createDefaultFlow,
+  createSplineFlow,
+  defaultHidden,
+  DEFAULT_FLOW_LAYERS,
+  FLOW_FAMILIES,
+  type FlowFamily,
+  type FamilyOptions,
+  type FlowSpec,
+  type LayerSpec,
+  type DefaultFlowOptions,
+  type SplineFlowOptions,
+} from './builder.js';
+export { registerBijector, bijectorTypes, type BijectorFactory } from './registry.js';
+export { flowToJSON, flowFromJSON, FLOW_FORMAT, FLOW_FORMAT_VERSION, type SavedFlow, type FlowMeta } from './serialize.js';
+export { trainReverseKL, learningRateAt, TRAIN_DEFAULTS, defaultBatchSize, type TrainOptions, type TrainResult, type TrainProgressInfo, type LearningRateSchedule } from './train/reverseKL.js';
+export { Adam, ADAM_DEFAULTS, gradientNorm, type AdamState } from './train/adam.js';
+export { objectiveGradient, type ObjectiveGradient } from './train/objective.js';

@@ -1,40 +1,19 @@
 /**
- * Save and load a flow: one JSON document
+ * A flow as one JSON document
  *   { format: 'flowsampler-flow', version: 1, dim, architecture: [{type, config}...],
  *     weights: [{shape, dtype: 'float32', data: base64}...], target?, training? }
- * with the weights in the order of `flow.trainableVariables()`. Writing is atomic (temporary
- * file, then rename), so an interrupted save never leaves half a file. Anything that does not
- * match — wrong format or version, unknown bijector type, weight count or shape mismatch,
- * malformed base64 — is a ParseError that says what did not match.
- *
- * Other bijector families register themselves with `registerBijector(type, factory)`.
+ * with the weights in the order of `flow.trainableParams()`. Anything that does not match —
+ * wrong format or version, unknown bijector type, weight count or shape mismatch, malformed
+ * base64, non-finite weights — is a ParseError that says what did not match. Files live in
+ * src/io/flowFile.ts (Node only); this module runs anywhere.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import type { Bijector } from './bijector.js';
+import type { Bijector } from './bijectors/bijector.js';
 import { Flow } from './flow.js';
-import { AffineDiagonal } from './affine.js';
-import { FastIafAffine } from './fastIaf.js';
-import { Permute } from './permute.js';
+import { bijectorFactory, bijectorTypes } from './registry.js';
 import { FlowsamplerError, ParseError } from '../core/errors.js';
 
 export const FLOW_FORMAT = 'flowsampler-flow';
 export const FLOW_FORMAT_VERSION = 1;
-
-export type BijectorFactory = (config: Record<string, unknown>) => Bijector;
-
-const registry = new Map<string, BijectorFactory>([
-  ['affine-diagonal', (c) => new AffineDiagonal(c as never)],
-  // The fused layer computes the same function as IafAffine and re-masks after loading.
-  ['iaf-affine', (c) => new FastIafAffine(c as never)],
-  ['permute', (c) => new Permute(c as never)],
-]);
-
-/** Makes a bijector type loadable (e.g. spline layers defined in other modules). */
-export function registerBijector(type: string, factory: BijectorFactory): void {
-  registry.set(type, factory);
-}
 
 export interface SavedWeight {
   shape: number[];
@@ -54,30 +33,44 @@ export interface SavedFlow {
   training?: Record<string, unknown>;
 }
 
-export function flowToJSON(flow: Flow, meta: { target?: Record<string, unknown>; training?: Record<string, unknown> } = {}): SavedFlow {
-  const weights = flow.trainableVariables().map((v) => {
-    const data = new Float32Array(v.dataSync());
-    return { shape: [...v.shape], dtype: 'float32' as const, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') };
-  });
+export interface FlowMeta {
+  target?: Record<string, unknown>;
+  training?: Record<string, unknown>;
+}
+
+/** Base64 of the bytes of a float32 array (no Buffer: runs in browsers too). */
+export function float32ToBase64(a: Float32Array): string {
+  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+/** The float32 values of base64 data, or null when it is not valid base64 of `size` floats. */
+export function base64ToFloat32(data: string, size: number): Float32Array | null {
+  let bin: string;
+  try {
+    bin = atob(data);
+  } catch {
+    return null;
+  }
+  if (bin.length !== 4 * size) return null;
+  const out = new Float32Array(size);
+  const bytes = new Uint8Array(out.buffer);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return out;
+}
+
+export function flowToJSON(flow: Flow, meta: FlowMeta = {}): SavedFlow {
   return {
     format: FLOW_FORMAT,
     version: FLOW_FORMAT_VERSION,
     dim: flow.dim,
     architecture: flow.bijectors.map((b) => ({ type: b.type, config: b.getConfig() })),
-    weights,
+    weights: flow.trainableParams().map((p) => ({ shape: [p.rows, p.cols], dtype: 'float32' as const, data: float32ToBase64(p.values()) })),
     ...(meta.target ? { target: meta.target } : {}),
     ...(meta.training ? { training: meta.training } : {}),
   };
-}
-
-/** Writes the flow atomically; returns the path. */
-export function saveFlow(flow: Flow, file: string, meta: { target?: Record<string, unknown>; training?: Record<string, unknown> } = {}): string {
-  const json = JSON.stringify(flowToJSON(flow, meta));
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  fs.writeFileSync(tmp, json);
-  fs.renameSync(tmp, file);
-  return file;
 }
 
 function fail(msg: string, file?: string): never {
@@ -100,68 +93,47 @@ export function flowFromJSON(input: unknown, file?: string): Flow {
   if (d.version !== FLOW_FORMAT_VERSION) fail(`flow file version ${String(d.version)} is not supported (this flowsampler reads version ${FLOW_FORMAT_VERSION})`, file);
   if (!Array.isArray(d.architecture) || d.architecture.length === 0) fail('flow file has no architecture', file);
   if (!Array.isArray(d.weights)) fail('flow file has no weights', file);
-  const bijectors: Bijector[] = [];
-  let flow: Flow | undefined;
-  try {
-    d.architecture.forEach((layer, i) => {
-      const factory = layer && registry.get(layer.type);
-      if (!factory) fail(`layer ${i}: unknown bijector type ${JSON.stringify(layer?.type)} (known: ${[...registry.keys()].join(', ')})`, file);
-      try {
-        bijectors.push(factory(layer.config ?? {}));
-      } catch (e) {
-        if (e instanceof ParseError) throw e;
-        fail(`layer ${i} (${layer.type}): bad config: ${(e as Error).message}`, file);
-      }
-    });
+  const bijectors: Bijector[] = d.architecture.map((layer, i) => {
+    const factory = layer && typeof layer.type === 'string' ? bijectorFactory(layer.type) : undefined;
+    if (!factory) fail(`layer ${i}: unknown bijector type ${JSON.stringify(layer?.type)} (known: ${bijectorTypes().join(', ')})`, file);
     try {
-      flow = new Flow(bijectors);
+      return factory(layer.config ?? {});
     } catch (e) {
-      if (e instanceof FlowsamplerError) fail(`architecture does not fit together: ${e.message}`, file);
-      throw e;
+      if (e instanceof ParseError) throw e;
+      fail(`layer ${i} (${layer.type}): bad config: ${(e as Error).message}`, file);
     }
-    if (d.dim !== undefined && d.dim !== flow.dim) fail(`flow file says dim ${d.dim} but its layers have dim ${flow.dim}`, file);
-    const vars = flow.trainableVariables();
-    if (vars.length !== d.weights.length) fail(`architecture has ${vars.length} weight tensors, file has ${d.weights.length}`, file);
-    vars.forEach((v, i) => {
-      const w = d.weights![i];
-      if (!w || !Array.isArray(w.shape) || w.shape.join('x') !== v.shape.join('x')) {
-        fail(`weight ${i}: shape [${w?.shape?.join(', ')}] does not match the architecture's [${v.shape.join(', ')}]`, file);
-      }
-      if (w.dtype !== 'float32' || typeof w.data !== 'string') fail(`weight ${i}: expected float32 base64 data`, file);
-      const buf = Buffer.from(w.data, 'base64');
-      if (buf.length !== 4 * v.size) fail(`weight ${i}: ${buf.length} bytes of data for ${v.size} float32 values`, file);
-      const arr = new Float32Array(v.size);
-      new Uint8Array(arr.buffer).set(buf);
-      for (let k = 0; k < arr.length; k++) if (!Number.isFinite(arr[k])) fail(`weight ${i} contains a non-finite value`, file);
-      const t = tf.tensor(arr, v.shape);
-      v.assign(t);
-      t.dispose();
-    });
-    // Layers that keep pre-masked weights (FastIafAffine) re-apply their masks, so a file
-    // written by the unfused IafAffine (unmasked weights) loads as the same function.
-    for (const b of bijectors) (b as { applyMasks?: () => void }).applyMasks?.();
-    return flow;
+  });
+  let flow: Flow;
+  try {
+    flow = new Flow(bijectors);
   } catch (e) {
-    if (flow) flow.dispose();
-    else for (const b of bijectors) b.dispose();
+    if (e instanceof FlowsamplerError) fail(`architecture does not fit together: ${e.message}`, file);
     throw e;
   }
-}
-
-/** Loads a flow from a file path or an already parsed JSON object. */
-export function loadFlow(source: string | SavedFlow): Flow {
-  if (typeof source !== 'string') return flowFromJSON(source);
-  let text: string;
   try {
-    text = fs.readFileSync(source, 'utf8');
+    if (d.dim !== undefined && d.dim !== flow.dim) fail(`flow file says dim ${d.dim} but its layers have dim ${flow.dim}`, file);
+    const params = flow.trainableParams();
+    if (params.length !== d.weights.length) fail(`architecture has ${params.length} weight tensors, file has ${d.weights.length}`, file);
+    params.forEach((p, i) => {
+      const w = d.weights![i];
+      const shape = Array.isArray(w?.shape) ? w.shape.join('x') : String(w?.shape);
+      // (Vectors were saved as [n] before the engine redesign, as [1, n] since.)
+      const fits = shape === `${p.rows}x${p.cols}` || (p.rows === 1 && shape === `${p.cols}`);
+      if (!fits) fail(`weight ${i} (${p.name}): shape [${w?.shape?.join?.(', ') ?? ''}] does not match the architecture's [${p.rows}, ${p.cols}]`, file);
+      if (w.dtype !== 'float32' || typeof w.data !== 'string') fail(`weight ${i}: expected float32 base64 data`, file);
+      const arr = base64ToFloat32(w.data, p.size);
+      if (!arr) fail(`weight ${i}: the data is not base64 of ${p.size} float32 values`, file);
+      for (let k = 0; k < arr.length; k++) if (!Number.isFinite(arr[k])) fail(`weight ${i} contains a non-finite value`, file);
+      // Pre-masked weights: a file written by an unmasked layer loads as the same function.
+      if (p.gradMask) {
+        const m = p.gradMask.init;
+        for (let k = 0; k < arr.length; k++) if (m[k] === 0) arr[k] = 0;
+      }
+      flow.store.set(p, arr);
+    });
+    return flow;
   } catch (e) {
-    throw new ParseError(`cannot read flow file: ${(e as Error).message}`, undefined, source);
+    flow.dispose();
+    throw e;
   }
-  return flowFromJSON(text, source);
-}
-
-/** The metadata (target, training) of a saved flow without building it. */
-export function readFlowMeta(file: string): Pick<SavedFlow, 'dim' | 'target' | 'training'> {
-  const d = JSON.parse(fs.readFileSync(file, 'utf8')) as SavedFlow;
-  return { dim: d.dim, target: d.target, training: d.training };
 }

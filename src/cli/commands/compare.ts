@@ -3,7 +3,7 @@ import { ensureOutputDir } from '../outputDir.js';
 import { parseSamplerList, samplerRegistry } from '../samplerRegistry.js';
 import { targetFromArgs, targetOptions, targetOptionHelp, protectExprValue } from '../targetArgs.js';
 import { runCompare } from '../compareRun.js';
-import { TRAIN_DEFAULTS } from '../../flows/train.js';
+import { TRAIN_DEFAULTS } from '../../flows/index.js';
 import { initBackend } from '../../core/backend.js';
 
 const DEFAULT_SAMPLERS = 'iaf,imh,rwm,mala,hmc,nuts,rejection';

@@ -6,7 +6,7 @@ import { trainFlowFor } from '../flowTraining.js';
 import { createProgress } from '../progress.js';
 import { writeJsonAtomic } from '../../core/atomicWrite.js';
 import { flowToJSON, DEFAULT_FLOW_LAYERS } from '../../flows/index.js';
-import { TRAIN_DEFAULTS, defaultBatchSize } from '../../flows/train.js';
+import { TRAIN_DEFAULTS, defaultBatchSize } from '../../flows/index.js';
 
 export const trainCommand: Command = {
   name: 'train',

@@ -15,21 +15,28 @@
  * - the path-derivative gradient ("sticking the landing", Roeder, Wu & Duvenaud 2017,
  *   https://arxiv.org/abs/1703.09194): log q is evaluated with a frozen copy of the weights, so
  *   only the path through x carries gradient and the score term (zero in expectation, but noisy)
- *   is dropped. Its cost: log q at x needs the flow's *inverse*, `dim` MADE passes per IAF
- *   layer, so it is practical for small dimensions only.
+ *   is dropped. Its cost: ∇ₓ log q needs the flow's density direction, `dim` passes per IAF
+ *   layer (one for MAF and coupling layers).
  *
  * Training cooperates with the event loop every step (Ctrl-C works) and stops cleanly on abort,
  * returning what was trained with `stoppedBy: 'abort'`.
  *
- * Each step runs on the wasm kernels when it can (src/flows/trainSteps.ts): same numbers as the
- * tfjs path, about 1.5x faster at small dimension (docs/flows-performance.md).
+ * Each step is one `differentiate` call of the flow's sampling program on its engine
+ * (src/flows/engine/): the forward pass, the target's value and gradient at the draws
+ * (src/targets/batch.ts), the objective's cotangents (./objective.ts), the backward pass; then
+ * the gradient norm, clipping and one Adam step (./adam.ts) on the flow's parameter store. The
+ * same code runs on the heap engine and on tfjs.
  */
-import type { Target } from '../targets/target.js';
-import type { Flow } from './flow.js';
-import { kernelStepRunner, tfjsStepRunner, type StepRunner } from './trainSteps.js';
-import { Cooperative } from '../core/cooperative.js';
-import { AbortedError, ParameterError, checkDim, checkParam, checkPositiveInt } from '../core/errors.js';
-import { RandomStream } from '../core/random.js';
+import type { Target } from '../../targets/target.js';
+import type { Flow } from '../flow.js';
+import type { Param } from '../params.js';
+import { selectEngine, type EngineChoice } from '../engine/engine.js';
+import { Adam, gradientNorm } from './adam.js';
+import { objectiveGradient } from './objective.js';
+import { targetValueAndGrad } from '../../targets/batch.js';
+import { Cooperative } from '../../core/cooperative.js';
+import { AbortedError, ParameterError, checkDim, checkParam, checkPositiveInt } from '../../core/errors.js';
+import { RandomStream } from '../../core/random.js';
 
 export type LearningRateSchedule = 'constant' | 'cosine' | 'exponential';
 
@@ -82,12 +89,8 @@ export interface TrainOptions {
   historyEvery?: number;
   /** Stops training cleanly; the result is flagged `stoppedBy: 'abort'`. */
   signal?: AbortSignal;
-  /**
-   * Run each step on the wasm kernels (src/flows/wasmTrainer.ts) when the flow is made of
-   * `AffineDiagonal` and `FastIafAffine` layers and the backend is wasm (default true). The
-   * numbers are those of the tfjs path to float32 rounding; false forces the tfjs path.
-   */
-  fastPath?: boolean;
+  /** The engine: the flow's own choice by default (`flow.engine`: heap when available), 'heap' or 'tfjs'. */
+  engine?: EngineChoice;
 }
 
 export interface TrainResult {
@@ -100,8 +103,8 @@ export interface TrainResult {
   stoppedBy: 'steps' | 'plateau' | 'time' | 'abort';
   /** Moving average of the batch ELBO over the last 100 steps. */
   finalElboMA: number;
-  /** How the steps ran: on the wasm kernels, or through tfjs autodiff. */
-  path: 'wasm-kernels' | 'tfjs';
+  /** The engine the steps ran on. */
+  path: 'heap' | 'tfjs';
   options: Required<Pick<TrainOptions, 'steps' | 'batchSize' | 'learningRate' | 'schedule' | 'clipNorm' | 'stl'>> & { seed: string };
 }
 
@@ -170,9 +173,30 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
   const stl = options.stl ?? false;
   const alpha = checkParam('renyiAlpha', options.renyiAlpha ?? 1, (v) => v >= 0 && v <= 1, 'in [0, 1]');
 
-  // The wasm kernels when the flow and backend allow (STL needs the flow's inverse: tfjs only).
-  const fast = (options.fastPath ?? true) && !stl ? kernelStepRunner(flow, target, batchSize, rng, alpha) : null;
-  const runner: StepRunner = fast ?? tfjsStepRunner(flow, target, batchSize, rng, alpha, stl);
+  const engine = selectEngine(options.engine ?? flow.engine);
+  const adam = new Adam(flow.store);
+  const D = flow.dim;
+  const program = flow.samplingProgram();
+  let grads: Map<Param, Float64Array> = new Map();
+  const compute = (beta: number) => {
+    const eps = new Float64Array(batchSize * D);
+    rng.fillNormal(eps);
+    let loss = NaN;
+    let elbo = NaN;
+    const r = engine.differentiate(flow.store, program, [{ values: eps, rows: batchSize, cols: D }], ([x, logq]) => {
+      const { logp, grad } = targetValueAndGrad(target, x, batchSize, D);
+      const obj = objectiveGradient(logp, grad, logq, D, beta, alpha);
+      loss = obj.loss;
+      elbo = obj.elbo;
+      if (!stl) return [obj.dX, obj.dLogq];
+      // Path derivative: the score term goes, ∇ₓ log q (parameters held) joins the x path.
+      const lq = flow.logProbGrad(x);
+      for (let i = 0; i < obj.dX.length; i++) obj.dX[i] += obj.dLogq[Math.floor(i / D)] * lq.grad[i];
+      return [obj.dX, null];
+    });
+    grads = r.paramGrads;
+    return { loss, elbo, norm: gradientNorm(grads) };
+  };
 
   const history: TrainResult['history'] = [];
   const elbos: number[] = [];
@@ -192,10 +216,8 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
     for (let i = elbos.length - n; i < elbos.length; i++) s += elbos[i];
     return s / n;
   };
-  const report = (sync = true) => {
+  const report = () => {
     if (!options.onProgress) return;
-    // The callback may use the flow (e.g. sample it): give it the current parameters.
-    if (sync) runner.sync();
     const sec = (performance.now() - t0) / 1000;
     options.onProgress(step, lastLoss, elboMA(), sec > 0 ? step / sec : 0, {
       steps,
@@ -222,10 +244,10 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
       const effStep = maxMs < Infinity ? Math.max(step, Math.min(steps - 1, Math.floor((elapsed / maxMs) * steps))) : step;
       lr = learningRateAt(step < warmup ? step : effStep, steps, peak, schedule, warmup, finalFactor);
       beta = anneal && step < anneal.steps ? anneal.from + ((1 - anneal.from) * step) / Math.max(1, anneal.steps) : 1;
-      const { loss, elbo, norm } = runner.compute(beta);
+      const { loss, elbo, norm } = compute(beta);
       const finite = Number.isFinite(loss) && Number.isFinite(norm) && Number.isFinite(elbo);
       if (finite) {
-        runner.apply(lr, norm > clipNorm ? clipNorm / norm : 1);
+        adam.step(grads, lr, norm > clipNorm ? clipNorm / norm : 1);
         lastLoss = loss;
         elbos.push(elbo);
       } else {
@@ -252,11 +274,8 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
   } catch (e) {
     if (!(e instanceof AbortedError)) throw e;
     stoppedBy = 'abort';
-  } finally {
-    // Also on an error or abort: the flow keeps what was trained.
-    runner.finish();
   }
-  report(false); // (finish() has synced)
+  report();
   if (elbos.length > 0 && (history.length === 0 || history[history.length - 1].step !== step)) {
     history.push({ step, loss: lastLoss, elbo: elbos[elbos.length - 1] });
   }
@@ -267,7 +286,7 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
     seconds: (performance.now() - t0) / 1000,
     stoppedBy,
     finalElboMA: elboMA(),
-    path: runner.path,
+    path: engine.name,
     options: { steps, batchSize, learningRate: peak, schedule, clipNorm, stl, seed },
   };
 }

@@ -23,7 +23,7 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs';
-import { DimensionError, ParameterError } from '../core/errors.js';
+import { DimensionError, ParameterError } from '../../core/errors.js';
 
 export interface RqSplineOptions {
   /** Half-width B of the spline's box [-B, B]; identity outside. Default 3. */
