@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend.js';
 import { createDefaultFlow } from '../src/flows/defaults.js';
 import { FastIafAffine } from '../src/flows/fastIaf.js';
-import { flowFromJSON, flowToJSON, loadFlow, saveFlow } from '../src/flows/serialize.js';
+import { flowFromJSON, flowToJSON } from '../src/flows/serialize.js';
+import { loadFlow, saveFlow } from '../src/flows/flowFile.js';
 import { ParseError } from '../src/core/errors.js';
 
 beforeAll(async () => {
@@ -76,6 +77,7 @@ describe('saveFlow / loadFlow', () => {
       ['missing weight', { ...good, weights: good.weights.slice(1) }, /weight tensors/],
       ['wrong shape', { ...good, weights: good.weights.map((w, i) => (i === 2 ? { ...w, shape: [1, 1] } : w)) }, /weight 2: shape/],
       ['short data', { ...good, weights: good.weights.map((w, i) => (i === 2 ? { ...w, data: 'AAAA' } : w)) }, /bytes/],
+      ['not base64', { ...good, weights: good.weights.map((w, i) => (i === 2 ? { ...w, data: 'A@A=' } : w)) }, /weight 2: data is not valid base64/],
       ['dim mismatch', { ...good, dim: 5 }, /dim 5/],
     ];
     const before = tf.memory().numTensors;

@@ -9,5 +9,5 @@ export { Permute } from './permute.js';
 export { Chain } from './chain.js';
 export { Flow, baseNoise, standardNormalLogProb, type SeedLike } from './flow.js';
 export { createDefaultFlow, defaultHidden, DEFAULT_FLOW_LAYERS, type DefaultFlowOptions } from './defaults.js';
-export { saveFlow, loadFlow, flowToJSON, flowFromJSON, registerBijector, readFlowMeta, FLOW_FORMAT, FLOW_FORMAT_VERSION, type SavedFlow, type BijectorFactory } from './serialize.js';
+export { flowToJSON, flowFromJSON, registerBijector, FLOW_FORMAT, FLOW_FORMAT_VERSION, type SavedFlow, type BijectorFactory } from './serialize.js';
 export { trainReverseKL, learningRateAt, TRAIN_DEFAULTS, defaultBatchSize, type TrainOptions, type TrainResult, type TrainProgressInfo, type LearningRateSchedule } from './train.js';

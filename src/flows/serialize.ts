@@ -2,15 +2,14 @@
  * Save and load a flow: one JSON document
  *   { format: 'flowsampler-flow', version: 1, dim, architecture: [{type, config}...],
  *     weights: [{shape, dtype: 'float32', data: base64}...], target?, training? }
- * with the weights in the order of `flow.trainableVariables()`. Writing is atomic (temporary
- * file, then rename), so an interrupted save never leaves half a file. Anything that does not
+ * with the weights in the order of `flow.trainableVariables()`. This module is the JSON part and
+ * runs anywhere (base64 without Node's Buffer); saving to and loading from files is in
+ * flowFile.ts (Node only). Anything that does not
  * match — wrong format or version, unknown bijector type, weight count or shape mismatch,
  * malformed base64 — is a ParseError that says what did not match.
  *
  * Other bijector families register themselves with `registerBijector(type, factory)`.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Bijector } from './bijector.js';
 import { Flow } from './flow.js';
@@ -18,6 +17,7 @@ import { AffineDiagonal } from './affine.js';
 import { FastIafAffine } from './fastIaf.js';
 import { Permute } from './permute.js';
 import { FlowsamplerError, ParseError } from '../core/errors.js';
+import { base64ToBytes, bytesToBase64 } from '../core/base64.js';
 
 export const FLOW_FORMAT = 'flowsampler-flow';
 export const FLOW_FORMAT_VERSION = 1;
@@ -57,7 +57,7 @@ export interface SavedFlow {
 export function flowToJSON(flow: Flow, meta: { target?: Record<string, unknown>; training?: Record<string, unknown> } = {}): SavedFlow {
   const weights = flow.trainableVariables().map((v) => {
     const data = new Float32Array(v.dataSync());
-    return { shape: [...v.shape], dtype: 'float32' as const, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') };
+    return { shape: [...v.shape], dtype: 'float32' as const, data: bytesToBase64(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)) };
   });
   return {
     format: FLOW_FORMAT,
@@ -68,16 +68,6 @@ export function flowToJSON(flow: Flow, meta: { target?: Record<string, unknown>;
     ...(meta.target ? { target: meta.target } : {}),
     ...(meta.training ? { training: meta.training } : {}),
   };
-}
-
-/** Writes the flow atomically; returns the path. */
-export function saveFlow(flow: Flow, file: string, meta: { target?: Record<string, unknown>; training?: Record<string, unknown> } = {}): string {
-  const json = JSON.stringify(flowToJSON(flow, meta));
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  fs.writeFileSync(tmp, json);
-  fs.renameSync(tmp, file);
-  return file;
 }
 
 function fail(msg: string, file?: string): never {
@@ -128,7 +118,8 @@ export function flowFromJSON(input: unknown, file?: string): Flow {
         fail(`weight ${i}: shape [${w?.shape?.join(', ')}] does not match the architecture's [${v.shape.join(', ')}]`, file);
       }
       if (w.dtype !== 'float32' || typeof w.data !== 'string') fail(`weight ${i}: expected float32 base64 data`, file);
-      const buf = Buffer.from(w.data, 'base64');
+      const buf = base64ToBytes(w.data);
+      if (!buf) fail(`weight ${i}: data is not valid base64`, file);
       if (buf.length !== 4 * v.size) fail(`weight ${i}: ${buf.length} bytes of data for ${v.size} float32 values`, file);
       const arr = new Float32Array(v.size);
       new Uint8Array(arr.buffer).set(buf);
@@ -146,22 +137,4 @@ export function flowFromJSON(input: unknown, file?: string): Flow {
     else for (const b of bijectors) b.dispose();
     throw e;
   }
-}
-
-/** Loads a flow from a file path or an already parsed JSON object. */
-export function loadFlow(source: string | SavedFlow): Flow {
-  if (typeof source !== 'string') return flowFromJSON(source);
-  let text: string;
-  try {
-    text = fs.readFileSync(source, 'utf8');
-  } catch (e) {
-    throw new ParseError(`cannot read flow file: ${(e as Error).message}`, undefined, source);
-  }
-  return flowFromJSON(text, source);
-}
-
-/** The metadata (target, training) of a saved flow without building it. */
-export function readFlowMeta(file: string): Pick<SavedFlow, 'dim' | 'target' | 'training'> {
-  const d = JSON.parse(fs.readFileSync(file, 'utf8')) as SavedFlow;
-  return { dim: d.dim, target: d.target, training: d.training };
 }
