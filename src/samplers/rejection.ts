@@ -20,6 +20,7 @@ import { emitWarning } from '../core/platform.js';
 import type { Target } from '../targets/target.js';
 import { checkTarget, commonConfig } from './chains.js';
 import type { SamplerOptions } from './sampler.js';
+import { log } from '../core/portableMath.js';
 
 /** The envelope p̃(x) <= M q(x) failed at some proposed x. */
 export class EnvelopeViolationError extends FlowsamplerError {}
@@ -106,7 +107,7 @@ export async function rejection(target: Target, options: RejectionOptions): Prom
           );
         }
       }
-      if (Math.log(rng.uniform()) < excess) {
+      if (log(rng.uniform()) < excess) {
         values.set(x, (c * cfg.draws + i) * dim);
         i++;
         accepted++;
