@@ -1,8 +1,9 @@
 /**
  * The browser build: bundles with esbuild for `--platform=browser` (no Node built-ins may reach
  * a bundle: esbuild fails on them) and puts tfjs-backend-wasm's .wasm binaries beside the
- * bundles, where the backend fetches them from. `npm run build:web` builds the playground into
- * web/dist/, a folder of plain files to publish anywhere.
+ * bundles, where the backend fetches them from. The browser tests use bundleForBrowser and
+ * copyWasmBinaries; buildWeb is for the playground (web/index.html, web/src/main.ts and
+ * worker.ts, not written yet: issue 11 part 3), which it will build into web/dist/.
  */
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { copyFile, mkdir, readdir, rm, writeFile, readFile } from 'node:fs/promises';
