@@ -1,6 +1,6 @@
 /**
  * Flow speed benchmark, side by side with the PyTorch reference IAF in ONE run
- * (/work/shared/anchors/iaf_anchor.py; see its README). For banana2d (D=2, H=64), funnel10
+ * (bench/anchors/iaf_anchor.py; see bench/anchors/README.md). For banana2d (D=2, H=64), funnel10
  * (D=10, H=128) and gauss50 (D=50, H=256) it measures, for the anchor architecture (K = 6 gated
  * IAF layers, MADE with 2 hidden ReLU layers of H units, order reversed between layers, base
  * N(0, I), batch 256, Adam lr 1e-3):

@@ -1,4 +1,4 @@
-"""Sampling throughput of the PyTorch reference IAF (/work/shared/anchors/iaf_anchor.py), for
+"""Sampling throughput of the PyTorch reference IAF (bench/anchors/iaf_anchor.py), for
 bench/flows.ts. iaf_anchor.py --bench-only measures training steps/s only; this helper measures
 samples/s of flow.sample(10000) (x and log q, no_grad, 2 warm-up + median of 7) with the anchor's
 own IAF class and bench_sampling(), on a fresh model, with both thread pools pinned to 1
@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-ANCHORS = os.environ.get("FLOWSAMPLER_ANCHORS", "/work/shared/anchors")
+ANCHORS = os.environ.get("FLOWSAMPLER_ANCHORS", os.path.join(os.path.dirname(os.path.abspath(__file__)), "anchors"))
 sys.path.insert(0, ANCHORS)
 import iaf_anchor as A  # noqa: E402
 import targets as T  # noqa: E402

@@ -1,15 +1,20 @@
 /**
- * The three anchor targets of the flow benchmarks, exactly as in /work/shared/anchors/README.md:
+ * The three anchor targets of the flow benchmarks, exactly as the anchors define them (bench/anchors/targets.py):
  * banana2d (`banana()` defaults: b = 0.1, sd(x1) = 10), funnel10 (`funnel()` defaults: dim 10,
- * σ = 3) and gauss50 (the anchors' covariance CSV), with the anchor architecture's MADE width.
+ * σ = 3) and gauss50 (test/fixtures/reference/gauss50), with the anchor architecture's MADE width.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { banana } from '../src/targets/banana.js';
 import { funnel } from '../src/targets/funnel.js';
 import { gaussianFromCovariance } from '../src/targets/gaussian.js';
 import type { Target } from '../src/targets/target.js';
 
-export const ANCHOR_DIR = process.env.FLOWSAMPLER_ANCHORS ?? '/work/shared/anchors';
+const HERE = dirname(fileURLToPath(import.meta.url));
+/** The PyTorch anchor scripts (bench/anchors; FLOWSAMPLER_ANCHORS points elsewhere). */
+export const ANCHOR_DIR = process.env.FLOWSAMPLER_ANCHORS ?? join(HERE, 'anchors');
+const GAUSS50_COV = join(HERE, '..', 'test', 'fixtures', 'reference', 'gauss50', 'gauss50_cov.csv');
 
 export type BenchTargetName = 'banana2d' | 'funnel10' | 'gauss50';
 
@@ -33,7 +38,7 @@ export function benchTarget(name: BenchTargetName): BenchTarget {
     case 'funnel10':
       return { name, dim: 10, hidden: 128, target: funnel() };
     case 'gauss50':
-      return { name, dim: 50, hidden: 256, target: gaussianFromCovariance(readCsvMatrix(`${ANCHOR_DIR}/gauss50_cov.csv`), 50, 'gauss50') };
+      return { name, dim: 50, hidden: 256, target: gaussianFromCovariance(readCsvMatrix(GAUSS50_COV), 50, 'gauss50') };
   }
 }
 

@@ -12,8 +12,8 @@ import { AbortedError } from '../src/core/errors.js';
 import { parseTargetSpec } from '../src/targets/registry.js';
 import { samplerRegistry, type RunContext, type TrainedFlow } from '../src/cli/samplerRegistry.js';
 import { trainFlowFor } from '../src/cli/flowTraining.js';
-import { summaryRowFor, failedRow } from '../src/cli/metrics.js';
-import { groundTruthMetrics } from '../src/cli/groundTruth.js';
+import { summaryRowFor, failedRow } from '../src/report/metrics.js';
+import { groundTruthMetrics } from '../src/report/groundTruth.js';
 import { formatTable, type SummaryRow } from '../src/report/summaryRow.js';
 import { TRAIN_DEFAULTS } from '../src/flows/train/reverseKL.js';
 

@@ -1,15 +1,36 @@
 /**
  * flowsampler's public API. Layers, from the bottom: core (random streams, errors, Draws, the
  * tfjs backend), targets, flows, samplers, diagnostics, io. See README.md and docs/.
+ *
+ * This entry imports no Node built-in, so it bundles for browsers as it is (the package's
+ * `browser` condition); src/node.ts adds files, PNG export and the rest that needs Node.
  */
 export * from './core/errors.js';
 export { RandomStream, type RandomStreamState } from './core/random.js';
 export { makeDraws, parameterChains, drawAt, defaultParamNames, type Draws } from './core/draws.js';
-export { initBackend, backendInfo, type BackendName, type BackendInfo } from './core/backend.js';
+export { initBackend, backendInfo, type BackendName, type BackendInfo, type BackendOptions } from './core/backend.js';
 export type { Target, TargetParamInfo } from './targets/target.js';
 export * from './targets/index.js';
 export * from './flows/index.js';
 export * from './samplers/index.js';
 export * from './diagnostics/index.js';
-export { readStanCsv, readStanCsvFiles, readStanCsvChains, writeStanCsv } from './io/stanCsv.js';
-export { saveFlow, loadFlow, readFlowMeta } from './io/flowFile.js';
+export { readStanCsv, stanCsvChains, writeStanCsv, type StanCsv, type SamplerColumns } from './io/stanCsv.js';
+
+// Browser build (issue 11): the sampler kernels one step at a time (docs/samplers.md), and the
+// comparison table and report figures (Vega / Vega-Lite specs) that the CLI, the HTML report
+// and the playground share.
+export { CountedTarget } from './samplers/chains.js';
+export { rwmInit, rwmStep, type RwmState, type RwmInfo } from './samplers/rwm.js';
+export { hmcInit, hmcStep, type HmcState, type HmcInfo, type HmcParams } from './samplers/hmc.js';
+export { malaStep, type MalaState, type MalaInfo } from './samplers/mala.js';
+export { nutsStep, NutsWorkspace, type NutsState, type NutsInfo, type NutsParams } from './samplers/nuts.js';
+export { summaryRowFor, failedRow, type RowExtras } from './report/metrics.js';
+export { groundTruthMetrics, KL_SAMPLE_SIZE, type GroundTruth } from './report/groundTruth.js';
+export { tableColumns, formatCell, formatTable, type SummaryRow as ComparisonRow } from './report/summaryRow.js';
+export type { Figure } from './report/figure.js';
+export { figureSet, type FigureSetOptions } from './report/figures.js';
+export { densityFigure, type DensityFigureOptions } from './report/densityFigure.js';
+export { traceFigure, type TraceFigureOptions } from './report/traceFigure.js';
+export { autocorrFigure } from './report/autocorrFigure.js';
+export { trainingFigure, type TrainingCurve, type TrainingPoint } from './report/trainingFigure.js';
+export { barsFigure } from './report/barsFigure.js';

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cliRun.js';
-import { readStanCsvFiles } from '../src/io/stanCsv.js';
+import { readStanCsvFiles } from '../src/io/stanCsvFiles.js';
 
 async function allFiles(dir: string): Promise<string[]> {
   const out: string[] = [];

@@ -1,8 +1,8 @@
 /**
  * `flowsampler diagnose` through main(): table and --json output, posterior's values on the
- * reference chains (when ../shared is present), and one-line errors with exit code 2.
+ * reference chains (test/fixtures/reference), and one-line errors with exit code 2.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -10,6 +10,7 @@ import { main } from '../src/cli/main.js';
 import { makeDraws } from '../src/core/draws.js';
 import { RandomStream } from '../src/core/random.js';
 import { writeStanCsv } from '../src/io/stanCsv.js';
+import { referencePath } from './helpers/fixtures.js';
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -70,8 +71,8 @@ describe('flowsampler diagnose', () => {
     expect(typeof rows[0].rhat).toBe('number');
   });
 
-  const refDir = path.resolve(import.meta.dirname, '..', '../shared/reference/diagnostics');
-  it.skipIf(!existsSync(path.join(refDir, 'reference.json')))('reproduces posterior on the reference chains end to end', async () => {
+  const refDir = referencePath('diagnostics');
+  it('reproduces posterior on the reference chains end to end', async () => {
     const ref = JSON.parse(readFileSync(path.join(refDir, 'reference.json'), 'utf8'));
     const c = ref.cases['ar1_rho0.9_4x1000'];
     const lines = readFileSync(path.join(refDir, c.input), 'utf8').trim().split('\n').slice(1);

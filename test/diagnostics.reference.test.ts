@@ -1,10 +1,10 @@
 /**
  * Golden values from R: posterior 1.4.0 and loo 2.5.1 (R 4.2.2), produced by the reference
- * generator described in ../shared/reference/diagnostics/README.md. Every value in
+ * generator described in test/fixtures/reference/diagnostics/README.md. Every value in
  * reference.json (values and extra of the chain cases, the PSIS cases) and every row of the
  * weights files must agree to 1e-6 relative. Deterministic: no false-failure budget needed.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -30,12 +30,9 @@ import { makeDraws } from '../src/core/draws.js';
 import { mean, quantileSorted, sd, sortedCopy } from '../src/diagnostics/stats.js';
 import { pool } from '../src/diagnostics/chains.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '..');
-const refDir = path.resolve(repoRoot, '../shared/reference/diagnostics');
-const haveRef = existsSync(path.join(refDir, 'reference.json'));
-if (!haveRef) {
-  console.warn(`diagnostics reference tests skipped: ${refDir} not found (CI keeps ../shared beside the checkout)`);
-}
+import { referencePath } from './helpers/fixtures.js';
+
+const refDir = referencePath('diagnostics');
 
 type Json = number | string | null;
 interface Case {
@@ -75,9 +72,7 @@ function readCsvColumns(file: string): { header: string[]; cols: Float64Array[] 
   return { header, cols };
 }
 
-const ref = haveRef
-  ? (JSON.parse(readFileSync(path.join(refDir, 'reference.json'), 'utf8')) as { cases: Record<string, Case> })
-  : { cases: {} as Record<string, Case> };
+const ref = JSON.parse(readFileSync(path.join(refDir, 'reference.json'), 'utf8')) as { cases: Record<string, Case> };
 const chainCases = Object.entries(ref.cases).filter(([, c]) => c.kind === 'chains');
 const psisCases = Object.entries(ref.cases).filter(([, c]) => c.kind === 'psis');
 
@@ -107,7 +102,7 @@ const chainFns: Record<string, (x: Float64Array[]) => number> = {
   q95: (x) => quantileSorted(sortedCopy(pool(x)), 0.95),
 };
 
-describe.skipIf(!haveRef)('diagnostics match posterior 1.4.0', () => {
+describe('diagnostics match posterior 1.4.0', () => {
   it('has chain cases to check', () => {
     expect(chainCases.length).toBeGreaterThanOrEqual(3);
   });
@@ -146,7 +141,7 @@ describe.skipIf(!haveRef)('diagnostics match posterior 1.4.0', () => {
   }
 });
 
-describe.skipIf(!haveRef)('PSIS matches loo 2.5.1', () => {
+describe('PSIS matches loo 2.5.1', () => {
   it('has PSIS cases to check', () => {
     expect(psisCases.length).toBeGreaterThanOrEqual(2);
   });

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { makeDraws } from '../src/core/draws.js';
 import { DimensionError, NonFiniteError, ParseError } from '../src/core/errors.js';
 import { RandomStream } from '../src/core/random.js';
-import { readStanCsv, readStanCsvChains, readStanCsvFiles, writeStanCsv } from '../src/io/stanCsv.js';
+import { readStanCsv, writeStanCsv } from '../src/io/stanCsv.js';
+import { readStanCsvChains, readStanCsvFiles } from '../src/io/stanCsvFiles.js';
 
 /** A chain file shaped like CmdStan 2.33 output (config comments, adaptation block, timing). */
 function cmdstanText(seed: string, n: number, opts: { saveWarmup?: number; extraLine?: string } = {}): string {

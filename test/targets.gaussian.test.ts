@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/core/backend.js';
 import { ParameterError, DimensionError } from '../src/core/errors.js';
 import { RandomStream } from '../src/core/random.js';
 import { gaussian, gaussianFromCovariance, illConditionedGaussian, randomRotation } from '../src/targets/gaussian.js';
 import { checkGradient, checkTfAgrees, columnMoments, column, ksStatistic, ksCritical001, normalCdf, testPoints, logZGrid2d } from './targets.helpers.js';
+import { readCsvMatrix, referencePath } from './helpers/fixtures.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -53,8 +53,7 @@ describe('gaussian', () => {
   });
 
   it('the anchors gauss50 covariance CSV gives log Z = 45.946927', () => {
-    const text = readFileSync('/work/shared/anchors/gauss50_cov.csv', 'utf8').trim().split('\n');
-    const cov = Float64Array.from(text.flatMap((l) => l.split(',').map(Number)));
+    const cov = readCsvMatrix(referencePath('gauss50', 'gauss50_cov.csv'));
     const t = gaussianFromCovariance(cov, 50, 'gauss50');
     expect(Math.abs(t.logZ! - 45.946927)).toBeLessThan(2e-6);
     checkTfAgrees(t, testPoints(t, 16, 4));

@@ -14,10 +14,10 @@ import { writeFileAtomic, writeFileAtomicMkdir, writeJsonAtomic } from '../core/
 import type { Target } from '../targets/target.js';
 import type { CommandIO } from './command.js';
 import type { SamplerEntry, RunContext, TrainedFlow } from './samplerRegistry.js';
-import { summaryRowFor, failedRow } from './metrics.js';
+import { summaryRowFor, failedRow } from '../report/metrics.js';
 import { createProgress } from './progress.js';
 import { machineInfo, versionInfo } from './runInfo.js';
-import { groundTruthMetrics } from './groundTruth.js';
+import { groundTruthMetrics } from '../report/groundTruth.js';
 import { trainFlowFor, type TrainOptions } from './flowTraining.js';
 import { drawsToCsv } from './drawsCsv.js';
 import { formatTable, type SummaryRow } from '../report/summaryRow.js';

@@ -1,11 +1,11 @@
 /**
- * Long loops (MCMC chains, flow training) run on Node's single thread. To let Ctrl-C, progress
- * bars and timers run, they call `await coop.tick()` every iteration: it is a counter check
+ * Long loops (MCMC chains, flow training) run on one JS thread. To let Ctrl-C, progress
+ * bars, timers and a worker's stop message run, they call `await coop.tick()` every iteration: it is a counter check
  * almost always, and every `intervalMs` it yields to the event loop, reports progress and
  * throws AbortedError when the signal fired. Cost: ~1 ns per call between yields.
  */
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { AbortedError } from './errors.js';
+import { yieldToEventLoop } from './platform.js';
 
 export class Cooperative {
   private calls = 0;

@@ -2,12 +2,18 @@
  * Seeded random streams. Every random choice in flowsampler goes through a RandomStream so that
  * the same seed gives the same numbers. The generator is seedrandom's xor4096 (Brent 2006),
  * which is fast in V8 and has a period far beyond any run here; normals come from Box–Muller
- * with the second variate cached *in the stream state*, so a saved state replays exactly.
+ * with the second variate cached *in the stream state*, so a saved state replays exactly. The
+ * logarithm, sine and cosine of Box–Muller are portableMath's, so a seed gives the same bits in
+ * every JavaScript engine (Node versions and browsers differ in Math.cos and Math.exp).
  *
  * Parallel chains get independent derived streams: `stream.derive('chain', 3)` hashes the
  * parent's seed with a label, so adding a chain never changes the numbers of the others.
  */
 import seedrandom from 'seedrandom';
+import { log, sinCosTurn } from './portableMath.js';
+
+/** Scratch for sin and cos of one Box–Muller angle. */
+const scratch = new Float64Array(2);
 
 type Prng = seedrandom.StatefulPRNG<seedrandom.State.Xor4096>;
 
@@ -62,10 +68,10 @@ export class RandomStream {
       this.spare = null;
       return s;
     }
-    const r = Math.sqrt(-2 * Math.log(this.uniform()));
-    const theta = 2 * Math.PI * this.uniform();
-    this.spare = r * Math.sin(theta);
-    return r * Math.cos(theta);
+    const r = Math.sqrt(-2 * log(this.uniform()));
+    const sc = sinCosTurn(this.uniform(), scratch);
+    this.spare = r * sc[0];
+    return r * sc[1];
   }
 
   /** Fills `out` with standard normals (two per Box–Muller step; the cache is respected). */
@@ -77,10 +83,10 @@ export class RandomStream {
       this.spare = null;
     }
     for (; i + 1 < n; i += 2) {
-      const r = Math.sqrt(-2 * Math.log(this.uniform()));
-      const theta = 2 * Math.PI * this.uniform();
-      out[i] = r * Math.cos(theta);
-      out[i + 1] = r * Math.sin(theta);
+      const r = Math.sqrt(-2 * log(this.uniform()));
+      const sc = sinCosTurn(this.uniform(), scratch);
+      out[i] = r * sc[1];
+      out[i + 1] = r * sc[0];
     }
     if (i < n) out[i] = this.normal();
     return out;
@@ -94,7 +100,7 @@ export class RandomStream {
 
   /** Exponential(1). */
   exponential(): number {
-    return -Math.log(this.uniform());
+    return -log(this.uniform());
   }
 
   /** A serialisable snapshot; `new RandomStream(seed, state)` resumes exactly. */

@@ -11,6 +11,7 @@ import type { Bijector } from './bijectors/bijector.js';
 import { Flow } from './flow.js';
 import { bijectorFactory, bijectorTypes } from './registry.js';
 import { FlowsamplerError, ParseError } from '../core/errors.js';
+import { base64ToBytes, bytesToBase64 } from '../core/base64.js';
 
 export const FLOW_FORMAT = 'flowsampler-flow';
 export const FLOW_FORMAT_VERSION = 1;
@@ -40,25 +41,14 @@ export interface FlowMeta {
 
 /** Base64 of the bytes of a float32 array (no Buffer: runs in browsers too). */
 export function float32ToBase64(a: Float32Array): string {
-  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
+  return bytesToBase64(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
 }
 
 /** The float32 values of base64 data, or null when it is not valid base64 of `size` floats. */
 export function base64ToFloat32(data: string, size: number): Float32Array | null {
-  let bin: string;
-  try {
-    bin = atob(data);
-  } catch {
-    return null;
-  }
-  if (bin.length !== 4 * size) return null;
-  const out = new Float32Array(size);
-  const bytes = new Uint8Array(out.buffer);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return out;
+  const bytes = base64ToBytes(data);
+  if (!bytes || bytes.length !== 4 * size) return null;
+  return new Float32Array(bytes.buffer, bytes.byteOffset, size).slice();
 }
 
 export function flowToJSON(flow: Flow, meta: FlowMeta = {}): SavedFlow {

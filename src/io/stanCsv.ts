@@ -8,7 +8,6 @@
  * trailing comment block with timings. Columns ending in `__` are sampler columns (lp__
  * included): they are kept aside, never summarised as parameters.
  */
-import { readFileSync } from 'node:fs';
 import type { Draws } from '../core/draws.js';
 import { makeDraws } from '../core/draws.js';
 import { DimensionError, NonFiniteError, ParameterError, ParseError } from '../core/errors.js';
@@ -105,27 +104,18 @@ export function readStanCsv(text: string, fileName = '<input>'): StanCsv {
   return { file: fileName, columns, draws: rows, lines: rowLines, warmupDraws, config };
 }
 
-/** Sampler columns of the chains read by readStanCsvFiles: name -> one array per chain. */
+/** Sampler columns of the chains: name -> one array per chain. */
 export type SamplerColumns = Record<string, Float64Array[]>;
 
 /**
- * Reads one CmdStan CSV file per chain into Draws. All files must have the same columns in the
+ * One parsed CmdStan CSV file per chain (readStanCsv) into Draws; stanCsvFiles.ts reads them
+ * from disk (Node). All files must have the same columns in the
  * same order and the same number of draws; parameter values must be finite (a NaN/Inf names its
  * file, line and column). Sampler columns go to `samplerColumns`; `acceptance` is the mean of
  * accept_stat__ and `divergences` the sum of divergent__ when those columns exist.
  */
-export function readStanCsvChains(paths: string[]): { draws: Draws; samplerColumns: SamplerColumns; files: StanCsv[] } {
-  if (paths.length === 0) throw new ParameterError('no CSV files given');
-  const files = paths.map((p) => {
-    let text: string;
-    try {
-      text = readFileSync(p, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new ParseError(code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(e)})`, undefined, p);
-    }
-    return readStanCsv(text, p);
-  });
+export function stanCsvChains(files: StanCsv[]): { draws: Draws; samplerColumns: SamplerColumns; files: StanCsv[] } {
+  if (files.length === 0) throw new ParameterError('no CSV files given');
   const first = files[0];
   for (const f of files.slice(1)) {
     if (f.columns.length !== first.columns.length || f.columns.some((c, j) => c !== first.columns[j])) {
@@ -190,14 +180,9 @@ export function readStanCsvChains(paths: string[]): { draws: Draws; samplerColum
     gradEvals: NaN,
     acceptance: acceptance ?? NaN,
     ...(divergences !== undefined ? { divergences } : {}),
-    info: { files: paths.join(','), samplerColumns: Object.keys(samplerColumns).join(','), warmupDrawsSkipped: files.reduce((a, f) => a + f.warmupDraws.length, 0) },
+    info: { files: files.map((f) => f.file).join(','), samplerColumns: Object.keys(samplerColumns).join(','), warmupDrawsSkipped: files.reduce((a, f) => a + f.warmupDraws.length, 0) },
   });
   return { draws, samplerColumns, files };
-}
-
-/** One CmdStan CSV file per chain -> Draws (sampler columns kept aside; see readStanCsvChains). */
-export function readStanCsvFiles(paths: string[]): Draws {
-  return readStanCsvChains(paths).draws;
 }
 
 function formatValue(v: number): string {

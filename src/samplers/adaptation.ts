@@ -10,6 +10,7 @@
  * warm-up is a valid (time-homogeneous) Markov chain.
  */
 import { ParameterError } from '../core/errors.js';
+import { exp, log, powPositive } from '../core/portableMath.js';
 
 export interface DualAveragingOptions {
   /** Target acceptance statistic δ. */
@@ -38,7 +39,7 @@ export class DualAveraging {
     this.gamma = opts.gamma ?? 0.05;
     this.t0 = opts.t0 ?? 10;
     this.kappa = opts.kappa ?? 0.75;
-    this.mu = Math.log(10 * initialStepSize);
+    this.mu = log(10 * initialStepSize);
   }
 
   /** Restarts the averaging around μ = log(10 ε), as after a metric update. */
@@ -46,7 +47,7 @@ export class DualAveraging {
     this.counter = 0;
     this.sBar = 0;
     this.xBar = 0;
-    this.mu = Math.log(10 * stepSize);
+    this.mu = log(10 * stepSize);
   }
 
   /** Feeds one acceptance statistic; returns the next step size to use. */
@@ -56,14 +57,14 @@ export class DualAveraging {
     const eta = 1 / (this.counter + this.t0);
     this.sBar = (1 - eta) * this.sBar + eta * (this.targetAccept - a);
     const x = this.mu - (this.sBar * Math.sqrt(this.counter)) / this.gamma;
-    const w = Math.pow(this.counter, -this.kappa);
+    const w = powPositive(this.counter, -this.kappa);
     this.xBar = (1 - w) * this.xBar + w * x;
-    return Math.exp(x);
+    return exp(x);
   }
 
   /** The averaged step size exp(x̄) to freeze after warm-up (null before any learning). */
   final(): number | null {
-    return this.counter > 0 ? Math.exp(this.xBar) : null;
+    return this.counter > 0 ? exp(this.xBar) : null;
   }
 }
 

@@ -17,6 +17,7 @@ import type { Target } from '../targets/target.js';
 import type { Flow } from '../flows/flow.js';
 import type { SamplerOptions } from './sampler.js';
 import { defensiveBaseScale } from './flowImportance.js';
+import { log } from '../core/portableMath.js';
 
 export interface FlowImhOptions extends SamplerOptions {
   /** Training time of the flow in ms, recorded in the Draws. */
@@ -104,7 +105,7 @@ export async function flowImh(flow: Flow, target: Target, options: FlowImhOption
       const lw = logW(p.x, p.logq);
       // Accept with probability min(1, exp(lw − curLw)); a state of zero weight (only possible
       // from a bad `init`) is always left. lw = −Infinity is never accepted otherwise.
-      if (curLw === -Infinity || Math.log(rng.uniform()) < lw - curLw) {
+      if (curLw === -Infinity || log(rng.uniform()) < lw - curLw) {
         cur = Float64Array.from(p.x);
         curLw = lw;
         if (it >= warmup) accepted++;

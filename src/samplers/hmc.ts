@@ -23,6 +23,7 @@ import {
   type PhasePoint,
 } from './hmcCore.js';
 import type { SamplerOptions } from './sampler.js';
+import { exp } from '../core/portableMath.js';
 
 /** Options shared by HMC and NUTS. */
 export interface HamiltonianOptions extends SamplerOptions, WindowOptions {
@@ -103,7 +104,7 @@ export function hmcStep(rng: RandomStream, target: CountedTarget, state: HmcStat
     }
   }
   const dH = divergent ? Infinity : hamiltonian(z, invMetric) - h0;
-  const acceptStat = dH > 0 ? Math.exp(-dH) : 1;
+  const acceptStat = dH > 0 ? exp(-dH) : 1;
   const accepted = !divergent && rng.uniform() < acceptStat;
   const info: HmcInfo = { acceptStat, accepted, divergent, energy: h0, numSteps };
   if (!accepted) return [state, info];

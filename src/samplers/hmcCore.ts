@@ -10,6 +10,7 @@
  */
 import type { RandomStream } from '../core/random.js';
 import type { CountedTarget } from './chains.js';
+import { log } from '../core/portableMath.js';
 
 /** A point in phase space with its log density and gradient (so nothing is recomputed). */
 export interface PhasePoint {
@@ -102,7 +103,7 @@ export function findReasonableStepSize(
     const d = h0 - hamiltonian(z, invMetric);
     return Number.isNaN(d) ? -Infinity : d;
   };
-  const threshold = Math.log(0.8);
+  const threshold = log(0.8);
   let eps = eps0;
   const direction = logAccept(eps) > threshold ? 1 : -1;
   for (let k = 0; k < 50; k++) {

@@ -15,6 +15,7 @@ import type { RandomStream } from '../core/random.js';
 import type { Target } from '../targets/target.js';
 import { runChains, type CountedTarget } from './chains.js';
 import { checkHamiltonianOptions, hamiltonianChain, type HamiltonianOptions, type HmcState } from './hmc.js';
+import { exp } from '../core/portableMath.js';
 
 export type MalaOptions = Omit<HamiltonianOptions, 'maxEnergyError'>;
 
@@ -51,7 +52,7 @@ export function malaStep(rng: RandomStream, target: CountedTarget, state: MalaSt
     ly === -Infinity
       ? -Infinity
       : ly - state.logDensity + logProposal(x, y, gy, eps, invMetric) - logProposal(y, x, state.grad, eps, invMetric);
-  const acceptStat = Number.isNaN(logRatio) ? 0 : logRatio >= 0 ? 1 : Math.exp(logRatio);
+  const acceptStat = Number.isNaN(logRatio) ? 0 : logRatio >= 0 ? 1 : exp(logRatio);
   const accepted = rng.uniform() < acceptStat;
   const info: MalaInfo = { acceptStat, accepted, divergent: false };
   return accepted ? [{ position: y, logDensity: ly, grad: gy }, info] : [state, info];

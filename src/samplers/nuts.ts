@@ -21,6 +21,7 @@ import type { Target } from '../targets/target.js';
 import { runChains, type CountedTarget } from './chains.js';
 import { checkHamiltonianOptions, hamiltonianChain, type HamiltonianOptions, type HmcState } from './hmc.js';
 import { copyPoint, hamiltonian, leapfrog, newPoint, sampleMomentum, velocity, type PhasePoint } from './hmcCore.js';
+import { exp, log } from '../core/portableMath.js';
 
 export interface NutsOptions extends HamiltonianOptions {
   /** Maximum tree depth: at most 2^maxTreeDepth leapfrog steps per transition (default 10). */
@@ -52,7 +53,7 @@ function logAddExp(a: number, b: number): number {
   if (a === -Infinity) return b;
   if (b === -Infinity) return a;
   const m = Math.max(a, b);
-  return m + Math.log(Math.exp(a - m) + Math.exp(b - m));
+  return m + log(exp(a - m) + exp(b - m));
 }
 
 function dot(a: Float64Array, b: Float64Array): number {
@@ -145,7 +146,7 @@ function buildTree(ctx: TreeContext, depth: number, z: PhasePoint, sign: 1 | -1,
     const h = ok ? hamiltonian(z, ctx.invMetric) : Infinity;
     if (h - ctx.h0 > ctx.maxEnergyError) ctx.divergent = true;
     t.logSumWeight = logAddExp(t.logSumWeight, ctx.h0 - h);
-    ctx.sumMetroProb += ctx.h0 - h > 0 ? 1 : Math.exp(ctx.h0 - h);
+    ctx.sumMetroProb += ctx.h0 - h > 0 ? 1 : exp(ctx.h0 - h);
     copyPoint(z, t.propose);
     velocity(z.p, ctx.invMetric, t.pSharpBeg);
     t.pSharpEnd.set(t.pSharpBeg);
@@ -174,7 +175,7 @@ function buildTree(ctx: TreeContext, depth: number, z: PhasePoint, sign: 1 | -1,
   // Uniform progressive multinomial sampling between the two halves.
   const lswSubtree = logAddExp(init.logSumWeight, final.logSumWeight);
   t.logSumWeight = logAddExp(t.logSumWeight, lswSubtree);
-  if (final.logSumWeight > lswSubtree || ctx.rng.uniform() < Math.exp(final.logSumWeight - lswSubtree)) {
+  if (final.logSumWeight > lswSubtree || ctx.rng.uniform() < exp(final.logSumWeight - lswSubtree)) {
     copyPoint(final.propose, t.propose);
   }
   const rhoSubtree = addInto(lv.rhoSubtree, init.rho, final.rho);
@@ -264,7 +265,7 @@ export function nutsStep(
     if (!valid) break;
     depth++;
     // Biased progressive sampling: favour the new subtree (Betancourt 2017, appendix A.3.2).
-    if (t.logSumWeight > logSumWeight || rng.uniform() < Math.exp(t.logSumWeight - logSumWeight)) {
+    if (t.logSumWeight > logSumWeight || rng.uniform() < exp(t.logSumWeight - logSumWeight)) {
       copyPoint(propose, ws.sample);
       moved = true;
     }

@@ -16,9 +16,11 @@ import { Cooperative } from '../core/cooperative.js';
 import { makeDraws, type Draws } from '../core/draws.js';
 import { DimensionError, FlowsamplerError, ParameterError, checkParam } from '../core/errors.js';
 import { RandomStream } from '../core/random.js';
+import { emitWarning } from '../core/platform.js';
 import type { Target } from '../targets/target.js';
 import { checkTarget, commonConfig } from './chains.js';
 import type { SamplerOptions } from './sampler.js';
+import { log } from '../core/portableMath.js';
 
 /** The envelope p̃(x) <= M q(x) failed at some proposed x. */
 export class EnvelopeViolationError extends FlowsamplerError {}
@@ -38,7 +40,7 @@ export interface RejectionOptions extends Omit<SamplerOptions, 'init' | 'warmup'
   logM: number;
   /** What to do on an envelope violation: 'throw' (default) or 'warn' (count, finish, warn once). */
   onViolation?: 'throw' | 'warn';
-  /** Receives the warning text (default: process.emitWarning). */
+  /** Receives the warning text (default: Node's process.emitWarning; console.warn in a browser). */
   onWarning?: (message: string) => void;
   /** Give up after this many proposals in total (default 1e8): a too-large M would run forever. */
   maxProposals?: number;
@@ -105,7 +107,7 @@ export async function rejection(target: Target, options: RejectionOptions): Prom
           );
         }
       }
-      if (Math.log(rng.uniform()) < excess) {
+      if (log(rng.uniform()) < excess) {
         values.set(x, (c * cfg.draws + i) * dim);
         i++;
         accepted++;
@@ -117,7 +119,7 @@ export async function rejection(target: Target, options: RejectionOptions): Prom
   report();
   if (violations > 0) {
     const msg = `rejection: the envelope was violated at ${violations} of ${proposals} proposals (max log p̃ - log q - log M = ${maxExcess.toPrecision(3)}); the draws are biased toward q where p̃ > M q`;
-    (options.onWarning ?? ((m: string) => process.emitWarning(m)))(msg);
+    (options.onWarning ?? emitWarning)(msg);
   }
   return makeDraws({
     sampler: 'rejection',

@@ -20,6 +20,7 @@ import type { Target } from '../targets/target.js';
 import { DualAveraging, WelfordCovariance } from './adaptation.js';
 import { runChains, type CountedTarget } from './chains.js';
 import type { SamplerOptions } from './sampler.js';
+import { exp } from '../core/portableMath.js';
 
 export interface RwmOptions extends SamplerOptions {
   /** Initial proposal standard deviation per coordinate (default 2.38 / sqrt(d)). */
@@ -61,7 +62,7 @@ export function rwmStep(rng: RandomStream, target: CountedTarget, state: RwmStat
   for (let i = 0; i < d; i++) y[i] = state.position[i] + step[i];
   const ly = target.logDensity(y);
   const logRatio = ly - state.logDensity;
-  const acceptStat = logRatio >= 0 ? 1 : Math.exp(logRatio);
+  const acceptStat = logRatio >= 0 ? 1 : exp(logRatio);
   const accepted = ly > -Infinity && rng.uniform() < acceptStat;
   return accepted ? [{ position: y, logDensity: ly }, { acceptStat, accepted }] : [state, { acceptStat, accepted }];
 }

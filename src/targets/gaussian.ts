@@ -2,7 +2,7 @@
  * Gaussian targets: isotropic, diagonal or full covariance, and the ill-conditioned rotated
  * Gaussian used as the `gauss50` anchor.
  *
- * The unnormalised form drops every constant, as the anchors do (/work/shared/anchors):
+ * The unnormalised form drops every constant, as the anchors do (test/fixtures/reference/gauss50):
  *   log p̃(x) = -(x - μ)ᵀ Σ⁻¹ (x - μ) / 2,   log Z = D/2 log 2π + ½ log det Σ.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -6,7 +6,7 @@
 import type { Command } from '../command.js';
 import { parseCommandArgs, UsageError } from '../command.js';
 import { summarise, type SummaryRow } from '../../diagnostics/summarise.js';
-import { readStanCsvChains } from '../../io/stanCsv.js';
+import { readStanCsvChains } from '../../io/stanCsvFiles.js';
 
 const COLUMNS: (keyof SummaryRow)[] = ['variable', 'mean', 'median', 'sd', 'mad', 'q5', 'q95', 'rhat', 'ess_bulk', 'ess_tail'];
 

@@ -10,7 +10,7 @@
  *   sampler's density evaluations plus those of training, so flows pay for what they learnt.
  */
 import type { Draws } from '../core/draws.js';
-import type { SummaryRow } from '../report/summaryRow.js';
+import type { SummaryRow } from './summaryRow.js';
 import { summarise, kishEss, type SummaryRow as ParamSummary } from '../diagnostics/index.js';
 
 export interface RowExtras {

@@ -1,39 +1,31 @@
 /**
- * Quality bars of the issue (opt-in, slow: FLOWSAMPLER_QUALITY=1 npx vitest run
- * test/flows.quality.test.ts). Default `createDefaultFlow` + `trainReverseKL` settings, fixed
- * seeds, a 60 s training budget each, then 10 000 importance draws:
+ * Quality bars of the issue (slow, not part of `npm test`: `npm run test:quality`). Default
+ * `createDefaultFlow` + `trainReverseKL` settings, fixed seeds, a 60 s training budget each, then 10 000 importance draws:
  *   PSIS k-hat < 0.7, Kish ESS/N >= 0.3, |log Z_IS − log Z| < 0.1
  * on the banana (x1 ~ N(0, 10²), b = 0.1), the 10-D funnel and the 50-D Gaussian with
- * condition number 100 (the anchors' exact matrix from /work/shared/anchors when present).
+ * condition number 100 (the anchors' matrix, test/fixtures/reference/gauss50).
  * FLOWSAMPLER_QUALITY_SEEDS=1,2,3 picks seeds; FLOWSAMPLER_QUALITY_VARIANT='{"flow":{...},"train":{...}}'
  * overrides options for ablations (see docs/flows.md). Prints one line per run, with the
  * importance sampler's default (the plain flow) and the defensively widened flow
  * (baseScale 'auto'); the bars are checked on the default.
  */
-import * as fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/core/backend.js';
-import { createDefaultFlow } from '../src/flows/builder.js';
-import { trainReverseKL } from '../src/flows/train/reverseKL.js';
-import { flowImportanceSample } from '../src/samplers/flowImportance.js';
-import { banana } from '../src/targets/banana.js';
-import { funnel } from '../src/targets/funnel.js';
-import { gaussianFromCovariance, illConditionedGaussian } from '../src/targets/gaussian.js';
-import type { Target } from '../src/targets/target.js';
+import { initBackend } from '../../src/core/backend.js';
+import { createDefaultFlow } from '../../src/flows/builder.js';
+import { trainReverseKL } from '../../src/flows/train/reverseKL.js';
+import { flowImportanceSample } from '../../src/samplers/flowImportance.js';
+import { banana } from '../../src/targets/banana.js';
+import { funnel } from '../../src/targets/funnel.js';
+import { gaussianFromCovariance } from '../../src/targets/gaussian.js';
+import type { Target } from '../../src/targets/target.js';
+import { readCsvMatrix, referencePath } from '../helpers/fixtures.js';
 
-const enabled = process.env.FLOWSAMPLER_QUALITY === '1';
 const seeds = (process.env.FLOWSAMPLER_QUALITY_SEEDS ?? '1').split(',').map((s) => s.trim());
 const variant = JSON.parse(process.env.FLOWSAMPLER_QUALITY_VARIANT ?? '{}') as { flow?: object; train?: object; gate?: boolean };
 const only = process.env.FLOWSAMPLER_QUALITY_TARGETS?.split(',');
 
 function gauss50(): Target {
-  const file = '/work/shared/anchors/gauss50_cov.csv';
-  if (fs.existsSync(file)) {
-    const rows = fs.readFileSync(file, 'utf8').trim().split('\n');
-    const cov = Float64Array.from(rows.flatMap((r) => r.split(',').map(Number)));
-    return gaussianFromCovariance(cov, 50, 'gauss50');
-  }
-  return illConditionedGaussian({ dim: 50, condition: 100, seed: 1 });
+  return gaussianFromCovariance(readCsvMatrix(referencePath('gauss50', 'gauss50_cov.csv')), 50, 'gauss50');
 }
 
 const targets: [string, () => Target][] = (
@@ -45,10 +37,10 @@ const targets: [string, () => Target][] = (
 ).filter(([n]) => !only || only.includes(n));
 
 beforeAll(async () => {
-  if (enabled) await initBackend();
+  await initBackend();
 });
 
-describe.skipIf(!enabled)('flow quality bars (60 s training budget)', () => {
+describe('flow quality bars (60 s training budget)', () => {
   for (const [name, make] of targets) {
     for (const seed of seeds) {
       it(`${name}, seed ${seed}`, async () => {

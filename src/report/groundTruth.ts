@@ -9,7 +9,7 @@ import type { Draws } from '../core/draws.js';
 import { RandomStream } from '../core/random.js';
 import type { Target } from '../targets/target.js';
 import { knnKL, psis } from '../diagnostics/index.js';
-import { thinIndices } from '../report/figure.js';
+import { thinIndices } from './figure.js';
 
 /** Draws per side for the KL estimate: equal for every sampler. */
 export const KL_SAMPLE_SIZE = 2000;

@@ -1,0 +1,69 @@
+/**
+ * The browser build: bundles with esbuild for `--platform=browser` (no Node built-ins may reach
+ * a bundle: esbuild fails on them) and puts tfjs-backend-wasm's .wasm binaries beside the
+ * bundles, where the backend fetches them from. The browser tests use bundleForBrowser and
+ * copyWasmBinaries; buildWeb is for the playground (web/index.html, web/src/main.ts and
+ * worker.ts, not written yet: issue 11 part 3), which it will build into web/dist/.
+ */
+import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { copyFile, mkdir, readdir, rm, writeFile, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+/** The folder holding tfjs-backend-wasm's .wasm binaries inside node_modules. */
+export function wasmBinaryDir(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+}
+
+/** Copies the three .wasm binaries (plain, SIMD, threaded SIMD) into `dir`; returns their names. */
+export async function copyWasmBinaries(dir: string): Promise<string[]> {
+  const src = wasmBinaryDir();
+  const names = (await readdir(src)).filter((f) => f.endsWith('.wasm'));
+  await mkdir(dir, { recursive: true });
+  for (const f of names) await copyFile(join(src, f), join(dir, f));
+  return names;
+}
+
+/** One ES-module bundle for browsers (a page's script or a module worker). */
+export async function bundleForBrowser(entry: string, outfile: string, extra: BuildOptions = {}): Promise<Metafile> {
+  const r = await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    minify: true,
+    sourcemap: true,
+    legalComments: 'linked',
+    metafile: true,
+    logLevel: 'silent',
+    ...extra,
+  });
+  return r.metafile!;
+}
+
+/** Builds the playground (web/index.html, web/src/) into `outDir`. */
+export async function buildWeb(outDir = join(HERE, 'dist')): Promise<string> {
+  const out = resolve(outDir);
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  await bundleForBrowser(join(HERE, 'src', 'main.ts'), join(out, 'main.js'));
+  await bundleForBrowser(join(HERE, 'src', 'worker.ts'), join(out, 'worker.js'));
+  await copyWasmBinaries(out);
+  await copyFile(join(HERE, 'index.html'), join(out, 'index.html'));
+  await copyFile(join(HERE, 'style.css'), join(out, 'style.css'));
+  const pkg = JSON.parse(await readFile(join(HERE, '..', 'package.json'), 'utf8')) as { version: string };
+  await writeFile(join(out, 'build.json'), JSON.stringify({ flowsampler: pkg.version, built: new Date().toISOString() }) + '\n');
+  return out;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const t0 = performance.now();
+  const out = await buildWeb(process.argv[2]);
+  console.log(`playground built in ${out} (${((performance.now() - t0) / 1000).toFixed(1)} s); serve it with: npx flowsampler serve`);
+}
