@@ -57,9 +57,11 @@ export function checkTarget(target: Target, needsGradient: boolean): void {
   }
 }
 
+/** One multiply-add per entry: 0·x is NaN exactly when x is ±Infinity or NaN. */
 function allFinite(x: Float64Array): boolean {
-  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return false;
-  return true;
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += 0 * x[i];
+  return s === 0;
 }
 
 /**
@@ -101,16 +103,7 @@ export class CountedTarget {
       return -Infinity;
     }
     const v = this.target.gradLogDensity(x, out);
-    let ok = Number.isFinite(v);
-    if (ok) {
-      for (let i = 0; i < out.length; i++) {
-        if (!Number.isFinite(out[i])) {
-          ok = false;
-          break;
-        }
-      }
-    }
-    if (ok) return v;
+    if (Number.isFinite(v) && allFinite(out)) return v;
     this.nonFinite++;
     out.fill(0);
     return -Infinity;
