@@ -253,10 +253,18 @@ export async function runChains(target: Target, options: SamplerOptions, spec: C
   let divergences = 0;
   const summaries: Record<string, number>[] = [];
   const counts: Record<string, number> = {};
+  let warmupGradEvals = 0;
+  let warmupDensityEvals = 0;
   for (let c = 0; c < chains; c++) {
+    const g0 = counted.gradEvals;
+    const d0 = counted.densityEvals;
     const runner = spec.makeChain(c, root.derive('chain', c), starts[c], counted, config);
     const n = warmup + draws;
     for (let it = 0; it < n; it++) {
+      if (it === warmup) {
+        warmupGradEvals += counted.gradEvals - g0;
+        warmupDensityEvals += counted.densityEvals - d0;
+      }
       phase = it < warmup ? 'warmup' : 'sampling';
       runner.transition(it);
       done++;
@@ -287,6 +295,9 @@ export async function runChains(target: Target, options: SamplerOptions, spec: C
   }
   Object.assign(info, counts);
   info.warmup = warmup;
+  // Evaluations up to the end of warm-up (initial search included), all chains.
+  info.warmupGradEvals = warmupGradEvals;
+  info.warmupDensityEvals = warmupDensityEvals;
   return makeDraws({
     sampler: spec.sampler,
     target: target.name ?? '',

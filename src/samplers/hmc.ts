@@ -18,6 +18,7 @@ import { runChains, type ChainRunner, type CommonConfig, type CountedTarget } fr
 import { findReasonableStepSize, hamiltonian, leapfrog, startTrajectory, type PhasePoint } from './hmcCore.js';
 import { Metric, asMetric, type MetricKind } from './metric.js';
 import type { SamplerOptions } from './sampler.js';
+import type { WarmStart } from './warmStart.js';
 
 /** Options shared by HMC and NUTS. */
 export interface HamiltonianOptions extends SamplerOptions, WindowOptions {
@@ -41,6 +42,11 @@ export interface HamiltonianOptions extends SamplerOptions, WindowOptions {
   denseShrinkage?: number | 'auto';
   /** Energy error above which a transition is divergent (default 1000, as Stan). */
   maxEnergyError?: number;
+  /**
+   * Starting points, dense metric and the warm-up rule from `warmStart(flow, target)`. Options
+   * given explicitly (init, invMetric, metric, warmup, adaptMetric, chains) win over it.
+   */
+  warmStart?: WarmStart;
 }
 
 export interface HmcOptions extends HamiltonianOptions {
@@ -203,6 +209,50 @@ export function hamiltonianChain<I extends KernelInfo>(
   };
 }
 
+/**
+ * The options with a warm start applied: its starts, its dense metric (metric 'dense') and the
+ * warm-up its rule leaves, each unless given explicitly. Without `warmStart`, the options as given.
+ */
+export function applyWarmStart<O extends HamiltonianOptions>(options: O, target: Target): O {
+  const ws = options?.warmStart;
+  if (!ws) return options;
+  if (ws.dim !== target.dim) {
+    throw new DimensionError(`dimension mismatch: target ${target.name} has dim ${target.dim}, the warm start has dim ${ws.dim}`);
+  }
+  const chains = options.chains ?? ws.inits.length;
+  if (options.init === undefined && chains > ws.inits.length) {
+    throw new ParameterError(`the warm start has ${ws.inits.length} starting points for ${chains} chains (call warmStart with chains: ${chains})`);
+  }
+  const useMetric = options.invMetric === undefined && options.metric !== 'diag';
+  return {
+    ...options,
+    chains,
+    init: options.init ?? ws.inits.slice(0, chains),
+    ...(useMetric ? { invMetric: ws.invMetric, metric: 'dense' as const } : {}),
+    warmup: options.warmup ?? ws.rule.warmup,
+    adaptMetric: options.adaptMetric ?? ws.rule.adaptMetric,
+  };
+}
+
+/** What a warm start adds to the Draws: its cost (training + weighting) and what it decided. */
+export function chargeWarmStart(d: Draws, ws: WarmStart | undefined): Draws {
+  if (!ws) return d;
+  return {
+    ...d,
+    trainTimeMs: d.trainTimeMs + ws.costMs,
+    densityEvals: d.densityEvals + ws.densityEvals,
+    info: {
+      ...d.info,
+      warmStart: true,
+      warmStartRule: ws.rule.reason,
+      warmStartParetoK: ws.paretoK,
+      warmStartKishEss: ws.kishEss,
+      trainEvals: ws.trainEvals,
+      ...(ws.warnings.length ? { warning: ws.warnings.join('; ') } : {}),
+    },
+  };
+}
+
 /** Leapfrog steps for a step size: fixed, or from the integration length. */
 export function stepsFor(opts: HmcOptions, stepSize: number): number {
   if (opts.integrationLength !== undefined) return Math.min(1024, Math.max(1, Math.round(opts.integrationLength / stepSize)));
@@ -210,7 +260,8 @@ export function stepsFor(opts: HmcOptions, stepSize: number): number {
 }
 
 /** HMC with adapted step size and metric. Returns post-warm-up draws of every chain. */
-export async function hmc(target: Target, options: HmcOptions): Promise<Draws> {
+export async function hmc(target: Target, hmcOptions: HmcOptions): Promise<Draws> {
+  const options = applyWarmStart(hmcOptions, target);
   if (options?.numSteps !== undefined) checkPositiveInt('numSteps', options.numSteps);
   if (options?.integrationLength !== undefined) {
     checkParam('integrationLength', options.integrationLength, (v) => v > 0, 'a positive number');
@@ -218,7 +269,7 @@ export async function hmc(target: Target, options: HmcOptions): Promise<Draws> {
   if (options && target && Number.isInteger(target.dim)) checkHamiltonianOptions(options, target.dim);
   const jitter = options?.jitter ?? 0.2;
   checkParam('jitter', jitter, (v) => v >= 0 && v < 1, 'in [0, 1)');
-  return runChains(target, options, {
+  const draws = await runChains(target, options, {
     sampler: 'hmc',
     needsGradient: true,
     makeChain(_c, rng, x0, counted, config) {
@@ -247,4 +298,5 @@ export async function hmc(target: Target, options: HmcOptions): Promise<Draws> {
       };
     },
   });
+  return chargeWarmStart(draws, options.warmStart);
 }

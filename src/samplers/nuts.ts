@@ -19,7 +19,7 @@ import { checkParam } from '../core/errors.js';
 import type { RandomStream } from '../core/random.js';
 import type { Target } from '../targets/target.js';
 import { runChains, type CountedTarget } from './chains.js';
-import { checkHamiltonianOptions, hamiltonianChain, type HamiltonianOptions, type HmcState } from './hmc.js';
+import { applyWarmStart, chargeWarmStart, checkHamiltonianOptions, hamiltonianChain, type HamiltonianOptions, type HmcState } from './hmc.js';
 import { copyPoint, copyState, hamiltonian, leapfrog, newPoint, startTrajectory, type PhasePoint } from './hmcCore.js';
 import { asMetric, type Metric } from './metric.js';
 
@@ -316,12 +316,13 @@ export function nutsStep(
 }
 
 /** NUTS with Stan's warm-up. Info: stepSize, meanTreeDepth, meanSteps; counts: maxTreeDepthHits. */
-export async function nuts(target: Target, options: NutsOptions): Promise<Draws> {
+export async function nuts(target: Target, nutsOptions: NutsOptions): Promise<Draws> {
+  const options = applyWarmStart(nutsOptions, target);
   const maxTreeDepth = options?.maxTreeDepth ?? 10;
   checkParam('maxTreeDepth', maxTreeDepth, (v) => Number.isInteger(v) && v >= 1 && v <= 30, 'an integer in [1, 30]');
   if (options && target && Number.isInteger(target.dim)) checkHamiltonianOptions(options, target.dim);
   const maxEnergyError = options?.maxEnergyError ?? 1000;
-  return runChains(target, options, {
+  const draws = await runChains(target, options, {
     sampler: 'nuts',
     needsGradient: true,
     makeChain(_c, rng, x0, counted, config) {
@@ -352,4 +353,5 @@ export async function nuts(target: Target, options: NutsOptions): Promise<Draws>
       };
     },
   });
+  return chargeWarmStart(draws, options.warmStart);
 }
