@@ -16,6 +16,10 @@ import { nuts } from '../samplers/nuts.js';
 import { flowImportanceSample } from '../samplers/flowImportance.js';
 import { flowImh } from '../samplers/flowImh.js';
 import { makeDraws } from '../core/draws.js';
+import { FlowsamplerError } from '../core/errors.js';
+import { neutra, type DifferentiableBijection } from '../samplers/neutra.js';
+import { flowMc } from '../samplers/flowMc.js';
+import { warmStart } from '../samplers/warmStart.js';
 import { runRejection } from './rejectionSetup.js';
 
 /** A trained flow as the flow samplers need it. `flow` is the src/flows Flow. */
@@ -79,6 +83,30 @@ async function runImh(ctx: RunContext): Promise<Draws> {
   return { ...d, sampler: 'imh' };
 }
 
+/** NeuTra: NUTS on the flow's base space; needs the flow's input gradient (`forwardTape`). */
+async function runNeutra(ctx: RunContext): Promise<Draws> {
+  const tf = await ctx.trainedFlow();
+  const f = tf.flow as unknown as Partial<DifferentiableBijection>;
+  if (typeof f.forwardTape !== 'function') {
+    throw new FlowsamplerError("neutra needs the flow's input gradient (flow.forwardTape), which this flow engine does not expose yet");
+  }
+  return neutra(ctx.target, f as DifferentiableBijection, { ...samplerOptions(ctx), trainTimeMs: tf.trainTimeMs });
+}
+
+async function runFlowMc(ctx: RunContext): Promise<Draws> {
+  const tf = await ctx.trainedFlow();
+  return flowMc(ctx.target, tf.flow, { ...samplerOptions(ctx), trainTimeMs: tf.trainTimeMs });
+}
+
+/** NUTS warm-started from the flow; the warm start's rule sets the warm-up (not --warmup). */
+async function runNutsWarm(ctx: RunContext): Promise<Draws> {
+  const tf = await ctx.trainedFlow();
+  const ws = warmStart(tf.flow, ctx.target, { seed: ctx.seed, chains: ctx.chains, trainTimeMs: tf.trainTimeMs, trainEvals: tf.trainEvals });
+  const { warmup: _ignored, ...opts } = samplerOptions(ctx);
+  const d = await nuts(ctx.target, { ...opts, warmStart: ws });
+  return { ...d, sampler: 'nuts-warm' };
+}
+
 export const samplerRegistry: SamplerEntry[] = [
   { name: 'iaf', description: 'importance sampling from the trained IAF flow, resampled (PSIS weights)', kind: 'importance', run: runIaf },
   { name: 'imh', description: 'independence Metropolis–Hastings with the trained IAF flow as proposal', kind: 'flow-mcmc', run: runImh },
@@ -86,6 +114,9 @@ export const samplerRegistry: SamplerEntry[] = [
   { name: 'mala', description: 'Metropolis-adjusted Langevin algorithm, adapted step size', kind: 'mcmc', run: (ctx) => mala(ctx.target, samplerOptions(ctx)) },
   { name: 'hmc', description: 'Hamiltonian Monte Carlo, adapted step size and diagonal metric', kind: 'mcmc', run: (ctx) => hmc(ctx.target, samplerOptions(ctx)) },
   { name: 'nuts', description: 'No-U-Turn sampler (Hoffman & Gelman 2014), multinomial, diagonal metric', kind: 'mcmc', run: (ctx) => nuts(ctx.target, samplerOptions(ctx)) },
+  { name: 'nuts-warm', description: 'NUTS warm-started from the flow: PSIS-resampled starts, dense metric, shortened warm-up', kind: 'flow-mcmc', run: runNutsWarm },
+  { name: 'neutra', description: "NeuTra: NUTS on the flow's base space, draws mapped back (needs the flow's input gradient)", kind: 'flow-mcmc', run: runNeutra },
+  { name: 'flowmc', description: 'local–global sampler: HMC steps plus independence-MH jumps proposed by the flow', kind: 'flow-mcmc', run: runFlowMc },
   { name: 'rejection', description: 'rejection sampling, Gaussian envelope with pilot-estimated M (violations reported)', kind: 'exact', run: runRejection },
 ];
 

@@ -3,14 +3,15 @@
  * - dual averaging of the log step size toward a target acceptance statistic
  *   (Nesterov 2009; Hoffman & Gelman 2014, "The No-U-Turn Sampler", JMLR 15, Algorithm 5);
  * - Welford's running mean and (co)variance (Welford 1962);
- * - Stan's windowed schedule for the diagonal metric: a fast initial buffer (75 iterations), slow
+ * - Stan's windowed schedule for the metric (diagonal, or dense as Stan's dense_e): a fast initial buffer (75 iterations), slow
  *   windows that double from 25, a terminal buffer (50); after each slow window the inverse
  *   metric becomes the regularised variance of the window's draws and step-size adaptation restarts.
  * Everything here is used during warm-up only; the post-warm-up kernel is fixed, so the chain after
  * warm-up is a valid (time-homogeneous) Markov chain.
  */
-import { ParameterError } from '../core/errors.js';
 import { exp, log, powPositive } from '../core/portableMath.js';
+import { ParameterError } from '../core/errors.js';
+import type { Metric } from './metric.js';
 
 export interface DualAveragingOptions {
   /** Target acceptance statistic δ. */
@@ -128,6 +129,12 @@ export class WelfordCovariance {
     }
   }
 
+  reset(): void {
+    this.n = 0;
+    this.mean.fill(0);
+    this.m2.fill(0);
+  }
+
   /** Sample covariance (n - 1 denominator), symmetrised; zeros when n < 2. */
   covariance(out = new Float64Array(this.dim * this.dim)): Float64Array {
     const d = this.dim;
@@ -219,38 +226,66 @@ export function regulariseVariance(v: Float64Array, n: number): Float64Array {
   return v;
 }
 
+/**
+ * Stan's regularisation of a window's dense covariance estimate (dense_e), with an added
+ * shrinkage of the off-diagonal part toward the window's own diagonal:
+ *   Σ ← (n / (n + 5)) [(1 − λ) S + λ diag(S)] + 1e-3 (5 / (n + 5)) I.
+ * λ = 0 is Stan's rule. A window of n draws in d dimensions gives a sample covariance of rank
+ * ≤ n − 1, so Stan's first windows (25, 50 draws) in 50-D are singular up to the 1e-3 ridge;
+ * shrinking toward the diagonal (Ledoit & Wolf 2004 use the same target family) keeps them
+ * well conditioned. `'auto'` takes λ = d / (n + d), which is ½ at n = d and falls like d / n.
+ */
+export function regulariseCovariance(c: Float64Array, dim: number, n: number, shrinkage: number | 'auto' = 'auto'): Float64Array {
+  const lambda = shrinkage === 'auto' ? dim / (n + dim) : shrinkage;
+  const w = n / (n + 5);
+  for (let i = 0; i < dim; i++) {
+    for (let j = 0; j < dim; j++) {
+      const k = i * dim + j;
+      c[k] = i === j ? w * c[k] + 1e-3 * (1 - w) : w * (1 - lambda) * c[k];
+    }
+  }
+  return c;
+}
+
 export interface WarmupOptions extends WindowOptions {
   targetAccept: number;
-  /** Adapt the diagonal metric (default true). */
+  /** Adapt the metric (default true). */
   adaptMetric?: boolean;
   /** Adapt the step size (default true). */
   adaptStepSize?: boolean;
+  /** Dense metric only: shrinkage λ of a window's covariance toward its diagonal (default 'auto'). */
+  denseShrinkage?: number | 'auto';
 }
 
 /**
- * Step size by dual averaging plus a diagonal inverse metric by Stan's windows, for the
- * gradient-based samplers. Call `afterTransition(i, x, acceptStat)` after each warm-up iteration;
- * when it returns 'metric-updated' the caller should find a fresh step size for the new metric
- * and call `restartStepSize(eps)`. After warm-up call `finish()`.
+ * Step size by dual averaging plus the inverse metric (diagonal or dense, as `metric` is) by
+ * Stan's windows, for the gradient-based samplers. Call `afterTransition(i, x, acceptStat)` after
+ * each warm-up iteration; when it returns 'metric-updated' the caller should find a fresh step
+ * size for the new metric and call `restartStepSize(eps)`. After warm-up call `finish()`.
  */
 export class WarmupAdaptation {
   stepSize: number;
-  readonly invMetric: Float64Array;
   private readonly da: DualAveraging;
   private readonly schedule: WindowSchedule;
-  private readonly welford: WelfordVariance;
+  private readonly welford: WelfordVariance | WelfordCovariance;
   private readonly adaptMetric: boolean;
   private readonly adaptStepSize: boolean;
+  private readonly shrinkage: number | 'auto';
   metricUpdates = 0;
 
-  constructor(dim: number, warmup: number, stepSize: number, invMetric: Float64Array, opts: WarmupOptions) {
+  constructor(dim: number, warmup: number, stepSize: number, readonly metric: Metric, opts: WarmupOptions) {
     this.stepSize = stepSize;
-    this.invMetric = invMetric;
     this.da = new DualAveraging(stepSize, { targetAccept: opts.targetAccept });
     this.schedule = new WindowSchedule(warmup, opts);
-    this.welford = new WelfordVariance(dim);
+    this.welford = metric.kind === 'dense' ? new WelfordCovariance(dim) : new WelfordVariance(dim);
     this.adaptMetric = opts.adaptMetric ?? true;
     this.adaptStepSize = opts.adaptStepSize ?? true;
+    this.shrinkage = opts.denseShrinkage ?? 'auto';
+  }
+
+  /** The current inverse metric (variances, or the row-major matrix for a dense metric). */
+  get invMetric(): Float64Array {
+    return this.metric.inv;
   }
 
   afterTransition(i: number, x: Float64Array, acceptStat: number): 'metric-updated' | 'ok' {
@@ -260,8 +295,12 @@ export class WarmupAdaptation {
     if (this.schedule.windowEnds(i)) {
       const n = this.welford.n;
       if (n >= 2) {
-        const v = regulariseVariance(this.welford.variance(), n);
-        this.invMetric.set(v);
+        const w = this.welford;
+        const est =
+          w instanceof WelfordCovariance
+            ? regulariseCovariance(w.covariance(), w.dim, n, this.shrinkage)
+            : regulariseVariance(w.variance(), n);
+        this.metric.set(est);
         this.metricUpdates++;
       }
       this.welford.reset();
@@ -269,7 +308,6 @@ export class WarmupAdaptation {
     }
     return 'ok';
   }
-
   restartStepSize(stepSize: number): void {
     this.stepSize = stepSize;
     if (this.adaptStepSize) this.da.restart(stepSize);

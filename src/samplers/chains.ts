@@ -57,9 +57,11 @@ export function checkTarget(target: Target, needsGradient: boolean): void {
   }
 }
 
+/** One multiply-add per entry: 0·x is NaN exactly when x is ±Infinity or NaN. */
 function allFinite(x: Float64Array): boolean {
-  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return false;
-  return true;
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += 0 * x[i];
+  return s === 0;
 }
 
 /**
@@ -101,16 +103,7 @@ export class CountedTarget {
       return -Infinity;
     }
     const v = this.target.gradLogDensity(x, out);
-    let ok = Number.isFinite(v);
-    if (ok) {
-      for (let i = 0; i < out.length; i++) {
-        if (!Number.isFinite(out[i])) {
-          ok = false;
-          break;
-        }
-      }
-    }
-    if (ok) return v;
+    if (Number.isFinite(v) && allFinite(out)) return v;
     this.nonFinite++;
     out.fill(0);
     return -Infinity;
@@ -260,10 +253,18 @@ export async function runChains(target: Target, options: SamplerOptions, spec: C
   let divergences = 0;
   const summaries: Record<string, number>[] = [];
   const counts: Record<string, number> = {};
+  let warmupGradEvals = 0;
+  let warmupDensityEvals = 0;
   for (let c = 0; c < chains; c++) {
+    const g0 = counted.gradEvals;
+    const d0 = counted.densityEvals;
     const runner = spec.makeChain(c, root.derive('chain', c), starts[c], counted, config);
     const n = warmup + draws;
     for (let it = 0; it < n; it++) {
+      if (it === warmup) {
+        warmupGradEvals += counted.gradEvals - g0;
+        warmupDensityEvals += counted.densityEvals - d0;
+      }
       phase = it < warmup ? 'warmup' : 'sampling';
       runner.transition(it);
       done++;
@@ -294,6 +295,9 @@ export async function runChains(target: Target, options: SamplerOptions, spec: C
   }
   Object.assign(info, counts);
   info.warmup = warmup;
+  // Evaluations up to the end of warm-up (initial search included), all chains.
+  info.warmupGradEvals = warmupGradEvals;
+  info.warmupDensityEvals = warmupDensityEvals;
   return makeDraws({
     sampler: spec.sampler,
     target: target.name ?? '',

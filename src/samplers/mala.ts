@@ -13,7 +13,9 @@
 import type { Draws } from '../core/draws.js';
 import type { RandomStream } from '../core/random.js';
 import type { Target } from '../targets/target.js';
+import { ParameterError } from '../core/errors.js';
 import { runChains, type CountedTarget } from './chains.js';
+import { Metric } from './metric.js';
 import { checkHamiltonianOptions, hamiltonianChain, type HamiltonianOptions, type HmcState } from './hmc.js';
 import { exp } from '../core/portableMath.js';
 
@@ -39,7 +41,9 @@ function logProposal(to: Float64Array, from: Float64Array, gradFrom: Float64Arra
 }
 
 /** One MALA transition with step size `eps` and diagonal preconditioner `invMetric`. */
-export function malaStep(rng: RandomStream, target: CountedTarget, state: MalaState, eps: number, invMetric: Float64Array): [MalaState, MalaInfo] {
+export function malaStep(rng: RandomStream, target: CountedTarget, state: MalaState, eps: number, metric: Metric | Float64Array): [MalaState, MalaInfo] {
+  const invMetric = metric instanceof Metric ? metric.inv : metric;
+  if (invMetric.length !== state.position.length) throw new ParameterError("MALA takes a diagonal metric (a dense one: hmc with numSteps 1 is the same kernel)");
   const x = state.position;
   const d = x.length;
   const z = rng.fillNormal(new Float64Array(d));
@@ -64,6 +68,9 @@ export function malaStep(rng: RandomStream, target: CountedTarget, state: MalaSt
  * `invMetricMin` / `invMetricMax`, the extremes of the frozen preconditioner A, per chain.
  */
 export async function mala(target: Target, options: MalaOptions): Promise<Draws> {
+  if (options?.metric === 'dense' || (options?.invMetric && target && options.invMetric.length !== target.dim)) {
+    throw new ParameterError("mala takes a diagonal metric only (hmc with numSteps: 1 is MALA and takes metric: 'dense')");
+  }
   if (options && target && Number.isInteger(target.dim)) checkHamiltonianOptions(options, target.dim);
   const opts: HamiltonianOptions = { ...options, targetAccept: options?.targetAccept ?? 0.574 };
   return runChains(target, options, {

@@ -14,14 +14,15 @@
  * Example:
  *   const draws = await nuts(banana({ dim: 2 }), { seed: 1, chains: 4, draws: 1000 });
  */
+import { exp, log } from '../core/portableMath.js';
 import type { Draws } from '../core/draws.js';
 import { checkParam } from '../core/errors.js';
 import type { RandomStream } from '../core/random.js';
 import type { Target } from '../targets/target.js';
 import { runChains, type CountedTarget } from './chains.js';
-import { checkHamiltonianOptions, hamiltonianChain, type HamiltonianOptions, type HmcState } from './hmc.js';
-import { copyPoint, hamiltonian, leapfrog, newPoint, sampleMomentum, velocity, type PhasePoint } from './hmcCore.js';
-import { exp, log } from '../core/portableMath.js';
+import { applyWarmStart, chargeWarmStart, checkHamiltonianOptions, hamiltonianChain, type HamiltonianOptions, type HmcState } from './hmc.js';
+import { copyPoint, copyState, hamiltonian, leapfrog, newPoint, startTrajectory, type PhasePoint } from './hmcCore.js';
+import { asMetric, type Metric } from './metric.js';
 
 export interface NutsOptions extends HamiltonianOptions {
   /** Maximum tree depth: at most 2^maxTreeDepth leapfrog steps per transition (default 10). */
@@ -44,7 +45,8 @@ export interface NutsInfo {
 
 export interface NutsParams {
   stepSize: number;
-  invMetric: Float64Array;
+  /** The metric, or a diagonal inverse metric as a plain vector. */
+  invMetric: Metric | Float64Array;
   maxTreeDepth: number;
   maxEnergyError: number;
 }
@@ -65,6 +67,18 @@ function dot(a: Float64Array, b: Float64Array): number {
 /** Generalized U-turn criterion: both end velocities still point along the summed momentum ρ. */
 function noUTurn(pSharpMinus: Float64Array, pSharpPlus: Float64Array, rho: Float64Array): boolean {
   return dot(pSharpPlus, rho) > 0 && dot(pSharpMinus, rho) > 0;
+}
+
+/** noUTurn with ρ = a + b, in one pass and without writing ρ (the seam checks). */
+function noUTurnSum(pSharpMinus: Float64Array, pSharpPlus: Float64Array, a: Float64Array, b: Float64Array): boolean {
+  let sPlus = 0;
+  let sMinus = 0;
+  for (let i = 0; i < a.length; i++) {
+    const r = a[i] + b[i];
+    sPlus += pSharpPlus[i] * r;
+    sMinus += pSharpMinus[i] * r;
+  }
+  return sPlus > 0 && sMinus > 0;
 }
 
 function addInto(out: Float64Array, a: Float64Array, b: Float64Array): Float64Array {
@@ -92,7 +106,6 @@ interface Level {
   init: Subtree;
   final: Subtree;
   rhoSubtree: Float64Array;
-  ext: Float64Array;
 }
 
 /**
@@ -111,15 +124,15 @@ export class NutsWorkspace {
   constructor(readonly dim: number, readonly maxTreeDepth: number) {
     const a = () => new Float64Array(dim);
     const sub = (): Subtree => ({ propose: newPoint(dim), pSharpBeg: a(), pSharpEnd: a(), pBeg: a(), pEnd: a(), rho: a(), logSumWeight: -Infinity });
-    for (let k = 0; k <= maxTreeDepth; k++) this.levels.push({ init: sub(), final: sub(), rhoSubtree: a(), ext: a() });
+    for (let k = 0; k <= maxTreeDepth; k++) this.levels.push({ init: sub(), final: sub(), rhoSubtree: a() });
     this.z0 = newPoint(dim);
     this.zFwd = newPoint(dim);
     this.zBck = newPoint(dim);
     this.sample = newPoint(dim);
     this.propose = newPoint(dim);
     // pFwdFwd, pSharpFwdFwd, pFwdBck, pSharpFwdBck, pBckFwd, pSharpBckFwd, pBckBck, pSharpBckBck,
-    // rho, rhoFwd, rhoBck, ext
-    this.v = Array.from({ length: 12 }, a);
+    // rho, rhoFwd, rhoBck
+    this.v = Array.from({ length: 11 }, a);
   }
 }
 
@@ -127,7 +140,7 @@ export class NutsWorkspace {
 interface TreeContext {
   target: CountedTarget;
   rng: RandomStream;
-  invMetric: Float64Array;
+  metric: Metric;
   eps: number;
   h0: number;
   maxEnergyError: number;
@@ -141,18 +154,24 @@ interface TreeContext {
 function buildTree(ctx: TreeContext, depth: number, z: PhasePoint, sign: 1 | -1, t: Subtree): boolean {
   const dim = z.q.length;
   if (depth === 0) {
-    const ok = leapfrog(ctx.target, z, sign * ctx.eps, ctx.invMetric);
+    const ok = leapfrog(ctx.target, z, sign * ctx.eps, ctx.metric);
     ctx.numSteps++;
-    const h = ok ? hamiltonian(z, ctx.invMetric) : Infinity;
+    const h = ok ? hamiltonian(z) : Infinity;
     if (h - ctx.h0 > ctx.maxEnergyError) ctx.divergent = true;
     t.logSumWeight = logAddExp(t.logSumWeight, ctx.h0 - h);
     ctx.sumMetroProb += ctx.h0 - h > 0 ? 1 : exp(ctx.h0 - h);
-    copyPoint(z, t.propose);
-    velocity(z.p, ctx.invMetric, t.pSharpBeg);
-    t.pSharpEnd.set(t.pSharpBeg);
-    for (let i = 0; i < dim; i++) t.rho[i] += z.p[i];
-    t.pBeg.set(z.p);
-    t.pEnd.set(z.p);
+    copyState(z, t.propose);
+    const { p, v } = z;
+    const { pSharpBeg, pSharpEnd, pBeg, pEnd, rho } = t;
+    for (let i = 0; i < dim; i++) {
+      const pi = p[i];
+      const vi = v[i];
+      rho[i] += pi;
+      pBeg[i] = pi;
+      pEnd[i] = pi;
+      pSharpBeg[i] = vi;
+      pSharpEnd[i] = vi;
+    }
     return !ctx.divergent;
   }
   const lv = ctx.ws.levels[depth];
@@ -176,16 +195,22 @@ function buildTree(ctx: TreeContext, depth: number, z: PhasePoint, sign: 1 | -1,
   const lswSubtree = logAddExp(init.logSumWeight, final.logSumWeight);
   t.logSumWeight = logAddExp(t.logSumWeight, lswSubtree);
   if (final.logSumWeight > lswSubtree || ctx.rng.uniform() < exp(final.logSumWeight - lswSubtree)) {
-    copyPoint(final.propose, t.propose);
+    copyState(final.propose, t.propose);
   }
-  const rhoSubtree = addInto(lv.rhoSubtree, init.rho, final.rho);
-  for (let i = 0; i < dim; i++) t.rho[i] += rhoSubtree[i];
+  const rhoSubtree = lv.rhoSubtree;
+  const tRho = t.rho;
+  const a = init.rho;
+  const b = final.rho;
+  for (let i = 0; i < dim; i++) {
+    const r = a[i] + b[i];
+    rhoSubtree[i] = r;
+    tRho[i] += r;
+  }
   // U-turn across the whole subtree, then across the seam between its halves.
-  const ext = lv.ext;
   return (
     noUTurn(t.pSharpBeg, t.pSharpEnd, rhoSubtree) &&
-    noUTurn(t.pSharpBeg, final.pSharpBeg, addInto(ext, init.rho, final.pBeg)) &&
-    noUTurn(init.pSharpEnd, t.pSharpEnd, addInto(ext, final.rho, init.pEnd))
+    noUTurnSum(t.pSharpBeg, final.pSharpBeg, init.rho, final.pBeg) &&
+    noUTurnSum(init.pSharpEnd, t.pSharpEnd, final.rho, init.pEnd)
   );
 }
 
@@ -200,19 +225,20 @@ export function nutsStep(
   params: NutsParams,
   ws: NutsWorkspace = new NutsWorkspace(state.position.length, params.maxTreeDepth),
 ): [NutsState, NutsInfo] {
-  const { invMetric, maxTreeDepth } = params;
+  const { maxTreeDepth } = params;
+  const metric = asMetric(params.invMetric);
   const dim = state.position.length;
   if (ws.dim !== dim || ws.maxTreeDepth < maxTreeDepth) ws = new NutsWorkspace(dim, maxTreeDepth);
   const z0 = ws.z0;
   z0.q.set(state.position);
   z0.grad.set(state.grad);
   z0.logp = state.logDensity;
-  sampleMomentum(rng, invMetric, z0.p);
-  const h0 = hamiltonian(z0, invMetric);
+  startTrajectory(rng, metric, z0);
+  const h0 = hamiltonian(z0);
   const ctx: TreeContext = {
     target,
     rng,
-    invMetric,
+    metric,
     eps: params.stepSize,
     h0,
     maxEnergyError: params.maxEnergyError,
@@ -227,8 +253,8 @@ export function nutsStep(
   let moved = false;
   // Momenta and velocities at the four ends of the two parts (bck = backward part, fwd =
   // forward part) of the current trajectory.
-  const [pFwdFwd, pSharpFwdFwd, pFwdBck, pSharpFwdBck, pBckFwd, pSharpBckFwd, pBckBck, pSharpBckBck, rho, rhoFwd, rhoBck, ext] = ws.v;
-  velocity(z0.p, invMetric, pSharpFwdFwd);
+  const [pFwdFwd, pSharpFwdFwd, pFwdBck, pSharpFwdBck, pBckFwd, pSharpBckFwd, pBckBck, pSharpBckBck, rho, rhoFwd, rhoBck] = ws.v;
+  pSharpFwdFwd.set(z0.v);
   for (const a of [pSharpFwdBck, pSharpBckFwd, pSharpBckBck]) a.set(pSharpFwdFwd);
   for (const a of [pFwdFwd, pFwdBck, pBckFwd, pBckBck, rho]) a.set(z0.p);
   let logSumWeight = 0;
@@ -266,15 +292,15 @@ export function nutsStep(
     depth++;
     // Biased progressive sampling: favour the new subtree (Betancourt 2017, appendix A.3.2).
     if (t.logSumWeight > logSumWeight || rng.uniform() < exp(t.logSumWeight - logSumWeight)) {
-      copyPoint(propose, ws.sample);
+      copyState(propose, ws.sample);
       moved = true;
     }
     logSumWeight = logAddExp(logSumWeight, t.logSumWeight);
     addInto(rho, rhoBck, rhoFwd);
     const persist =
       noUTurn(pSharpBckBck, pSharpFwdFwd, rho) &&
-      noUTurn(pSharpBckBck, pSharpFwdBck, addInto(ext, rhoBck, pFwdBck)) &&
-      noUTurn(pSharpBckFwd, pSharpFwdFwd, addInto(ext, rhoFwd, pBckFwd));
+      noUTurnSum(pSharpBckBck, pSharpFwdBck, rhoBck, pFwdBck) &&
+      noUTurnSum(pSharpBckFwd, pSharpFwdFwd, rhoFwd, pBckFwd);
     if (!persist) break;
   }
   const info: NutsInfo = {
@@ -291,12 +317,13 @@ export function nutsStep(
 }
 
 /** NUTS with Stan's warm-up. Info: stepSize, meanTreeDepth, meanSteps; counts: maxTreeDepthHits. */
-export async function nuts(target: Target, options: NutsOptions): Promise<Draws> {
+export async function nuts(target: Target, nutsOptions: NutsOptions): Promise<Draws> {
+  const options = applyWarmStart(nutsOptions, target);
   const maxTreeDepth = options?.maxTreeDepth ?? 10;
   checkParam('maxTreeDepth', maxTreeDepth, (v) => Number.isInteger(v) && v >= 1 && v <= 30, 'an integer in [1, 30]');
   if (options && target && Number.isInteger(target.dim)) checkHamiltonianOptions(options, target.dim);
   const maxEnergyError = options?.maxEnergyError ?? 1000;
-  return runChains(target, options, {
+  const draws = await runChains(target, options, {
     sampler: 'nuts',
     needsGradient: true,
     makeChain(_c, rng, x0, counted, config) {
@@ -327,4 +354,5 @@ export async function nuts(target: Target, options: NutsOptions): Promise<Draws>
       };
     },
   });
+  return chargeWarmStart(draws, options.warmStart);
 }

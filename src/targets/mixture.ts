@@ -124,7 +124,7 @@ export function ring(options: RingOptions = {}): Target {
  *   torch.manual_seed(0); mean = (torch.rand((40, 2)) - 0.5) * 2 * 40   # float32
  * The float32 values are printed exactly.
  */
-const MIDGLEY40_MEANS: readonly [number, number][] = [
+export const MIDGLEY40_MEANS: readonly [number, number][] = [
   [-0.2994728088378906, 21.457744598388672],
   [-32.92180633544922, -29.43756103515625],
   [-15.406174659729004, 10.72629451751709],

@@ -6,5 +6,6 @@ import { compareCommand } from './compare.js';
 import { trainCommand } from './train.js';
 import { sampleCommand } from './sample.js';
 import { diagnoseCommand } from './diagnose.js';
+import { warmstartCommand } from './warmstart.js';
 
-export const commands: Command[] = [demoCommand, targetsCommand, compareCommand, trainCommand, sampleCommand, diagnoseCommand];
+export const commands: Command[] = [demoCommand, targetsCommand, compareCommand, trainCommand, sampleCommand, diagnoseCommand, warmstartCommand];
