@@ -9,6 +9,7 @@ import { createDefaultFlow } from '../src/flows/builder.js';
 import { learningRateAt, trainReverseKL } from '../src/flows/train/reverseKL.js';
 import { HeapKernels } from '../src/flows/engine/heap/kernels.js';
 import { gaussian } from '../src/targets/gaussian.js';
+import { funnel } from '../src/targets/funnel.js';
 import type { Target } from '../src/targets/target.js';
 import { DimensionError, ParameterError } from '../src/core/errors.js';
 
@@ -174,5 +175,44 @@ describe('trainReverseKL', () => {
     expect(learningRateAt(999, 1000, 1, 'cosine', 100, 0.05)).toBeCloseTo(0.05, 3);
     expect(learningRateAt(999, 1000, 1, 'exponential', 100, 0.05)).toBeCloseTo(0.05, 3);
     expect(learningRateAt(500, 1000, 1, 'constant', 100, 0.05)).toBe(1);
+  });
+
+  it('an interrupted run resumed from its checkpoint equals the uninterrupted run, bit for bit', async () => {
+    const target = funnel({ dim: 3 });
+    const opts = { steps: 120, batchSize: 64, seed: 5, earlyStopping: { window: 30, minDelta: 0 } as const, untilUsable: { every: 50, draws: 256, paretoK: -1, essFraction: 2 } };
+    const a = createDefaultFlow(3, { layers: 2, hidden: [12], seed: 1 });
+    const ra = await trainReverseKL(a, target, opts);
+    expect(ra.steps).toBeGreaterThan(60);
+    const b = createDefaultFlow(3, { layers: 2, hidden: [12], seed: 1 });
+    const ctl = new AbortController();
+    const rb1 = await trainReverseKL(b, target, { ...opts, signal: ctl.signal, progressEvery: 1, onProgress: (s) => s >= 47 && ctl.abort() });
+    expect(rb1.stoppedBy).toBe('abort');
+    expect(rb1.steps).toBe(47);
+    // The checkpoint travels as JSON (as `flowsampler train --resume` stores it).
+    const cp = JSON.parse(JSON.stringify(rb1.checkpoint));
+    const rb2 = await trainReverseKL(b, target, { ...opts, resume: cp });
+    expect(rb2.steps).toBe(ra.steps);
+    expect(rb2.stoppedBy).toBe(ra.stoppedBy);
+    a.trainableParams().forEach((p, i) => expect(Array.from(b.trainableParams()[i].values()), p.name).toEqual(Array.from(p.values())));
+    expect(rb2.history).toEqual(ra.history);
+    expect(rb2.checks).toEqual(ra.checks);
+    expect(rb2.finalElboMA).toBe(ra.finalElboMA);
+    await expect(trainReverseKL(b, target, { ...opts, batchSize: 32, resume: cp })).rejects.toThrow(/resume: the checkpoint was made with/);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('untilUsable stops once k-hat and ESS/N pass the check, and records every check', async () => {
+    const target = gaussian({ dim: 2, mean: [1, -1], scale: [2, 0.5] });
+    const flow = createDefaultFlow(2, { layers: 1, hidden: [8], seed: 3 });
+    const r = await trainReverseKL(flow, target, { steps: 3000, batchSize: 128, seed: 1, untilUsable: { every: 50 } });
+    expect(r.stoppedBy).toBe('usable');
+    expect(r.steps).toBeLessThan(3000);
+    const last = r.checks[r.checks.length - 1];
+    expect(last.passed).toBe(true);
+    expect(last.paretoK).toBeLessThan(0.6);
+    expect(last.essFraction).toBeGreaterThanOrEqual(0.6);
+    expect(r.checks.slice(0, -1).every((c) => !c.passed)).toBe(true);
+    flow.dispose();
   });
 });

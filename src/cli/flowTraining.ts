@@ -8,7 +8,7 @@ import { AbortedError } from '../core/errors.js';
 import { initBackend } from '../core/backend.js';
 import { RandomStream } from '../core/random.js';
 import type { Target } from '../targets/target.js';
-import { createDefaultFlow, type Flow } from '../flows/index.js';
+import { createFamilyFlow, type Flow, type FlowFamily } from '../flows/index.js';
 import { trainReverseKL, TRAIN_DEFAULTS, defaultBatchSize } from '../flows/index.js';
 import { kishEss } from '../diagnostics/index.js';
 import type { TrainedFlow } from './samplerRegistry.js';
@@ -19,8 +19,14 @@ export interface TrainOptions {
   steps?: number;
   /** Base draws per step (default: the trainer's, defaultBatchSize(dim)). */
   batchSize?: number;
-  /** IAF layers (default: DEFAULT_FLOW_LAYERS). */
+  /** Flow family (default 'iaf'): see FLOW_FAMILIES in src/flows/builder.ts. */
+  family?: FlowFamily;
+  /** Flow layers (default: the family's). */
   layers?: number;
+  /** An LU linear layer before each flow layer. */
+  lu?: boolean;
+  /** An ActNorm layer before each flow layer. */
+  actnorm?: boolean;
   /** Peak learning rate (trainer's default when absent). */
   learningRate?: number;
   /** Wall-time budget in seconds. */
@@ -55,7 +61,7 @@ export async function trainFlowFor(target: Target, opts: TrainRunOptions): Promi
   const steps = opts.steps ?? TRAIN_DEFAULTS.steps;
   const batchSize = opts.batchSize ?? defaultBatchSize(target.dim);
   const root = new RandomStream(opts.seed).derive('flow');
-  const flow = createDefaultFlow(target.dim, { layers: opts.layers, seed: root.derive('init').seed });
+  const flow = createFamilyFlow(opts.family ?? 'iaf', target.dim, { layers: opts.layers, lu: opts.lu, actnorm: opts.actnorm, seed: root.derive('init').seed });
   const essPoints: { step: number; essFraction: number }[] = [];
   const essEvery = Math.max(1, Math.floor(steps / 40));
   const essRng = root.derive('ess-checkpoints');
@@ -97,6 +103,6 @@ export async function trainFlowFor(target: Target, opts: TrainRunOptions): Promi
     flow,
     trainTimeMs,
     trainEvals: result.steps * batchSize,
-    curve: { name: 'iaf (reverse KL)', points },
+    curve: { name: `${opts.family ?? 'iaf'} (reverse KL)`, points },
   };
 }

@@ -4,6 +4,7 @@ import { parseSamplerList, samplerRegistry } from '../samplerRegistry.js';
 import { targetFromArgs, targetOptions, targetOptionHelp, protectExprValue } from '../targetArgs.js';
 import { runCompare } from '../compareRun.js';
 import { TRAIN_DEFAULTS } from '../../flows/index.js';
+import { flowFamilyHelp, flowFamilyOption } from '../flowFamily.js';
 import { initBackend } from '../../core/backend.js';
 
 const DEFAULT_SAMPLERS = 'iaf,imh,rwm,mala,hmc,nuts,rejection';
@@ -23,6 +24,7 @@ ${targetOptionHelp}
   --seed S           seed of every random choice (default 1)
   --train-steps K    flow training steps (default ${TRAIN_DEFAULTS.steps}, or an earlier plateau stop)
   --batch B          flow training batch size (default 1024 up to 16 dimensions, 512 above)
+${flowFamilyHelp}
   --anneal B0        anneal the flow's target temperature from B0 in (0, 1] to 1 over the first
                      half of training (helps on multimodal targets, hurts on unimodal ones)
   --out DIR          output directory (default ./flowsampler-out)
@@ -47,6 +49,9 @@ export const compareCommand: Command = {
       warmup: { type: 'string' },
       seed: { type: 'string' },
       anneal: { type: 'string' },
+      flow: { type: 'string' },
+      lu: { type: 'boolean' },
+      actnorm: { type: 'boolean' },
       'train-steps': { type: 'string' },
       batch: { type: 'string' },
       out: { type: 'string' },
@@ -76,7 +81,14 @@ export const compareCommand: Command = {
         warmup,
         seed: /^-?\d+$/.test(seed) ? Number(seed) : seed,
         outDir,
-        train: { steps: trainSteps, batchSize: batch, ...(annealFrom !== undefined ? { annealFrom } : {}) },
+        train: {
+          steps: trainSteps,
+          batchSize: batch,
+          family: flowFamilyOption(values.flow as string | undefined),
+          lu: values.lu === true,
+          actnorm: values.actnorm === true,
+          ...(annealFrom !== undefined ? { annealFrom } : {}),
+        },
         png: !values['no-png'],
         command: ['compare', ...argv],
       },

@@ -5,21 +5,23 @@ import { targetFromArgs, targetOptions, targetOptionHelp, protectExprValue } fro
 import { trainFlowFor } from '../flowTraining.js';
 import { createProgress } from '../progress.js';
 import { writeJsonAtomic } from '../../core/atomicWrite.js';
-import { flowToJSON, DEFAULT_FLOW_LAYERS } from '../../flows/index.js';
+import { flowToJSON, FLOW_FAMILIES, type FlowFamily } from '../../flows/index.js';
+import { flowFamilyOption, flowFamilyHelp } from '../flowFamily.js';
 import { TRAIN_DEFAULTS, defaultBatchSize } from '../../flows/index.js';
 
 export const trainCommand: Command = {
   name: 'train',
-  summary: 'train an IAF flow against a target by reverse KL and save it (JSON)',
+  summary: 'train a flow (IAF by default) against a target by reverse KL and save it (JSON)',
   help: `usage: flowsampler train (--target SPEC | --expr "EXPR") [options]
 
-Trains the default flow (affine base + IAF layers) by minimising KL(q || p) and saves it as
+Trains a flow (by default affine base + IAF layers) by minimising KL(q || p) and saves it as
 JSON, with the target spec and a training summary. Load it with 'flowsampler sample'.
 
 ${targetOptionHelp}
+${flowFamilyHelp}
   --steps K          optimiser steps (default ${TRAIN_DEFAULTS.steps})
   --batch B          base draws per step (default 1024 up to 16 dimensions, 512 above)
-  --layers L         IAF layers (default ${DEFAULT_FLOW_LAYERS})
+  --layers L         flow layers (default 3; 4 for spline)
   --lr RATE          peak Adam learning rate, cosine-decayed (default ${TRAIN_DEFAULTS.learningRate})
   --max-seconds T    wall-time budget (optional)
   --anneal B0        anneal the target temperature from B0 in (0, 1] to 1 over half the steps
@@ -32,6 +34,9 @@ ${targetOptionHelp}
       steps: { type: 'string' },
       batch: { type: 'string' },
       layers: { type: 'string' },
+      flow: { type: 'string' },
+      lu: { type: 'boolean' },
+      actnorm: { type: 'boolean' },
       lr: { type: 'string' },
       'max-seconds': { type: 'string' },
       seed: { type: 'string' },
@@ -41,7 +46,11 @@ ${targetOptionHelp}
     const steps = intOption('steps', values.steps as string | undefined, TRAIN_DEFAULTS.steps, 1);
     const batchRaw = values.batch as string | undefined;
     const batchArg = batchRaw === undefined ? undefined : intOption('batch', batchRaw, 0, 2);
-    const layers = intOption('layers', values.layers as string | undefined, DEFAULT_FLOW_LAYERS, 1);
+    const family = flowFamilyOption(values.flow as string | undefined);
+    const layersRaw = values.layers as string | undefined;
+    const layers = layersRaw === undefined ? undefined : intOption('layers', layersRaw, 0, 1);
+    const lu = values.lu === true;
+    const actnorm = values.actnorm === true;
     const lrRaw = values.lr as string | undefined;
     const learningRate = lrRaw === undefined ? undefined : numberOption('lr', lrRaw, 0, (v) => v > 0, 'a positive number');
     const msRaw = values['max-seconds'] as string | undefined;
@@ -59,7 +68,10 @@ ${targetOptionHelp}
     const trained = await trainFlowFor(ct.target, {
       steps,
       batchSize,
+      family,
       layers,
+      lu,
+      actnorm,
       learningRate,
       maxSeconds,
       annealFrom,
@@ -74,11 +86,11 @@ ${targetOptionHelp}
     const finalEss = ess.length ? ess[ess.length - 1].essFraction! : NaN;
     const doc = flowToJSON(trained.flow, {
       target: { spec: (values.target as string | undefined) ?? null, expression: ct.expression ?? null, name: ct.target.name, dim: ct.target.dim, params: ct.target.params },
-      training: { steps, batchSize, layers, seed, annealFrom: annealFrom ?? null, seconds: trained.trainTimeMs / 1000, densityEvals: trained.trainEvals, finalLoss, finalEssFraction: finalEss, curve: trained.curve.points },
+      training: { steps, batchSize, family, layers: layers ?? null, lu, actnorm, seed, annealFrom: annealFrom ?? null, seconds: trained.trainTimeMs / 1000, densityEvals: trained.trainEvals, finalLoss, finalEssFraction: finalEss, curve: trained.curve.points },
     });
     await writeJsonAtomic(out, doc);
     trained.flow.dispose();
-    io.out(`trained ${ct.target.name} flow: ${steps} steps in ${(trained.trainTimeMs / 1000).toFixed(1)} s, final loss ${finalLoss.toFixed(3)}, ESS/n ${finalEss.toFixed(3)}`);
+    io.out(`trained ${ct.target.name} ${family} flow: ${steps} steps in ${(trained.trainTimeMs / 1000).toFixed(1)} s, final loss ${finalLoss.toFixed(3)}, ESS/n ${finalEss.toFixed(3)}`);
     io.out(`wrote ${out}`);
     return 0;
   },

@@ -36,7 +36,10 @@ import { objectiveGradient } from './objective.js';
 import { targetValueAndGrad } from '../../targets/batch.js';
 import { Cooperative } from '../../core/cooperative.js';
 import { AbortedError, ParameterError, checkDim, checkParam, checkPositiveInt } from '../../core/errors.js';
-import { RandomStream } from '../../core/random.js';
+import { RandomStream, type RandomStreamState } from '../../core/random.js';
+import { float32ToBase64, base64ToFloat32 } from '../serialize.js';
+import { psis } from '../../diagnostics/psis.js';
+import { kishEss } from '../../diagnostics/importance.js';
 
 export type LearningRateSchedule = 'constant' | 'cosine' | 'exponential';
 
@@ -91,6 +94,59 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** The engine: the flow's own choice by default (`flow.engine`: heap when available), 'heap' or 'tfjs'. */
   engine?: EngineChoice;
+  /**
+   * Stop as soon as the flow is a usable importance proposal (see `ProposalCheck`): every
+   * `every` steps, `draws` fresh draws are weighted against the target, and training stops once
+   * PSIS k̂ < `paretoK` and Kish ESS/N ≥ `essFraction` (checked with a margin below the usual
+   * bars k̂ < 0.7, ESS/N ≥ 0.5, so that a larger evaluation sample passes too). Off by default
+   * in the library; the CLI turns it on.
+   */
+  untilUsable?: Partial<ProposalCheck> | boolean;
+  /** Continue a run from its checkpoint (`TrainResult.checkpoint`): the same result as an uninterrupted run. */
+  resume?: TrainCheckpoint;
+}
+
+/** The proposal check of `untilUsable`. */
+export interface ProposalCheck {
+  /** Steps between checks (default 100). */
+  every: number;
+  /** Draws per check (default 2048). */
+  draws: number;
+  /** Stop below this PSIS k̂ (default 0.6). */
+  paretoK: number;
+  /** ...and at or above this Kish ESS/N (default 0.6). */
+  essFraction: number;
+}
+
+export const PROPOSAL_CHECK_DEFAULTS: ProposalCheck = { every: 100, draws: 2048, paretoK: 0.6, essFraction: 0.6 };
+
+/** One proposal check: at which step, and what it measured. */
+export interface ProposalCheckResult {
+  step: number;
+  paretoK: number;
+  essFraction: number;
+  passed: boolean;
+}
+
+/**
+ * Everything a run needs to continue exactly where it stopped (the flow's parameters travel
+ * with the flow itself): optimiser moments, random-stream states, counters and the ELBO trace
+ * that the plateau rule and the moving average read. JSON-serialisable.
+ */
+export interface TrainCheckpoint {
+  version: 1;
+  step: number;
+  seconds: number;
+  adam: { t: number; m: string[]; v: string[] };
+  noise: RandomStreamState;
+  checkNoise: RandomStreamState;
+  elbos: number[];
+  history: { step: number; loss: number; elbo: number }[];
+  checks: ProposalCheckResult[];
+  skipped: number;
+  lastLoss: number;
+  /** The options the run was started with (a resumed run must use the same). */
+  options: { steps: number; batchSize: number; learningRate: number; schedule: LearningRateSchedule; seed: string };
 }
 
 export interface TrainResult {
@@ -100,7 +156,11 @@ export interface TrainResult {
   history: { step: number; loss: number; elbo: number }[];
   skippedNonFinite: number;
   seconds: number;
-  stoppedBy: 'steps' | 'plateau' | 'time' | 'abort';
+  stoppedBy: 'steps' | 'plateau' | 'time' | 'abort' | 'usable';
+  /** The proposal checks run (with `untilUsable`). */
+  checks: ProposalCheckResult[];
+  /** The state to continue from (`options.resume`). */
+  checkpoint: TrainCheckpoint;
   /** Moving average of the batch ELBO over the last 100 steps. */
   finalElboMA: number;
   /** The engine the steps ran on. */
@@ -142,6 +202,39 @@ export function defaultBatchSize(dim: number): number {
   return dim <= 16 ? 1024 : 512;
 }
 
+/** Kish ESS/N and PSIS k̂ of `n` fresh draws of the flow against the target (log p̃ by its float64 path). */
+export function proposalQuality(flow: Flow, target: Target, n: number, rng: RandomStream): { paretoK: number; essFraction: number } {
+  const { x, logq } = flow.sampleArrays(n, rng);
+  const D = flow.dim;
+  const lw = new Float64Array(n);
+  const row = new Float64Array(D);
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < D; j++) row[j] = x[r * D + j];
+    const v = target.logDensity(row) - logq[r];
+    lw[r] = Number.isNaN(v) ? -Infinity : v;
+  }
+  if (!lw.some(Number.isFinite)) return { paretoK: Infinity, essFraction: 0 };
+  let k: number;
+  try {
+    k = psis(lw).paretoK;
+  } catch {
+    k = Infinity;
+  }
+  return { paretoK: Number.isFinite(k) ? k : Infinity, essFraction: kishEss(lw) / n };
+}
+
+function encodeMoments(a: Float32Array[]): string[] {
+  return a.map(float32ToBase64);
+}
+
+function decodeMoments(a: string[], sizes: number[]): Float32Array[] {
+  return a.map((s, i) => {
+    const v = base64ToFloat32(s, sizes[i]);
+    if (!v) throw new ParameterError(`resume: optimiser moment ${i} does not match the flow`);
+    return v;
+  });
+}
+
 export async function trainReverseKL(flow: Flow, target: Target, options: TrainOptions = {}): Promise<TrainResult> {
   checkDim(`target ${target.name}`, flow.dim, target.dim);
   const steps = checkPositiveInt('steps', options.steps ?? TRAIN_DEFAULTS.steps);
@@ -169,12 +262,47 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
   const progressEvery = options.progressEvery ?? 25;
   const historyEvery = options.historyEvery ?? Math.max(1, Math.ceil(steps / 200));
   const seed = String(options.seed ?? 0);
-  const rng = new RandomStream(seed).derive('train-noise');
   const stl = options.stl ?? false;
   const alpha = checkParam('renyiAlpha', options.renyiAlpha ?? 1, (v) => v >= 0 && v <= 1, 'in [0, 1]');
+  const check: ProposalCheck | null = options.untilUsable ? { ...PROPOSAL_CHECK_DEFAULTS, ...(options.untilUsable === true ? {} : options.untilUsable) } : null;
+  if (check) {
+    checkPositiveInt('untilUsable.every', check.every);
+    checkParam('untilUsable.draws', check.draws, (v) => Number.isInteger(v) && v >= 100, 'an integer >= 100');
+  }
 
   const engine = selectEngine(options.engine ?? flow.engine);
   const adam = new Adam(flow.store);
+  const params = flow.trainableParams();
+  let rng = new RandomStream(seed).derive('train-noise');
+  let checkRng = new RandomStream(seed).derive('proposal-checks');
+  const history: TrainResult['history'] = [];
+  const checks: ProposalCheckResult[] = [];
+  let elbos: number[] = [];
+  let skipped = 0;
+  let step = 0;
+  let lastLoss = NaN;
+  let secondsBefore = 0;
+  const resume = options.resume;
+  if (resume) {
+    if (resume.version !== 1) throw new ParameterError(`resume: checkpoint version ${String(resume.version)} is not supported`);
+    const o = resume.options;
+    if (o.steps !== steps || o.batchSize !== batchSize || o.learningRate !== peak || o.schedule !== schedule || o.seed !== seed) {
+      throw new ParameterError(
+        `resume: the checkpoint was made with steps ${o.steps}, batch ${o.batchSize}, learning rate ${o.learningRate}, schedule ${o.schedule}, seed ${o.seed}; give the same to continue it`,
+      );
+    }
+    adam.restore({ t: resume.adam.t, m: decodeMoments(resume.adam.m, params.map((p) => p.size)), v: decodeMoments(resume.adam.v, params.map((p) => p.size)) });
+    rng = new RandomStream(resume.noise.seed, resume.noise);
+    checkRng = new RandomStream(resume.checkNoise.seed, resume.checkNoise);
+    elbos = [...resume.elbos];
+    history.push(...resume.history);
+    checks.push(...resume.checks);
+    skipped = resume.skipped;
+    step = resume.step;
+    lastLoss = resume.lastLoss;
+    secondsBefore = resume.seconds;
+  }
+
   const D = flow.dim;
   const program = flow.samplingProgram();
   let grads: Map<Param, Float64Array> = new Map();
@@ -198,14 +326,11 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
     return { loss, elbo, norm: gradientNorm(grads) };
   };
 
-  const history: TrainResult['history'] = [];
-  const elbos: number[] = [];
-  let skipped = 0;
+  // The plateau window keeps only what the rules read (the last 2 windows and the moving average).
+  const keep = Math.max(early ? 2 * early.window : 0, 100);
   let stoppedBy: TrainResult['stoppedBy'] = 'steps';
   const coop = new Cooperative(options.signal, undefined, 50, 1);
-  const t0 = performance.now();
-  let step = 0;
-  let lastLoss = NaN;
+  const t0 = performance.now() - 1000 * secondsBefore;
   let beta = 1;
   let lr = peak;
   const maWindow = 100;
@@ -250,6 +375,7 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
         adam.step(grads, lr, norm > clipNorm ? clipNorm / norm : 1);
         lastLoss = loss;
         elbos.push(elbo);
+        if (elbos.length > 2 * keep) elbos = elbos.slice(-keep);
       } else {
         skipped++;
       }
@@ -257,6 +383,15 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
       if (finite && (step % historyEvery === 0 || step === 1)) history.push({ step, loss, elbo });
       if (step % progressEvery === 0) report();
 
+      if (check && step % check.every === 0 && beta === 1) {
+        const q = proposalQuality(flow, target, check.draws, checkRng);
+        const passed = q.paretoK < check.paretoK && q.essFraction >= check.essFraction;
+        checks.push({ step, paretoK: q.paretoK, essFraction: q.essFraction, passed });
+        if (passed) {
+          stoppedBy = 'usable';
+          break;
+        }
+      }
       // Plateau: compare the ELBO moving averages of the last two windows (only once β = 1).
       if (early && (!anneal || step >= anneal.steps + 2 * early.window) && elbos.length >= 2 * early.window && step % 50 === 0) {
         const w = early.window;
@@ -279,14 +414,32 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
   if (elbos.length > 0 && (history.length === 0 || history[history.length - 1].step !== step)) {
     history.push({ step, loss: lastLoss, elbo: elbos[elbos.length - 1] });
   }
+  const seconds = (performance.now() - t0) / 1000;
+  const a = adam.state();
+  const checkpoint: TrainCheckpoint = {
+    version: 1,
+    step,
+    seconds,
+    adam: { t: a.t, m: encodeMoments(a.m), v: encodeMoments(a.v) },
+    noise: rng.state(),
+    checkNoise: checkRng.state(),
+    elbos: elbos.slice(-keep),
+    history: [...history],
+    checks: [...checks],
+    skipped,
+    lastLoss,
+    options: { steps, batchSize, learningRate: peak, schedule, seed },
+  };
   return {
     steps: step,
     history,
     skippedNonFinite: skipped,
-    seconds: (performance.now() - t0) / 1000,
+    seconds,
     stoppedBy,
     finalElboMA: elboMA(),
     path: engine.name,
+    checks,
+    checkpoint,
     options: { steps, batchSize, learningRate: peak, schedule, clipNorm, stl, seed },
   };
 }
