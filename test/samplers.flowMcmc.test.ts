@@ -277,9 +277,9 @@ describe('NeuTra', () => {
     expectMomentsWithin5Mcse(d, t);
     expect(f.tapes.open).toBe(0);
   });
-  it('compare names what is missing when the flow has no input gradient yet', async () => {
+  it('compare names what is missing when a flow has no input gradient', async () => {
     const entry = samplerRegistry.find((s) => s.name === 'neutra')!;
-    const ctx = { target: t, seed: 1, chains: 1, draws: 10, signal: new AbortController().signal, onProgress: () => undefined, trainedFlow: async () => ({ flow: {} as never, trainTimeMs: 1, trainEvals: 1, curve: {} as never }) } as RunContext;
+    const ctx = { target: t, seed: 1, chains: 1, draws: 10, signal: new AbortController().signal, onProgress: () => undefined, trainedFlow: async () => ({ flow: {} as never, trainTimeMs: 1, trainEvals: 1, curve: {} as never, result: {} as never }) } as RunContext;
     await expect(entry.run(ctx)).rejects.toThrow(/forwardTape/);
   });
 });

@@ -9,7 +9,7 @@ import { initBackend } from '../core/backend.js';
 import { RandomStream } from '../core/random.js';
 import type { Target } from '../targets/target.js';
 import { createFamilyFlow, type Flow, type FlowFamily } from '../flows/index.js';
-import { trainReverseKL, TRAIN_DEFAULTS, defaultBatchSize } from '../flows/index.js';
+import { trainReverseKL, TRAIN_DEFAULTS, defaultBatchSize, type TrainCheckpoint, type TrainResult } from '../flows/index.js';
 import { kishEss } from '../diagnostics/index.js';
 import type { TrainedFlow } from './samplerRegistry.js';
 import type { TrainingPoint } from '../report/trainingFigure.js';
@@ -42,32 +42,31 @@ export interface TrainRunOptions extends TrainOptions {
   seed: number | string;
   signal?: AbortSignal;
   onProgress?: (p: { done: number; total: number }) => void;
+  /**
+   * Stop once the flow is a usable proposal (default true: `trainReverseKL`'s `untilUsable`
+   * checks); false trains every step (the checks still run, for the curve).
+   */
+  untilUsable?: boolean;
+  /** Return the partly trained flow on Ctrl-C (stoppedBy 'abort') instead of throwing. */
+  keepOnAbort?: boolean;
+  /** Continue this flow from its checkpoint instead of a fresh flow. */
+  resume?: { flow: Flow; checkpoint: TrainCheckpoint };
+  /** Called with the flow and its checkpoint about every `checkpointSeconds` (default 30). */
+  onCheckpoint?: (flow: Flow, checkpoint: TrainCheckpoint) => void;
+  checkpointSeconds?: number;
 }
 
-/** Kish ESS / n of n fresh flow draws against the target. */
-export function flowEssFraction(flow: Flow, target: Target, n: number, seed: RandomStream): number {
-  const { x, logq } = flow.sampleArrays(n, seed);
-  const w = new Float64Array(n);
-  const row = new Float64Array(target.dim);
-  for (let r = 0; r < n; r++) {
-    for (let j = 0; j < target.dim; j++) row[j] = x[r * target.dim + j];
-    w[r] = target.logDensity(row) - logq[r];
-  }
-  return kishEss(w) / n;
-}
+/** The proposal checks of CLI training: every 100 steps, 2048 draws. */
+export const CLI_PROPOSAL_CHECK = { every: 100, draws: 2048 } as const;
 
 export async function trainFlowFor(target: Target, opts: TrainRunOptions): Promise<TrainedFlow> {
   await initBackend();
   const steps = opts.steps ?? TRAIN_DEFAULTS.steps;
   const batchSize = opts.batchSize ?? defaultBatchSize(target.dim);
   const root = new RandomStream(opts.seed).derive('flow');
-  const flow = createFamilyFlow(opts.family ?? 'iaf', target.dim, { layers: opts.layers, lu: opts.lu, actnorm: opts.actnorm, seed: root.derive('init').seed });
-  const essPoints: { step: number; essFraction: number }[] = [];
-  const essEvery = Math.max(1, Math.floor(steps / 40));
-  const essRng = root.derive('ess-checkpoints');
-  let nextEss = 0;
+  const flow = opts.resume?.flow ?? createFamilyFlow(opts.family ?? 'iaf', target.dim, { layers: opts.layers, lu: opts.lu, actnorm: opts.actnorm, seed: root.derive('init').seed });
   const t0 = performance.now();
-  let result;
+  let result: TrainResult;
   try {
     result = await trainReverseKL(flow, target, {
       steps,
@@ -77,32 +76,30 @@ export async function trainFlowFor(target: Target, opts: TrainRunOptions): Promi
       ...(opts.annealFrom !== undefined ? { anneal: { from: opts.annealFrom, steps: Math.floor(steps / 2) } } : {}),
       seed: root.derive('train').seed,
       signal: opts.signal,
-      progressEvery: Math.max(1, Math.min(25, essEvery)),
-      onProgress: (step) => {
-        opts.onProgress?.({ done: step, total: steps });
-        if (step >= nextEss) {
-          essPoints.push({ step, essFraction: flowEssFraction(flow, target, 256, essRng) });
-          nextEss = step + essEvery;
-        }
-      },
+      untilUsable: { ...CLI_PROPOSAL_CHECK, stop: opts.untilUsable ?? true },
+      ...(opts.resume ? { resume: opts.resume.checkpoint } : {}),
+      progressEvery: 25,
+      onProgress: (step) => opts.onProgress?.({ done: step, total: steps }),
+      ...(opts.onCheckpoint ? { onCheckpoint: (cp: TrainCheckpoint) => opts.onCheckpoint!(flow, cp), checkpointSeconds: opts.checkpointSeconds } : {}),
     });
   } catch (e) {
-    flow.dispose();
+    if (!opts.resume) flow.dispose();
     throw e;
   }
   const trainTimeMs = performance.now() - t0;
-  if (result.stoppedBy === 'abort') {
-    flow.dispose();
+  if (result.stoppedBy === 'abort' && !opts.keepOnAbort) {
+    if (!opts.resume) flow.dispose();
     throw new AbortedError('stopped by the user during flow training');
   }
   const points: TrainingPoint[] = result.history.map((h) => ({ step: h.step, loss: -h.elbo }));
-  // Merge the ESS checkpoints as their own points (the figure draws each metric separately).
-  for (const p of essPoints) points.push({ step: p.step, loss: NaN, essFraction: p.essFraction });
+  // The proposal checks as their own points (the figure draws each metric separately).
+  for (const c of result.checks) points.push({ step: c.step, loss: NaN, essFraction: c.essFraction });
   points.sort((a, b) => a.step - b.step);
   return {
     flow,
     trainTimeMs,
-    trainEvals: result.steps * batchSize,
+    trainEvals: (result.steps - (opts.resume?.checkpoint.step ?? 0)) * batchSize + result.checks.length * CLI_PROPOSAL_CHECK.draws,
     curve: { name: `${opts.family ?? 'iaf'} (reverse KL)`, points },
+    result,
   };
 }

@@ -32,6 +32,7 @@ export async function main(argv: string[], ioOverride: Partial<CommandIO> = {}):
     controller.abort();
   };
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
   const io: CommandIO = {
     out: (l) => process.stdout.write(l + '\n'),
     err: (l) => process.stderr.write(l + '\n'),
@@ -73,5 +74,6 @@ export async function main(argv: string[], ioOverride: Partial<CommandIO> = {}):
     throw e;
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
   }
 }

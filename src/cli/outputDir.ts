@@ -46,3 +46,15 @@ async function mkdirLevels(abs: string): Promise<void> {
   }
   for (const p of missing.reverse()) await mkdir(p);
 }
+
+/** Checks that `file` can be written as a file: not an existing directory (checked before long work). */
+export async function ensureWritableFile(file: string, option = '--out'): Promise<string> {
+  const abs = resolve(file);
+  try {
+    const s = await stat(abs);
+    if (s.isDirectory()) throw new UsageError(`${option} ${file} is a directory; give a file name`);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+  }
+  return abs;
+}

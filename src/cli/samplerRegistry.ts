@@ -29,6 +29,8 @@ export interface TrainedFlow {
   /** Target density evaluations spent in training (batch size x steps). */
   trainEvals: number;
   curve: TrainingCurve;
+  /** What the trainer reported: steps run, why it stopped, the proposal checks, the checkpoint. */
+  result: import('../flows/train/reverseKL.js').TrainResult;
 }
 
 export interface RunContext {

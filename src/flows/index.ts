@@ -34,6 +34,20 @@ export {
 } from './builder.js';
 export { registerBijector, bijectorTypes, type BijectorFactory } from './registry.js';
 export { flowToJSON, flowFromJSON, FLOW_FORMAT, FLOW_FORMAT_VERSION, type SavedFlow, type FlowMeta } from './serialize.js';
-export { trainReverseKL, learningRateAt, TRAIN_DEFAULTS, defaultBatchSize, type TrainOptions, type TrainResult, type TrainProgressInfo, type LearningRateSchedule } from './train/reverseKL.js';
+export {
+  trainReverseKL,
+  learningRateAt,
+  proposalQuality,
+  TRAIN_DEFAULTS,
+  PROPOSAL_CHECK_DEFAULTS,
+  defaultBatchSize,
+  type TrainOptions,
+  type TrainResult,
+  type TrainProgressInfo,
+  type LearningRateSchedule,
+  type TrainCheckpoint,
+  type ProposalCheck,
+  type ProposalCheckResult,
+} from './train/reverseKL.js';
 export { Adam, ADAM_DEFAULTS, gradientNorm, type AdamState } from './train/adam.js';
 export { objectiveGradient, type ObjectiveGradient } from './train/objective.js';

@@ -104,6 +104,9 @@ export interface TrainOptions {
   untilUsable?: Partial<ProposalCheck> | boolean;
   /** Continue a run from its checkpoint (`TrainResult.checkpoint`): the same result as an uninterrupted run. */
   resume?: TrainCheckpoint;
+  /** Called with a checkpoint about every `checkpointSeconds` (default 30), e.g. to save it. */
+  onCheckpoint?: (checkpoint: TrainCheckpoint) => void;
+  checkpointSeconds?: number;
 }
 
 /** The proposal check of `untilUsable`. */
@@ -116,9 +119,11 @@ export interface ProposalCheck {
   paretoK: number;
   /** ...and at or above this Kish ESS/N (default 0.6). */
   essFraction: number;
+  /** Stop when a check passes (default true; false only records the checks). */
+  stop: boolean;
 }
 
-export const PROPOSAL_CHECK_DEFAULTS: ProposalCheck = { every: 100, draws: 2048, paretoK: 0.6, essFraction: 0.6 };
+export const PROPOSAL_CHECK_DEFAULTS: ProposalCheck = { every: 100, draws: 2048, paretoK: 0.6, essFraction: 0.6, stop: true };
 
 /** One proposal check: at which step, and what it measured. */
 export interface ProposalCheckResult {
@@ -341,7 +346,30 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
     for (let i = elbos.length - n; i < elbos.length; i++) s += elbos[i];
     return s / n;
   };
+  const makeCheckpoint = (): TrainCheckpoint => {
+    const a = adam.state();
+    return {
+      version: 1,
+      step,
+      seconds: (performance.now() - t0) / 1000,
+      adam: { t: a.t, m: encodeMoments(a.m), v: encodeMoments(a.v) },
+      noise: rng.state(),
+      checkNoise: checkRng.state(),
+      elbos: elbos.slice(-keep),
+      history: [...history],
+      checks: [...checks],
+      skipped,
+      lastLoss,
+      options: { steps, batchSize, learningRate: peak, schedule, seed },
+    };
+  };
+  const checkpointMs = 1000 * (options.checkpointSeconds ?? 30);
+  let lastCheckpoint = performance.now();
   const report = () => {
+    if (options.onCheckpoint && performance.now() - lastCheckpoint >= checkpointMs) {
+      lastCheckpoint = performance.now();
+      options.onCheckpoint(makeCheckpoint());
+    }
     if (!options.onProgress) return;
     const sec = (performance.now() - t0) / 1000;
     options.onProgress(step, lastLoss, elboMA(), sec > 0 ? step / sec : 0, {
@@ -387,7 +415,7 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
         const q = proposalQuality(flow, target, check.draws, checkRng);
         const passed = q.paretoK < check.paretoK && q.essFraction >= check.essFraction;
         checks.push({ step, paretoK: q.paretoK, essFraction: q.essFraction, passed });
-        if (passed) {
+        if (passed && check.stop) {
           stoppedBy = 'usable';
           break;
         }
@@ -415,21 +443,7 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
     history.push({ step, loss: lastLoss, elbo: elbos[elbos.length - 1] });
   }
   const seconds = (performance.now() - t0) / 1000;
-  const a = adam.state();
-  const checkpoint: TrainCheckpoint = {
-    version: 1,
-    step,
-    seconds,
-    adam: { t: a.t, m: encodeMoments(a.m), v: encodeMoments(a.v) },
-    noise: rng.state(),
-    checkNoise: checkRng.state(),
-    elbos: elbos.slice(-keep),
-    history: [...history],
-    checks: [...checks],
-    skipped,
-    lastLoss,
-    options: { steps, batchSize, learningRate: peak, schedule, seed },
-  };
+  const checkpoint = makeCheckpoint();
   return {
     steps: step,
     history,
