@@ -104,6 +104,13 @@ export interface TrainOptions {
   untilUsable?: Partial<ProposalCheck> | boolean;
   /** Continue a run from its checkpoint (`TrainResult.checkpoint`): the same result as an uninterrupted run. */
   resume?: TrainCheckpoint;
+  /**
+   * Parameter averaging (Polyak & Juditsky 1992): an exponential moving average of the iterates
+   * with this decay (e.g. 0.98, a window of ~50 steps) is what the proposal checks see and what
+   * the flow holds at the end; the optimiser itself runs on the raw iterates. Averaging removes
+   * most of the step-to-step jitter of a high learning rate. Default false.
+   */
+  averaging?: number | false;
   /** Called with a checkpoint about every `checkpointSeconds` (default 30), e.g. to save it. */
   onCheckpoint?: (checkpoint: TrainCheckpoint) => void;
   checkpointSeconds?: number;
@@ -150,6 +157,9 @@ export interface TrainCheckpoint {
   checks: ProposalCheckResult[];
   skipped: number;
   lastLoss: number;
+  /** With averaging: the raw iterates and their running average. */
+  raw?: string[];
+  average?: string[];
   /** The options the run was started with (a resumed run must use the same). */
   options: { steps: number; batchSize: number; learningRate: number; schedule: LearningRateSchedule; seed: string };
 }
@@ -226,6 +236,12 @@ export function proposalQuality(flow: Flow, target: Target, n: number, rng: Rand
     k = Infinity;
   }
   return { paretoK: Number.isFinite(k) ? k : Infinity, essFraction: kishEss(lw) / n };
+}
+
+/** avg ← d·avg + (1 − d)·x. */
+function averageInto(avg: Float32Array, x: Float32Array, d: number): void {
+  const c = 1 - d;
+  for (let k = 0; k < avg.length; k++) avg[k] = d * avg[k] + c * x[k];
 }
 
 function encodeMoments(a: Float32Array[]): string[] {
@@ -308,6 +324,26 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
     secondsBefore = resume.seconds;
   }
 
+  const decay = options.averaging === undefined || options.averaging === false ? 0 : checkParam('averaging', options.averaging, (v) => v > 0 && v < 1, 'in (0, 1)');
+  // The average starts at the current parameters; a resumed run gets its raw iterates back.
+  const sizes = params.map((p) => p.size);
+  const ema: Float32Array[] | null = decay > 0 ? (resume?.average ? decodeMoments(resume.average, sizes) : params.map((p) => p.values().slice())) : null;
+  if (ema && resume?.raw) {
+    const raw = decodeMoments(resume.raw, sizes);
+    params.forEach((p, i) => flow.store.set(p, raw[i]));
+  }
+  /** Runs fn with the averaged parameters in the flow (the raw ones put back after). */
+  const withAverage = <T>(fn: () => T): T => {
+    if (!ema) return fn();
+    const raw = params.map((p) => p.values().slice());
+    params.forEach((p, i) => flow.store.set(p, ema[i]));
+    try {
+      return fn();
+    } finally {
+      params.forEach((p, i) => flow.store.set(p, raw[i]));
+    }
+  };
+
   const D = flow.dim;
   const program = flow.samplingProgram();
   let grads: Map<Param, Float64Array> = new Map();
@@ -360,6 +396,7 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
       checks: [...checks],
       skipped,
       lastLoss,
+      ...(ema ? { raw: params.map((p) => float32ToBase64(p.values())), average: ema.map(float32ToBase64) } : {}),
       options: { steps, batchSize, learningRate: peak, schedule, seed },
     };
   };
@@ -401,6 +438,7 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
       const finite = Number.isFinite(loss) && Number.isFinite(norm) && Number.isFinite(elbo);
       if (finite) {
         adam.step(grads, lr, norm > clipNorm ? clipNorm / norm : 1);
+        if (ema) params.forEach((p, i) => averageInto(ema[i], p.values(), decay));
         lastLoss = loss;
         elbos.push(elbo);
         if (elbos.length > 2 * keep) elbos = elbos.slice(-keep);
@@ -412,7 +450,7 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
       if (step % progressEvery === 0) report();
 
       if (check && step % check.every === 0 && beta === 1) {
-        const q = proposalQuality(flow, target, check.draws, checkRng);
+        const q = withAverage(() => proposalQuality(flow, target, check.draws, checkRng));
         const passed = q.paretoK < check.paretoK && q.essFraction >= check.essFraction;
         checks.push({ step, paretoK: q.paretoK, essFraction: q.essFraction, passed });
         if (passed && check.stop) {
@@ -444,6 +482,8 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
   }
   const seconds = (performance.now() - t0) / 1000;
   const checkpoint = makeCheckpoint();
+  // The flow keeps the average (the checkpoint keeps the raw iterates to continue from).
+  if (ema) params.forEach((p, i) => flow.store.set(p, ema[i]));
   return {
     steps: step,
     history,
