@@ -30,6 +30,8 @@ import { kernelStepRunner, tfjsStepRunner, type StepRunner } from './trainSteps.
 import { Cooperative } from '../core/cooperative.js';
 import { AbortedError, ParameterError, checkDim, checkParam, checkPositiveInt } from '../core/errors.js';
 import { RandomStream } from '../core/random.js';
+import type { Warning } from '../core/warnings.js';
+import { TrainCounters, checkTrainingStart, trainWarnings } from './trainChecks.js';
 
 export type LearningRateSchedule = 'constant' | 'cosine' | 'exponential';
 
@@ -102,6 +104,8 @@ export interface TrainResult {
   finalElboMA: number;
   /** How the steps ran: on the wasm kernels, or through tfjs autodiff. */
   path: 'wasm-kernels' | 'tfjs';
+  /** Skipped steps, a plateau far from convergence (src/flows/trainChecks.ts). */
+  warnings: Warning[];
   options: Required<Pick<TrainOptions, 'steps' | 'batchSize' | 'learningRate' | 'schedule' | 'clipNorm' | 'stl'>> & { seed: string };
 }
 
@@ -169,6 +173,8 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
   const rng = new RandomStream(seed).derive('train-noise');
   const stl = options.stl ?? false;
   const alpha = checkParam('renyiAlpha', options.renyiAlpha ?? 1, (v) => v >= 0 && v <= 1, 'in [0, 1]');
+  checkTrainingStart(flow, target, batchSize, seed);
+  const counters = new TrainCounters();
 
   // The wasm kernels when the flow and backend allow (STL needs the flow's inverse: tfjs only).
   const fast = (options.fastPath ?? true) && !stl ? kernelStepRunner(flow, target, batchSize, rng, alpha) : null;
@@ -230,6 +236,7 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
         elbos.push(elbo);
       } else {
         skipped++;
+        counters.skip(step, loss, elbo, norm);
       }
       step++;
       if (finite && (step % historyEvery === 0 || step === 1)) history.push({ step, loss, elbo });
@@ -260,7 +267,7 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
   if (elbos.length > 0 && (history.length === 0 || history[history.length - 1].step !== step)) {
     history.push({ step, loss: lastLoss, elbo: elbos[elbos.length - 1] });
   }
-  return {
+  const result: TrainResult = {
     steps: step,
     history,
     skippedNonFinite: skipped,
@@ -268,6 +275,9 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
     stoppedBy,
     finalElboMA: elboMA(),
     path: runner.path,
+    warnings: [],
     options: { steps, batchSize, learningRate: peak, schedule, clipNorm, stl, seed },
   };
+  result.warnings = trainWarnings(result, counters, flow, target);
+  return result;
 }
