@@ -98,5 +98,9 @@ export async function trainFlowFor(target: Target, opts: TrainRunOptions): Promi
     trainTimeMs,
     trainEvals: result.steps * batchSize,
     curve: { name: 'iaf (reverse KL)', points },
+    warnings: result.warnings,
+    steps: result.steps,
+    requestedSteps: steps,
+    stoppedBy: result.stoppedBy,
   };
 }

@@ -17,6 +17,8 @@ import { flowImportanceSample } from '../samplers/flowImportance.js';
 import { flowImh } from '../samplers/flowImh.js';
 import { makeDraws } from '../core/draws.js';
 import { runRejection } from './rejectionSetup.js';
+import { drawsWarnings } from '../diagnostics/drawsWarnings.js';
+import type { Warning } from '../core/warnings.js';
 
 /** A trained flow as the flow samplers need it. `flow` is the src/flows Flow. */
 export interface TrainedFlow {
@@ -25,6 +27,12 @@ export interface TrainedFlow {
   /** Target density evaluations spent in training (batch size x steps). */
   trainEvals: number;
   curve: TrainingCurve;
+  /** The trainer's warnings (skipped steps, plateau far from convergence). */
+  warnings: Warning[];
+  /** Steps actually run, of those requested, and why training stopped. */
+  steps: number;
+  requestedSteps: number;
+  stoppedBy: 'steps' | 'plateau' | 'time' | 'abort';
 }
 
 export interface RunContext {
@@ -70,7 +78,10 @@ async function runIaf(ctx: RunContext): Promise<Draws> {
   const n = ctx.chains * ctx.draws;
   const r = flowImportanceSample(tf.flow, ctx.target, { n, seed: ctx.seed, resample: true, trainTimeMs: tf.trainTimeMs, name: 'iaf' });
   const d = r.draws;
-  return makeDraws({ ...d, chains: ctx.chains, draws: ctx.draws, info: { ...d.info } });
+  const laidOut = makeDraws({ ...d, chains: ctx.chains, draws: ctx.draws, info: { ...d.info }, warnings: [] });
+  // Judge R-hat and ESS on the chains as laid out, k-hat on the n raw weights.
+  laidOut.warnings = drawsWarnings(laidOut, { khat: { value: r.paretoK, n } });
+  return laidOut;
 }
 
 async function runImh(ctx: RunContext): Promise<Draws> {

@@ -10,7 +10,6 @@
  * Other bijector families register themselves with `registerBijector(type, factory)`.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Bijector } from './bijector.js';
 import { Flow } from './flow.js';
@@ -18,6 +17,8 @@ import { AffineDiagonal } from './affine.js';
 import { FastIafAffine } from './fastIaf.js';
 import { Permute } from './permute.js';
 import { FlowsamplerError, ParseError } from '../core/errors.js';
+import { writeFileAtomicSync } from '../core/atomicWrite.js';
+import { checkMemory, formatBytes, FLOAT32_BYTES } from '../core/memory.js';
 
 export const FLOW_FORMAT = 'flowsampler-flow';
 export const FLOW_FORMAT_VERSION = 1;
@@ -72,11 +73,7 @@ export function flowToJSON(flow: Flow, meta: { target?: Record<string, unknown>;
 
 /** Writes the flow atomically; returns the path. */
 export function saveFlow(flow: Flow, file: string, meta: { target?: Record<string, unknown>; training?: Record<string, unknown> } = {}): string {
-  const json = JSON.stringify(flowToJSON(flow, meta));
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  fs.writeFileSync(tmp, json);
-  fs.renameSync(tmp, file);
+  writeFileAtomicSync(file, JSON.stringify(flowToJSON(flow, meta)));
   return file;
 }
 
@@ -100,6 +97,7 @@ export function flowFromJSON(input: unknown, file?: string): Flow {
   if (d.version !== FLOW_FORMAT_VERSION) fail(`flow file version ${String(d.version)} is not supported (this flowsampler reads version ${FLOW_FORMAT_VERSION})`, file);
   if (!Array.isArray(d.architecture) || d.architecture.length === 0) fail('flow file has no architecture', file);
   if (!Array.isArray(d.weights)) fail('flow file has no weights', file);
+  checkDeclaredSizes(d.architecture, d.weights, file);
   const bijectors: Bijector[] = [];
   let flow: Flow | undefined;
   try {
@@ -146,6 +144,39 @@ export function flowFromJSON(input: unknown, file?: string): Flow {
     else for (const b of bijectors) b.dispose();
     throw e;
   }
+}
+
+/**
+ * Before any layer allocates: the weights an architecture implies must be there in the file. A
+ * MADE conditioner of widths dim → hidden… → dim has at least Σ w_i·w_{i+1} weights, an affine
+ * layer 2·dim; a config claiming more than the file's data (e.g. `hidden: [1e8]`, 4 GB of
+ * weights) is a ParseError saying how much it would need, instead of an allocation that grows
+ * until the process dies.
+ */
+function checkDeclaredSizes(architecture: SavedFlow['architecture'], weights: unknown[], file?: string): void {
+  let dataBytes = 0;
+  for (const w of weights) {
+    const data = (w as Partial<SavedWeight> | null)?.data;
+    if (typeof data === 'string') dataBytes += Math.floor((data.length * 3) / 4);
+  }
+  architecture.forEach((layer, i) => {
+    const c = (layer?.config ?? {}) as { dim?: unknown; hidden?: unknown };
+    if (typeof c.dim !== 'number' || !Number.isInteger(c.dim) || c.dim < 1) return;
+    let floats = 0;
+    if (Array.isArray(c.hidden)) {
+      const widths = [c.dim, ...c.hidden, c.dim];
+      if (!widths.every((h) => typeof h === 'number' && Number.isInteger(h) && h > 0)) {
+        fail(`layer ${i} (${String(layer.type)}): bad config: hidden widths must be positive integers, got ${JSON.stringify(c.hidden).slice(0, 60)}`, file);
+      }
+      for (let k = 0; k + 1 < widths.length; k++) floats += (widths[k] as number) * (widths[k + 1] as number);
+    } else if (layer?.type === 'affine-diagonal') floats = 2 * c.dim;
+    const bytes = floats * FLOAT32_BYTES;
+    if (bytes > dataBytes) {
+      fail(`layer ${i} (${String(layer.type)}): its config (dim ${c.dim}${Array.isArray(c.hidden) ? `, hidden [${c.hidden.join(', ')}]` : ''}) needs at least ${formatBytes(bytes)} of weights, but the file holds ${formatBytes(dataBytes)}`, file);
+    }
+  });
+  // The weights themselves, decoded, and their float32 copies in the layers.
+  checkMemory(`the flow file's ${formatBytes(dataBytes)} of weights`, 3 * dataBytes);
 }
 
 /** Loads a flow from a file path or an already parsed JSON object. */

@@ -49,26 +49,38 @@ export class TrainCounters {
   }
 }
 
-/** Bytes of activations and gradients one training step needs per draw (a generous estimate). */
-function bytesPerDraw(flow: Flow): number {
-  let floats = 4 * flow.dim;
-  for (const b of flow.bijectors) {
-    const c = b.getConfig() as { hidden?: unknown };
-    const hidden = Array.isArray(c.hidden) ? c.hidden.reduce((a: number, h) => a + (Number(h) || 0), 0) : 0;
-    // Forward activations, their gradients and masks, and the layer's outputs (shift, gate).
-    floats += 3 * hidden + 6 * flow.dim;
-  }
-  return floats * FLOAT32_BYTES + 4 * flow.dim * FLOAT64_BYTES;
+/**
+ * Bytes of activations and gradients one training step needs per draw (a generous estimate):
+ * per layer its hidden units (forward, gradient, mask) and its outputs, plus the float64 points
+ * and target gradients.
+ */
+function bytesPerDraw(dim: number, hiddenPerLayer: number[]): number {
+  let floats = 4 * dim;
+  for (const h of hiddenPerLayer) floats += 3 * h + 6 * dim;
+  return floats * FLOAT32_BYTES + 4 * dim * FLOAT64_BYTES;
 }
 
-/** Memory and target checks before the first step (see the file header). */
-export function checkTrainingStart(flow: Flow, target: Target, batchSize: number, seed: string): void {
-  const bytes = batchSize * bytesPerDraw(flow);
-  const what = `flow training with batch ${batchSize} in dim ${flow.dim}`;
+/** Throws before training when a batch of `batchSize` cannot fit (tfjs's wasm heap, then the memory budget). */
+export function checkTrainingBatchMemory(dim: number, batchSize: number, hidden: number[], layers: number): void {
+  const perLayer = hidden.reduce((a, h) => a + h, 0);
+  checkBatchBytes(dim, batchSize, batchSize * bytesPerDraw(dim, Array.from({ length: layers }, () => perLayer)));
+}
+
+function checkBatchBytes(dim: number, batchSize: number, bytes: number): void {
+  const what = `flow training with batch ${batchSize} in dim ${dim}`;
   if (bytes > WASM_HEAP_BYTES) {
     throw new TrainingError(`${what} would need ${formatBytes(bytes)} of tensor memory per step; tfjs holds at most ${formatBytes(WASM_HEAP_BYTES)}: use a smaller batch`);
   }
   checkMemory(what, bytes, 'a smaller batch');
+}
+
+/** Memory and target checks before the first step (see the file header). */
+export function checkTrainingStart(flow: Flow, target: Target, batchSize: number, seed: string): void {
+  const hidden = flow.bijectors.map((b) => {
+    const c = b.getConfig() as { hidden?: unknown };
+    return Array.isArray(c.hidden) ? c.hidden.reduce((a: number, h) => a + (Number(h) || 0), 0) : 0;
+  });
+  checkBatchBytes(flow.dim, batchSize, batchSize * bytesPerDraw(flow.dim, hidden));
   // The batch path training will take, against logDensity (and gradLogDensity where it has one).
   const path = batchPathOf(target);
   const paths: TargetPath[] = ['float64', 'gradient', path === 'batch-float64' ? 'batch' : path === 'tfjs' ? 'tfjs' : 'gradient'];

@@ -7,6 +7,28 @@ import { createProgress } from '../progress.js';
 import { writeJsonAtomic } from '../../core/atomicWrite.js';
 import { flowToJSON, DEFAULT_FLOW_LAYERS } from '../../flows/index.js';
 import { TRAIN_DEFAULTS, defaultBatchSize } from '../../flows/train.js';
+import { defaultHidden } from '../../flows/defaults.js';
+import { checkTrainingBatchMemory } from '../../flows/trainChecks.js';
+import { flowImportanceSample } from '../../samplers/flowImportance.js';
+import { addWarnings, fmt, formatWarnings } from '../../core/warnings.js';
+import { strictHelp, strictOption, warningsExitCode } from '../exitCodes.js';
+import { stat } from 'node:fs/promises';
+
+/** Fresh draws for the summary's importance check: enough for k-hat and Kish's ESS to mean something. */
+export const TRAIN_CHECK_DRAWS = 10_000;
+
+function stopText(stoppedBy: string, maxSeconds: number | undefined): string {
+  switch (stoppedBy) {
+    case 'steps':
+      return 'all requested steps';
+    case 'plateau':
+      return 'stopped early: the ELBO reached a plateau';
+    case 'time':
+      return `stopped on the ${maxSeconds} s time budget`;
+    default:
+      return `stopped: ${stoppedBy}`;
+  }
+}
 
 export const trainCommand: Command = {
   name: 'train',
@@ -15,6 +37,8 @@ export const trainCommand: Command = {
 
 Trains the default flow (affine base + IAF layers) by minimising KL(q || p) and saves it as
 JSON, with the target spec and a training summary. Load it with 'flowsampler sample'.
+The summary gives the steps actually run and why training stopped, and checks the flow by
+importance sampling ${TRAIN_CHECK_DRAWS} fresh draws (Kish ESS/N, PSIS k-hat, log Z).
 
 ${targetOptionHelp}
   --steps K          optimiser steps (default ${TRAIN_DEFAULTS.steps})
@@ -25,6 +49,7 @@ ${targetOptionHelp}
   --anneal B0        anneal the target temperature from B0 in (0, 1] to 1 over half the steps
   --seed S           seed (default 1)
   --out FILE         where to save the flow (default flow.json)
+${strictHelp}
   -h, --help         this help`,
   async run(argv, io) {
     const { values } = parseCommandArgs('train', protectExprValue(argv), {
@@ -37,6 +62,7 @@ ${targetOptionHelp}
       seed: { type: 'string' },
       anneal: { type: 'string' },
       out: { type: 'string' },
+      ...strictOption,
     });
     const steps = intOption('steps', values.steps as string | undefined, TRAIN_DEFAULTS.steps, 1);
     const batchRaw = values.batch as string | undefined;
@@ -54,6 +80,10 @@ ${targetOptionHelp}
     const out = resolve((values.out as string | undefined) ?? 'flow.json');
     const ct = targetFromArgs(values, 'train');
     const batchSize = batchArg ?? defaultBatchSize(ct.target.dim);
+    checkTrainingBatchMemory(ct.target.dim, batchSize, defaultHidden(ct.target.dim), layers);
+    // A directory as --out would only fail after training, losing the flow: refuse it now.
+    const existing = await stat(out).catch(() => null);
+    if (existing?.isDirectory()) throw new UsageError(`--out ${values.out as string} is a directory; give the flow's file name, e.g. ${values.out as string}/flow.json`);
     await ensureOutputDir(dirname(out), '--out');
     const progress = createProgress(io, `${ct.target.name}/train`);
     const trained = await trainFlowFor(ct.target, {
@@ -69,17 +99,47 @@ ${targetOptionHelp}
     });
     progress.stop(`${(trained.trainTimeMs / 1000).toFixed(1)} s`);
     const losses = trained.curve.points.filter((p) => Number.isFinite(p.loss));
-    const ess = trained.curve.points.filter((p) => p.essFraction !== undefined);
     const finalLoss = losses.length ? losses[losses.length - 1].loss : NaN;
-    const finalEss = ess.length ? ess[ess.length - 1].essFraction! : NaN;
-    const doc = flowToJSON(trained.flow, {
-      target: { spec: (values.target as string | undefined) ?? null, expression: ct.expression ?? null, name: ct.target.name, dim: ct.target.dim, params: ct.target.params },
-      training: { steps, batchSize, layers, seed, annealFrom: annealFrom ?? null, seconds: trained.trainTimeMs / 1000, densityEvals: trained.trainEvals, finalLoss, finalEssFraction: finalEss, curve: trained.curve.points },
-    });
+    let doc;
+    let check;
+    try {
+      // The curve's ESS/n checkpoints use 256 draws each; the summary's figure needs far more.
+      check = flowImportanceSample(trained.flow, ct.target, { n: TRAIN_CHECK_DRAWS, seed: `${seed}/train-check` });
+      doc = flowToJSON(trained.flow, {
+        target: { spec: (values.target as string | undefined) ?? null, expression: ct.expression ?? null, name: ct.target.name, dim: ct.target.dim, params: ct.target.params },
+        training: {
+          steps: trained.steps,
+          requestedSteps: trained.requestedSteps,
+          stoppedBy: trained.stoppedBy,
+          batchSize,
+          layers,
+          seed,
+          annealFrom: annealFrom ?? null,
+          maxSeconds: maxSeconds ?? null,
+          seconds: trained.trainTimeMs / 1000,
+          densityEvals: trained.trainEvals,
+          finalLoss: Number.isFinite(finalLoss) ? finalLoss : null,
+          check: { draws: TRAIN_CHECK_DRAWS, essFraction: check.kishEss / TRAIN_CHECK_DRAWS, paretoK: Number.isFinite(check.paretoK) ? check.paretoK : null, logZ: Number.isFinite(check.logZ) ? check.logZ : null, logZSe: Number.isFinite(check.logZSe) ? check.logZSe : null },
+          finalEssFraction: check.kishEss / TRAIN_CHECK_DRAWS,
+          warnings: [...trained.warnings, ...check.warnings],
+          curve: trained.curve.points,
+        },
+      });
+    } finally {
+      trained.flow.dispose();
+    }
     await writeJsonAtomic(out, doc);
-    trained.flow.dispose();
-    io.out(`trained ${ct.target.name} flow: ${steps} steps in ${(trained.trainTimeMs / 1000).toFixed(1)} s, final loss ${finalLoss.toFixed(3)}, ESS/n ${finalEss.toFixed(3)}`);
+    const warnings = addWarnings([...trained.warnings], check.warnings);
+    const stepsText = trained.steps === trained.requestedSteps ? `${trained.steps} steps` : `${trained.steps} of ${trained.requestedSteps} steps`;
+    io.out(
+      `trained ${ct.target.name} flow: ${stepsText} in ${(trained.trainTimeMs / 1000).toFixed(1)} s (${stopText(trained.stoppedBy, maxSeconds)}), final loss ${fmt(finalLoss)}`,
+    );
+    io.out(
+      `importance check on ${TRAIN_CHECK_DRAWS} fresh draws: ESS/N ${(check.kishEss / TRAIN_CHECK_DRAWS).toFixed(3)}, PSIS k-hat ${fmt(check.paretoK)}, log Z ${fmt(check.logZ)} ± ${fmt(check.logZSe)}` +
+        (ct.target.logZ !== undefined ? ` (exact ${fmt(ct.target.logZ)})` : ''),
+    );
+    for (const line of formatWarnings(warnings)) io.out(line);
     io.out(`wrote ${out}`);
-    return 0;
+    return warningsExitCode(Boolean(values.strict), warnings.length, io, 'train');
   },
 };
