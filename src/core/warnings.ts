@@ -21,7 +21,7 @@ export type WarningCode =
   | 'non-finite'
   /** Flow training skipped a share of its steps (non-finite loss or gradient). */
   | 'skipped-steps'
-  /** Flow training stopped on a plateau while its log weights were still spread widely. */
+  /** Flow training stopped on a plateau while its importance ESS/N on fresh draws is below 0.1. */
   | 'plateau-unconverged'
   /** The gradient or value paths of the target disagree (see checkTarget). */
   | 'gradient-check'

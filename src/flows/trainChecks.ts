@@ -11,10 +11,9 @@
  *   of skipped steps is a 'skipped-steps' warning; a plateau stop while the log weights are still
  *   widely spread is 'plateau-unconverged'.
  *
- * The spread of the log weights lw = log p̃ − log q is estimated from the history alone: at a
- * plateau the batch ELBOs of the last entries scatter around a flat mean with standard deviation
- * sd(lw) / √batch. For an exact fit sd(lw) = 0; sd(lw) = 1.5 corresponds to a Kish ESS/N of
- * about exp(−1.5²) ≈ 0.1 for log-normal weights.
+ * "Far from convergence" is measured, not guessed: when training stops on a plateau, Kish's ESS/N
+ * of the importance weights p̃/q on 2048 fresh draws (1 for an exact fit) must be at least 0.1.
+ * A mode-seeking fit that misses whole modes can pass this; no weight-based check sees those.
  */
 import type { Target } from '../targets/target.js';
 import type { Flow } from './flow.js';
@@ -25,6 +24,7 @@ import { checkMemory, FLOAT32_BYTES, FLOAT64_BYTES, formatBytes } from '../core/
 import { fmt, makeWarning, pct, type Warning } from '../core/warnings.js';
 import { assertTarget, type TargetPath } from '../targets/checkTarget.js';
 import { batchPathOf, targetValueAndGrad } from '../targets/batch.js';
+import { kishEss } from '../diagnostics/importance.js';
 
 /** Training that produced nothing usable (most steps skipped, or no finite loss at all). */
 export class TrainingError extends FlowsamplerError {}
@@ -34,8 +34,8 @@ export const TRAIN_WARNING_THRESHOLDS = {
   skippedShare: 0.01,
   /** Skipped steps above this share: an error. */
   skippedErrorShare: 0.5,
-  /** Estimated sd of the log weights at a plateau above which the fit is far from converged. */
-  plateauLogWeightSd: 1.5,
+  /** Kish ESS/N on fresh draws at a plateau below which the fit is far from converged. */
+  plateauEssFraction: 0.1,
 } as const;
 
 /** Tensors live on the wasm heap, which tfjs-backend-wasm caps well below 4 GB. */
@@ -127,13 +127,19 @@ function probeBatch(flow: Flow, target: Target, n: number): string {
   }
 }
 
-function sdOfLastElbos(result: TrainResult): { sd: number; entries: number } | null {
-  const h = result.history;
-  if (h.length < 12) return null;
-  const tail = h.slice(-Math.min(40, Math.floor(h.length / 2)));
-  const m = tail.reduce((a, e) => a + e.elbo, 0) / tail.length;
-  const v = tail.reduce((a, e) => a + (e.elbo - m) ** 2, 0) / (tail.length - 1);
-  return { sd: Math.sqrt(v), entries: tail.length };
+/** Kish ESS / n of the log weights log p̃ − log q on n fresh draws from the flow. */
+function freshEssFraction(flow: Flow, target: Target, n: number): number {
+  const { x, logq } = flow.sampleArrays(n, new RandomStream('train-plateau-check'));
+  const lw = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    const v = target.logDensity(x.subarray(r * flow.dim, (r + 1) * flow.dim)) - logq[r];
+    lw[r] = Number.isNaN(v) ? -Infinity : v;
+  }
+  try {
+    return kishEss(lw) / n;
+  } catch {
+    return 0;
+  }
 }
 
 /** Warnings of a finished training, or a TrainingError when it produced nothing usable. */
@@ -160,14 +166,14 @@ export function trainWarnings(result: TrainResult, counters: TrainCounters, flow
     );
   }
   if (result.stoppedBy === 'plateau') {
-    const s = sdOfLastElbos(result);
-    const lwSd = s ? s.sd * Math.sqrt(result.options.batchSize) : NaN;
-    if (s && lwSd > TRAIN_WARNING_THRESHOLDS.plateauLogWeightSd) {
+    const n = 2048;
+    const essFraction = freshEssFraction(flow, target, n);
+    if (!(essFraction >= TRAIN_WARNING_THRESHOLDS.plateauEssFraction)) {
       out.push(
         makeWarning(
           'plateau-unconverged',
-          `training on ${target.name} stopped on a plateau after ${steps} steps, but the log weights log p̃ − log q still spread with sd ≈ ${fmt(lwSd)} (an exact fit has 0; above ${TRAIN_WARNING_THRESHOLDS.plateauLogWeightSd} importance ESS/N is typically below 0.1): the flow is far from the target; try more layers, annealing, or a longer schedule`,
-          { logWeightSd: lwSd, threshold: TRAIN_WARNING_THRESHOLDS.plateauLogWeightSd, steps },
+          `training on ${target.name} stopped on a plateau after ${steps} steps, but on ${n} fresh draws the importance ESS/N is only ${fmt(essFraction)} (below ${TRAIN_WARNING_THRESHOLDS.plateauEssFraction}): the flow is far from the target; try more layers, annealing, or a longer schedule`,
+          { essFraction, threshold: TRAIN_WARNING_THRESHOLDS.plateauEssFraction, draws: n, steps },
         ),
       );
     }
