@@ -39,6 +39,18 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 export const MAX_ABS_VALUE = 1e150;
 
 function parseValue(raw: string): number | undefined {
+  // Fast path: a plain number, as nearly every field is (only digits, signs, '.', 'e' and a
+  // value Number accepts; anything else takes the careful path below).
+  const n = raw.length;
+  let plain = n > 0;
+  for (let i = 0; plain && i < n; i++) {
+    const c = raw.charCodeAt(i);
+    plain = (c >= 48 && c <= 57) || c === 46 || c === 45 || c === 43 || c === 101 || c === 69;
+  }
+  if (plain) {
+    const v = Number(raw);
+    if (!Number.isNaN(v)) return v;
+  }
   const s = unquote(raw.trim());
   if (NUMBER.test(s)) return Number(s);
   const low = s.toLowerCase();
@@ -105,7 +117,10 @@ export class StanCsvParser {
 
   push(line: string): void {
     const lineNo = ++this.lineNo;
-    const trimmed = line.trim();
+    const c0 = line.charCodeAt(0);
+    // Data lines start with a digit or a sign: skip the trim for them.
+    const plain = (c0 >= 48 && c0 <= 57) || c0 === 45;
+    const trimmed = plain ? line : line.trim();
     if (trimmed === '') return;
     if (trimmed.startsWith('#')) {
       const body = trimmed.slice(1).trim();
