@@ -123,7 +123,8 @@ export function flowFromJSON(input: unknown, file?: string): Flow {
     vars.forEach((v, i) => {
       const w = d.weights![i];
       if (!w || !Array.isArray(w.shape) || w.shape.join('x') !== v.shape.join('x')) {
-        fail(`weight ${i}: shape [${w?.shape?.join(', ')}] does not match the architecture's [${v.shape.join(', ')}]`, file);
+        const got = Array.isArray(w?.shape) ? `[${w.shape.join(', ')}]` : JSON.stringify(w?.shape ?? null).slice(0, 40);
+        fail(`weight ${i}: shape ${got} does not match the architecture's [${v.shape.join(', ')}]`, file);
       }
       if (w.dtype !== 'float32' || typeof w.data !== 'string') fail(`weight ${i}: expected float32 base64 data`, file);
       const buf = Buffer.from(w.data, 'base64');

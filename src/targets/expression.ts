@@ -129,6 +129,7 @@ function safeText(node: MathNode): string {
   } catch {
     s = String((node as AnyNode).type);
   }
+  s = s.replace(/\s+/g, ' ');
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
