@@ -12,3 +12,12 @@ export * from './flows/index.js';
 export * from './samplers/index.js';
 export * from './diagnostics/index.js';
 export { readStanCsv, readStanCsvFiles, readStanCsvChains, writeStanCsv } from './io/stanCsv.js';
+// Warnings, target checks and size limits (issue 10): every result's `warnings`, checkTarget
+// (value paths, gradient against finite differences, shapes), memory checks, training errors.
+export { makeWarning, formatWarnings, type Warning, type WarningCode } from './core/warnings.js';
+export { drawsWarnings, WARNING_THRESHOLDS, type DrawsWarningOptions } from './diagnostics/drawsWarnings.js';
+export { checkTarget, assertTarget, TargetCheckError, type TargetCheckOptions, type TargetCheckReport, type TargetProblem, type TargetProblemCode, type TargetPath } from './targets/checkTarget.js';
+export { TrainingError, TRAIN_WARNING_THRESHOLDS } from './flows/trainChecks.js';
+export { MemoryLimitError, memoryBudget, setMemoryBudget } from './core/memory.js';
+export { OutputError } from './core/atomicWrite.js';
+export { readStanCsvChainsStreaming, type StanCsvChains } from './io/stanCsv.js';
