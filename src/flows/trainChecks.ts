@@ -60,18 +60,27 @@ function bytesPerDraw(dim: number, hiddenPerLayer: number[]): number {
   return floats * FLOAT32_BYTES + 4 * dim * FLOAT64_BYTES;
 }
 
-/** Throws before training when a batch of `batchSize` cannot fit (tfjs's wasm heap, then the memory budget). */
-export function checkTrainingBatchMemory(dim: number, batchSize: number, hidden: number[], layers: number): void {
+/**
+ * Throws before the flow is even built when its weights (with their gradients and Adam's two
+ * moments) and a batch of `batchSize` cannot fit: first in tfjs's wasm heap, then in the memory
+ * budget. A MADE of widths dim → hidden… → 2·dim per layer.
+ */
+export function checkTrainingBatchMemory(dim: number, batchSize: number, hidden: number[], layers: number, hint = 'a smaller batch'): void {
   const perLayer = hidden.reduce((a, h) => a + h, 0);
-  checkBatchBytes(dim, batchSize, batchSize * bytesPerDraw(dim, Array.from({ length: layers }, () => perLayer)));
+  const widths = [dim, ...hidden, 2 * dim];
+  let params = 0;
+  for (let k = 0; k + 1 < widths.length; k++) params += widths[k] * widths[k + 1];
+  checkBatchBytes(dim, batchSize, batchSize * bytesPerDraw(dim, Array.from({ length: layers }, () => perLayer)), 4 * FLOAT32_BYTES * layers * params, hint);
 }
 
-function checkBatchBytes(dim: number, batchSize: number, bytes: number): void {
+function checkBatchBytes(dim: number, batchSize: number, batchBytes: number, weightBytes: number, hint = 'a smaller batch'): void {
   const what = `flow training with batch ${batchSize} in dim ${dim}`;
+  const bytes = batchBytes + weightBytes;
   if (bytes > WASM_HEAP_BYTES) {
-    throw new TrainingError(`${what} would need ${formatBytes(bytes)} of tensor memory per step; tfjs holds at most ${formatBytes(WASM_HEAP_BYTES)}: use a smaller batch`);
+    const parts = weightBytes > batchBytes ? `${formatBytes(weightBytes)} for the weights, their gradients and Adam's moments` : `${formatBytes(batchBytes)} for a batch`;
+    throw new TrainingError(`${what} would need ${formatBytes(bytes)} of tensor memory (${parts}); tfjs holds at most ${formatBytes(WASM_HEAP_BYTES)}: use ${weightBytes > batchBytes ? 'a smaller dimension' : hint}`);
   }
-  checkMemory(what, bytes, 'a smaller batch');
+  checkMemory(what, bytes, hint);
 }
 
 /** Memory and target checks before the first step (see the file header). */
@@ -80,7 +89,7 @@ export function checkTrainingStart(flow: Flow, target: Target, batchSize: number
     const c = b.getConfig() as { hidden?: unknown };
     return Array.isArray(c.hidden) ? c.hidden.reduce((a: number, h) => a + (Number(h) || 0), 0) : 0;
   });
-  checkBatchBytes(flow.dim, batchSize, batchSize * bytesPerDraw(flow.dim, hidden));
+  checkBatchBytes(flow.dim, batchSize, batchSize * bytesPerDraw(flow.dim, hidden), 4 * FLOAT32_BYTES * flow.parameterCount());
   // The batch path training will take, against logDensity (and gradLogDensity where it has one).
   const path = batchPathOf(target);
   const paths: TargetPath[] = ['float64', 'gradient', path === 'batch-float64' ? 'batch' : path === 'tfjs' ? 'tfjs' : 'gradient'];

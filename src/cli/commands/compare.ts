@@ -77,7 +77,7 @@ export const compareCommand: Command = {
     // Sizes that cannot fit fail here, in one line, not after the flow has trained.
     checkDrawsMemory('compare', chains, draws, target.target.dim);
     if (samplers.some((s) => s.kind === 'importance' || s.kind === 'flow-mcmc')) {
-      checkTrainingBatchMemory(target.target.dim, batch ?? defaultBatchSize(target.target.dim), defaultHidden(target.target.dim), DEFAULT_FLOW_LAYERS);
+      checkTrainingBatchMemory(target.target.dim, batch ?? defaultBatchSize(target.target.dim), defaultHidden(target.target.dim), DEFAULT_FLOW_LAYERS, 'a smaller --batch, or leave iaf and imh out of --samplers');
     }
     const outDir = await ensureOutputDir((values.out as string | undefined) ?? 'flowsampler-out');
     await initBackend();
