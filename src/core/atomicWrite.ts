@@ -6,8 +6,8 @@
  * file sits beside the target.
  *
  * A SIGKILL cannot be caught, so its temporary file stays behind: the name
- * `.<file>.<pid>.<random>.tmp` records the writer's process id, and the next write of the same
- * file removes temporaries whose process is gone.
+ * `.<file>.<pid>.<random>.tmp` records the writer's process id, and the next write into the same
+ * directory removes temporaries whose process is gone.
  *
  * Failures the user can fix (disk full, no permission, a directory where the file should go)
  * become an OutputError: one line naming the file and the reason.
@@ -60,17 +60,18 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Names of stale temporaries of `path` in `names` (their writer is gone). */
-function staleTemporaries(path: string, names: string[]): string[] {
-  const prefix = `.${basename(path)}.`;
+/** Our temporaries: `.<file>.<pid>.<8 hex>.tmp`. */
+const TMP_NAME = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+/** Names in `names` of temporaries whose writer is gone (any file of the directory: `path` only names it). */
+function staleTemporaries(_path: string, names: string[]): string[] {
   return names.filter((n) => {
-    if (!n.startsWith(prefix) || !n.endsWith('.tmp')) return false;
-    const m = /^(\d+)\.[0-9a-f]+\.tmp$/.exec(n.slice(prefix.length));
+    const m = TMP_NAME.exec(n);
     return m !== null && !alive(Number(m[1]));
   });
 }
 
-/** Removes temporaries of `path` left by writers that were killed (see the file header). */
+/** Removes temporaries in `path`'s directory left by writers that were killed (see the file header). */
 export async function removeStaleTemporaries(path: string): Promise<void> {
   let names: string[];
   try {
