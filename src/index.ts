@@ -34,3 +34,12 @@ export { traceFigure, type TraceFigureOptions } from './report/traceFigure.js';
 export { autocorrFigure } from './report/autocorrFigure.js';
 export { trainingFigure, type TrainingCurve, type TrainingPoint } from './report/trainingFigure.js';
 export { barsFigure } from './report/barsFigure.js';
+
+// Warnings, target checks and size limits (issue 10): every result's `warnings`, checkTarget
+// (value paths, gradient against finite differences, shapes), memory checks, training errors.
+export { makeWarning, formatWarnings, type Warning, type WarningCode } from './core/warnings.js';
+export { drawsWarnings, WARNING_THRESHOLDS, type DrawsWarningOptions } from './diagnostics/drawsWarnings.js';
+export { checkTarget, assertTarget, TargetCheckError, type TargetCheckOptions, type TargetCheckReport, type TargetProblem, type TargetProblemCode, type TargetPath } from './targets/checkTarget.js';
+export { TrainingError, TRAIN_WARNING_THRESHOLDS } from './flows/train/checks.js';
+export { MemoryLimitError, memoryBudget, setMemoryBudget } from './core/memory.js';
+export type { StanCsvChains } from './io/stanCsv.js';

@@ -6,7 +6,7 @@
  */
 export * from './index.js';
 export { saveFlow, loadFlow, readFlowMeta } from './io/flowFile.js';
-export { readStanCsvChains, readStanCsvFiles } from './io/stanCsvFiles.js';
+export { readStanCsvChains, readStanCsvFiles, readStanCsvChainsStreaming } from './io/stanCsvFiles.js';
 export { renderReportHtml, type ReportInput, type ReportSection, type ReportTargetInfo } from './report/html.js';
 export { figureToSvg, figureToPng, exportFiguresPng, toVegaSpec } from './report/png.js';
-export { writeFileAtomic, writeJsonAtomic } from './core/atomicWrite.js';
+export { writeFileAtomic, writeJsonAtomic, OutputError } from './core/atomicWrite.js';

@@ -16,12 +16,12 @@ describe('flowsampler train', () => {
     const r = await runCli(['train', '--target', 'gaussian:dim=2', '--steps', '3000', '--batch', '128', '--out', out]);
     expect(r.code, r.err.join('\n')).toBe(0);
     const line = r.out.join('\n');
-    expect(line).toMatch(/(\d+) of 3000 steps in [\d.]+ s, stopped by a usable proposal/);
-    expect(line).toMatch(/on 10000 fresh draws k-hat -?[\d.]+, ESS\/N [\d.]+/);
+    expect(line).toMatch(/(\d+) of 3000 steps in [\d.]+ s \(stopped early: a usable proposal/);
+    expect(line).toMatch(/importance check on 10000 fresh draws: ESS\/N [\d.]+, PSIS k-hat -?[\d.]+/);
     const doc = JSON.parse(await readFile(out, 'utf8'));
     expect(doc.training.stoppedBy).toBe('usable');
     expect(doc.training.stepsRun).toBeLessThan(3000);
-    expect(doc.training.evaluation.draws).toBe(10000);
+    expect(doc.training.check.draws).toBe(10000);
     // A directory as --out is refused before any training.
     await mkdir(join(dir, 'adir'));
     const bad = await runCli(['train', '--target', 'gaussian:dim=2', '--out', join(dir, 'adir')]);

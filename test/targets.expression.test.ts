@@ -75,15 +75,12 @@ describe('expressionTarget', () => {
     for (let i = 0; i < 50; i++) expect(g[i]).toBeCloseTo(-x[i], 12);
   });
 
-  it('a constant-only result still has shape [n]', () => {
-    // 0*x1 folds away, leaving the constant 3: the tfjs path must still return one value per row.
-    const t = expressionTarget('0*x1 + 3');
-    expect(t.logDensity(Float64Array.from([5]))).toBe(3);
-    const x = tf.ones([3, 1]) as tf.Tensor2D;
-    const y = t.logProb!(x);
-    expect(y.shape).toEqual([3]);
-    expect(Array.from(y.dataSync())).toEqual([3, 3, 3]);
-    tf.dispose([x, y]);
+  it('an expression that does not depend on a coordinate is improper: a ParseError naming it', () => {
+    // 0*x1 folds away: log p̃ = 3 is flat in x1 (it used to run, with a healthy-looking row).
+    expect(() => expressionTarget('0*x1 + 3')).toThrow(/does not depend on x1 .*improper/);
+    expect(() => expressionTarget('-x1^2/2 + 0*x2')).toThrow(/does not depend on x2/);
+    expect(() => expressionTarget('-x1^2/2 + x2 - x2')).toThrow(/does not depend on x2/);
+    expect(() => expressionTarget('-x1^2/2 - x2^2')).not.toThrow();
   });
 
   const forbidden: [string, RegExp][] = [

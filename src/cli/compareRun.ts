@@ -7,7 +7,9 @@
  * Ctrl-C (the signal) stops the sampler that is running; what finished before is kept, written
  * and reported, and the run ends with exit code 130.
  */
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { formatWarnings } from '../core/warnings.js';
+import { previousOutputs, removeStaleOutputs } from './staleOutputs.js';
 import type { Draws } from '../core/draws.js';
 import { AbortedError, FlowsamplerError } from '../core/errors.js';
 import { writeFileAtomic, writeFileAtomicMkdir, writeJsonAtomic } from '../core/atomicWrite.js';
@@ -65,6 +67,10 @@ export interface CompareOutcome {
   interrupted: boolean;
   reportPath: string;
   resultsPath: string;
+  /** Rows that ran, rows that failed, and warnings over all rows. */
+  succeeded: number;
+  failed: number;
+  warnings: number;
 }
 
 function targetJson(t: CompareTarget): Record<string, unknown> {
@@ -83,6 +89,8 @@ function targetJson(t: CompareTarget): Record<string, unknown> {
 /** Runs the comparison, writes every output, prints the tables; returns what happened. */
 export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<CompareOutcome> {
   const started = new Date();
+  // What an earlier run wrote into this directory: removed at the end if this run does not rewrite it.
+  const previous = await previousOutputs(cfg.outDir);
   const results: TargetResult[] = [];
   let interrupted = false;
   const multi = cfg.targets.length > 1;
@@ -126,7 +134,9 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
         progress.stop();
         const trainEvals = s.kind === 'importance' || s.kind === 'flow-mcmc' ? (await trainedFlow()).trainEvals : 0;
         const gt = groundTruthMetrics(target, d, { seed: cfg.seed, importance: s.kind === 'importance' });
-        const { row, params } = summaryRowFor(d, { trainEvals, kl: gt.kl, khat: gt.khat });
+        // A flow sampler inherits its flow's training warnings (skipped steps, plateau far from convergence).
+        const trainWarnings = s.kind === 'importance' || s.kind === 'flow-mcmc' ? (await trainedFlow()).warnings : [];
+        const { row, params } = summaryRowFor(d, { trainEvals, kl: gt.kl, khat: gt.khat, warnings: trainWarnings });
         res.rows.push(row);
         res.params[s.name] = params;
         res.draws.push(d);
@@ -157,7 +167,10 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
     io.out('');
     io.out(`${multi ? `target ${target.name} ` : ''}(dim ${target.dim}, ${cfg.chains} chains x ${cfg.draws} draws, seed ${cfg.seed})`);
     io.out(formatTable(res.rows));
+    for (const r of res.rows) for (const line of formatWarnings(r.warnings ?? [], r.sampler)) io.out(line);
   }
+  // A Ctrl-C after the last sampler finished still marks the run as interrupted.
+  if (io.signal.aborted) interrupted = true;
 
   // Files: results.json, report.html, figures.
   const sections: ReportSection[] = [];
@@ -178,12 +191,21 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
     started: started.toISOString(),
     finished: new Date().toISOString(),
     interrupted,
+    warnings: results.reduce((a, r) => a + r.rows.reduce((b, row) => b + (row.warnings?.length ?? 0), 0), 0),
     settings: { draws: cfg.draws, chains: cfg.chains, warmup: cfg.warmup ?? 'sampler default', samplers: cfg.samplers.map((s) => s.name), train: cfg.train },
     versions: versionInfo(),
     machine: machineInfo(),
   };
+  // Every file this run writes, for the next run into the same directory (src/cli/staleOutputs.ts).
+  const outputs = [
+    'results.json',
+    'report.html',
+    ...results.flatMap((r) => r.files.map((f) => relative(cfg.outDir, f))),
+    ...(cfg.png !== false ? allFigures.flatMap(({ prefix, figs }) => figs.map((f) => join('figures', `${prefix}${f.id}.png`))) : []),
+  ];
   const resultsJson = {
     ...meta,
+    outputs,
     targets: results.map((r) => ({
       target: targetJson(r.target),
       rows: r.rows,
@@ -201,23 +223,35 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
             acceptance: d.acceptance,
             nonFinite: d.nonFinite,
             divergences: d.divergences ?? null,
+            warnings: d.warnings,
             info: d.info ?? {},
           },
         ]),
       ),
       training: r.training,
-      files: r.files.map((f) => f.slice(cfg.outDir.length + 1)),
+      files: r.files.map((f) => relative(cfg.outDir, f)),
     })),
   };
   const resultsPath = join(cfg.outDir, 'results.json');
   await writeJsonAtomic(resultsPath, resultsJson);
   const reportPath = join(cfg.outDir, 'report.html');
   await writeFileAtomic(reportPath, await renderReportHtml({ title: cfg.title ?? `flowsampler comparison: ${results.map((r) => r.target.target.name).join(', ')}`, sections, meta }));
+  const written = [resultsPath, reportPath, ...results.flatMap((r) => r.files)];
   if (cfg.png !== false) {
-    for (const { prefix, figs } of allFigures) await exportFiguresPng(figs, join(cfg.outDir, 'figures'), prefix);
+    for (const { prefix, figs } of allFigures) written.push(...(await exportFiguresPng(figs, join(cfg.outDir, 'figures'), prefix)));
   }
+  await removeStaleOutputs(cfg.outDir, previous, written);
   io.out('');
   io.out(`wrote ${resultsPath}`);
   io.out(`wrote ${reportPath}`);
-  return { results, interrupted, reportPath, resultsPath };
+  const rows = results.flatMap((r) => r.rows);
+  return {
+    results,
+    interrupted,
+    reportPath,
+    resultsPath,
+    succeeded: rows.filter((r) => !r.error).length,
+    failed: rows.filter((r) => r.error).length,
+    warnings: rows.reduce((a, r) => a + (r.warnings?.length ?? 0), 0),
+  };
 }

@@ -101,5 +101,9 @@ export async function trainFlowFor(target: Target, opts: TrainRunOptions): Promi
     trainEvals: (result.steps - (opts.resume?.checkpoint.step ?? 0)) * batchSize + result.checks.length * CLI_PROPOSAL_CHECK.draws,
     curve: { name: `${opts.family ?? 'iaf'} (reverse KL)`, points },
     result,
+    warnings: result.warnings,
+    steps: result.steps,
+    requestedSteps: steps,
+    stoppedBy: result.stoppedBy,
   };
 }

@@ -6,6 +6,11 @@ import { FlowsamplerError, AbortedError } from '../core/errors.js';
 import type { Command, CommandIO } from './command.js';
 import { commands } from './commands/index.js';
 
+/** Messages are one line on the terminal, whatever a user-supplied value contained. */
+function oneLine(message: string): string {
+  return message.replace(/\s*[\r\n]+\s*/g, ' ');
+}
+
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   return [
@@ -61,14 +66,26 @@ export async function main(argv: string[], ioOverride: Partial<CommandIO> = {}):
       io.out(cmd.help);
       return 0;
     }
-    return await cmd.run(rest, io);
+    const code = await cmd.run(rest, io);
+    // A Ctrl-C that came after the last cooperative check (e.g. while files were written) still
+    // means the user stopped the run: say so in the exit code.
+    if (code === 0 && io.signal.aborted) {
+      io.err(`flowsampler ${name}: interrupted (the outputs written are complete)`);
+      return 130;
+    }
+    return code;
   } catch (e) {
     if (e instanceof AbortedError) {
       io.err(`flowsampler ${name}: ${e.message}`);
       return 130;
     }
     if (e instanceof FlowsamplerError) {
-      io.err(`flowsampler ${name}: ${e.message}`);
+      io.err(`flowsampler ${name}: ${oneLine(e.message)}`);
+      return 2;
+    }
+    // An allocation the size checks did not foresee: still one line, not a stack dump.
+    if (e instanceof RangeError && /allocation failed|Invalid typed array length|Invalid array length|Array buffer allocation/i.test(e.message)) {
+      io.err(`flowsampler ${name}: out of memory (${e.message}); use smaller sizes`);
       return 2;
     }
     throw e;

@@ -52,7 +52,7 @@ export async function ensureWritableFile(file: string, option = '--out'): Promis
   const abs = resolve(file);
   try {
     const s = await stat(abs);
-    if (s.isDirectory()) throw new UsageError(`${option} ${file} is a directory; give a file name`);
+    if (s.isDirectory()) throw new UsageError(`${option} ${file} is a directory; give the flow's file name, e.g. ${file}/flow.json`);
   } catch (e) {
     if (e instanceof UsageError) throw e;
   }

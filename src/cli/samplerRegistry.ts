@@ -21,6 +21,8 @@ import { neutra, type DifferentiableBijection } from '../samplers/neutra.js';
 import { flowMc } from '../samplers/flowMc.js';
 import { warmStart } from '../samplers/warmStart.js';
 import { runRejection } from './rejectionSetup.js';
+import { drawsWarnings } from '../diagnostics/drawsWarnings.js';
+import type { Warning } from '../core/warnings.js';
 
 /** A trained flow as the flow samplers need it. `flow` is the src/flows Flow. */
 export interface TrainedFlow {
@@ -31,6 +33,12 @@ export interface TrainedFlow {
   curve: TrainingCurve;
   /** What the trainer reported: steps run, why it stopped, the proposal checks, the checkpoint. */
   result: import('../flows/train/reverseKL.js').TrainResult;
+  /** The trainer's warnings (skipped steps, plateau far from convergence). */
+  warnings: Warning[];
+  /** Steps actually run, of those requested, and why training stopped. */
+  steps: number;
+  requestedSteps: number;
+  stoppedBy: 'steps' | 'plateau' | 'time' | 'abort' | 'usable';
 }
 
 export interface RunContext {
@@ -76,7 +84,10 @@ async function runIaf(ctx: RunContext): Promise<Draws> {
   const n = ctx.chains * ctx.draws;
   const r = flowImportanceSample(tf.flow, ctx.target, { n, seed: ctx.seed, resample: true, trainTimeMs: tf.trainTimeMs, name: 'iaf' });
   const d = r.draws;
-  return makeDraws({ ...d, chains: ctx.chains, draws: ctx.draws, info: { ...d.info } });
+  const laidOut = makeDraws({ ...d, chains: ctx.chains, draws: ctx.draws, info: { ...d.info }, warnings: [] });
+  // Judge R-hat and ESS on the chains as laid out, k-hat on the n raw weights.
+  laidOut.warnings = drawsWarnings(laidOut, { khat: { value: r.paretoK, n } });
+  return laidOut;
 }
 
 async function runImh(ctx: RunContext): Promise<Draws> {

@@ -5,6 +5,7 @@
  * reports can put ESS per second and ESS per density evaluation side by side.
  */
 import { DimensionError, NonFiniteError, ParameterError } from './errors.js';
+import type { Warning } from './warnings.js';
 
 export interface Draws {
   /** Who made the draws, e.g. 'nuts', 'iaf-imh', 'stan'. */
@@ -36,6 +37,11 @@ export interface Draws {
   divergences?: number;
   /** Anything else a sampler wants to report (step size, tree depth, envelope violations). */
   info?: Record<string, number | string | boolean>;
+  /**
+   * What may be wrong with these draws (divergences, R-hat, low ESS, k-hat, non-finite
+   * densities; src/diagnostics/drawsWarnings.ts). Empty when nothing was found.
+   */
+  warnings: Warning[];
 }
 
 export function defaultParamNames(dim: number): string[] {
@@ -44,8 +50,8 @@ export function defaultParamNames(dim: number): string[] {
 
 /** Builds a Draws record, checking the array length and that every value is finite. */
 export function makeDraws(
-  fields: Omit<Draws, 'paramNames' | 'trainTimeMs' | 'nonFinite' | 'target'> &
-    Partial<Pick<Draws, 'paramNames' | 'trainTimeMs' | 'nonFinite' | 'target'>>,
+  fields: Omit<Draws, 'paramNames' | 'trainTimeMs' | 'nonFinite' | 'target' | 'warnings'> &
+    Partial<Pick<Draws, 'paramNames' | 'trainTimeMs' | 'nonFinite' | 'target' | 'warnings'>>,
 ): Draws {
   const { chains, draws, dim, values } = fields;
   if (values.length !== chains * draws * dim) {
@@ -68,6 +74,7 @@ export function makeDraws(
     nonFinite: 0,
     ...fields,
     paramNames,
+    warnings: fields.warnings ? fields.warnings.slice() : [],
   };
 }
 

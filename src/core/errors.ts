@@ -6,7 +6,8 @@
  */
 export class FlowsamplerError extends Error {
   constructor(message: string) {
-    super(message);
+    // One line by contract, whatever user text (an expression, a file name) it quotes.
+    super(String(message).replace(/\s*[\r\n]+\s*/g, ' '));
     this.name = new.target.name;
   }
 }

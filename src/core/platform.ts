@@ -47,3 +47,12 @@ export function yieldToEventLoop(): Promise<void> {
     ch.port2.postMessage(null);
   });
 }
+
+/**
+ * A Node built-in module when running in Node (20.16+ has process.getBuiltinModule), else
+ * undefined: lets core code use `os` or `v8` without an import a browser bundle would choke on.
+ */
+export function nodeBuiltin<T>(name: string): T | undefined {
+  const p = (globalThis as { process?: { getBuiltinModule?: (n: string) => unknown } }).process;
+  return typeof p?.getBuiltinModule === 'function' ? (p.getBuiltinModule(name) as T) : undefined;
+}

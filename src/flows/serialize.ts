@@ -12,6 +12,7 @@ import { Flow } from './flow.js';
 import { bijectorFactory, bijectorTypes } from './registry.js';
 import { FlowsamplerError, ParseError } from '../core/errors.js';
 import { base64ToBytes, bytesToBase64 } from '../core/base64.js';
+import { checkMemory, formatBytes, FLOAT32_BYTES } from '../core/memory.js';
 
 export const FLOW_FORMAT = 'flowsampler-flow';
 export const FLOW_FORMAT_VERSION = 1;
@@ -83,6 +84,7 @@ export function flowFromJSON(input: unknown, file?: string): Flow {
   if (d.version !== FLOW_FORMAT_VERSION) fail(`flow file version ${String(d.version)} is not supported (this flowsampler reads version ${FLOW_FORMAT_VERSION})`, file);
   if (!Array.isArray(d.architecture) || d.architecture.length === 0) fail('flow file has no architecture', file);
   if (!Array.isArray(d.weights)) fail('flow file has no weights', file);
+  checkDeclaredSizes(d.architecture, d.weights, file);
   const bijectors: Bijector[] = d.architecture.map((layer, i) => {
     const factory = layer && typeof layer.type === 'string' ? bijectorFactory(layer.type) : undefined;
     if (!factory) fail(`layer ${i}: unknown bijector type ${JSON.stringify(layer?.type)} (known: ${bijectorTypes().join(', ')})`, file);
@@ -106,10 +108,13 @@ export function flowFromJSON(input: unknown, file?: string): Flow {
     if (params.length !== d.weights.length) fail(`architecture has ${params.length} weight tensors, file has ${d.weights.length}`, file);
     params.forEach((p, i) => {
       const w = d.weights![i];
-      const shape = Array.isArray(w?.shape) ? w.shape.join('x') : String(w?.shape);
+      const shape = Array.isArray(w?.shape) ? w.shape.join('x') : null;
       // (Vectors were saved as [n] before the engine redesign, as [1, n] since.)
-      const fits = shape === `${p.rows}x${p.cols}` || (p.rows === 1 && shape === `${p.cols}`);
-      if (!fits) fail(`weight ${i} (${p.name}): shape [${w?.shape?.join?.(', ') ?? ''}] does not match the architecture's [${p.rows}, ${p.cols}]`, file);
+      const fits = shape !== null && (shape === `${p.rows}x${p.cols}` || (p.rows === 1 && shape === `${p.cols}`));
+      if (!fits) {
+        const got = Array.isArray(w?.shape) ? `[${w.shape.join(', ')}]` : JSON.stringify(w?.shape ?? null).slice(0, 40);
+        fail(`weight ${i} (${p.name}): shape ${got} does not match the architecture's [${p.rows}, ${p.cols}]`, file);
+      }
       if (w.dtype !== 'float32' || typeof w.data !== 'string') fail(`weight ${i}: expected float32 base64 data`, file);
       const arr = base64ToFloat32(w.data, p.size);
       if (!arr) fail(`weight ${i}: the data is not base64 of ${p.size} float32 values`, file);
@@ -126,4 +131,38 @@ export function flowFromJSON(input: unknown, file?: string): Flow {
     flow.dispose();
     throw e;
   }
+}
+
+/**
+ * Before any layer allocates: the weights an architecture implies must be there in the file. A
+ * conditioner with hidden widths h_1..h_L has at least h_1 + Σ h_i·h_{i+1} + h_L weights (one
+ * input and one output at the least); a config claiming more than the file's data (e.g.
+ * `hidden: [1e8]`, 800 MB of weights) is a ParseError saying how much it would need, instead of
+ * an allocation that grows until the process dies.
+ */
+function checkDeclaredSizes(architecture: SavedFlow['architecture'], weights: unknown[], file?: string): void {
+  let dataBytes = 0;
+  for (const w of weights) {
+    const data = (w as Partial<SavedWeight> | null)?.data;
+    if (typeof data === 'string') dataBytes += Math.floor((data.length * 3) / 4);
+  }
+  architecture.forEach((layer, i) => {
+    const c = (layer?.config ?? {}) as { dim?: unknown; hidden?: unknown };
+    if (typeof c.dim !== 'number' || !Number.isInteger(c.dim) || c.dim < 1) return;
+    let floats = 0;
+    if (Array.isArray(c.hidden)) {
+      const widths = [1, ...c.hidden, 1];
+      if (!widths.every((h) => typeof h === 'number' && Number.isInteger(h) && h > 0)) {
+        fail(`layer ${i} (${String(layer.type)}): bad config: hidden widths must be positive integers, got ${JSON.stringify(c.hidden).slice(0, 60)}`, file);
+      }
+      for (let k = 0; k + 1 < widths.length; k++) floats += (widths[k] as number) * (widths[k + 1] as number);
+    } else if (layer?.type === 'affine-diagonal' || layer?.type === 'actnorm') floats = 2 * c.dim;
+    else if (layer?.type === 'lu-linear') floats = c.dim * c.dim;
+    const bytes = floats * FLOAT32_BYTES;
+    if (bytes > dataBytes) {
+      fail(`layer ${i} (${String(layer.type)}): its config (dim ${c.dim}${Array.isArray(c.hidden) ? `, hidden [${c.hidden.join(', ')}]` : ''}) needs at least ${formatBytes(bytes)} of weights, but the file holds ${formatBytes(dataBytes)}`, file);
+    }
+  });
+  // The weights themselves, decoded, and their float32 copies in the store.
+  checkMemory(`the flow file's ${formatBytes(dataBytes)} of weights`, 3 * dataBytes);
 }

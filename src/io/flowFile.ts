@@ -4,23 +4,14 @@
  * reads one back with errors that name the file.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { writeFileAtomicSync } from '../core/atomicWrite.js';
 import type { Flow } from '../flows/flow.js';
 import { flowFromJSON, flowToJSON, type FlowMeta, type SavedFlow } from '../flows/serialize.js';
 import { ParseError } from '../core/errors.js';
 
 /** Writes the flow atomically; returns the path. */
 export function saveFlow(flow: Flow, file: string, meta: FlowMeta = {}): string {
-  const json = JSON.stringify(flowToJSON(flow, meta));
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    fs.writeFileSync(tmp, json);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomicSync(file, JSON.stringify(flowToJSON(flow, meta)));
   return file;
 }
 

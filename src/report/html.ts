@@ -42,13 +42,26 @@ function tableHtml(rows: SummaryRow[]): string {
       }
       const tds = tableColumns.map((c) => {
         const v = r[c.key];
-        const cls = c.key === 'rhat' && typeof v === 'number' && v > 1.01 ? ' class="warn"' : c.key === 'khat' && typeof v === 'number' && v > 0.7 ? ' class="warn"' : '';
+        const codes = new Set((r.warnings ?? []).map((w) => w.code));
+        const flagged =
+          (c.key === 'rhat' && (codes.has('rhat') || (typeof v === 'number' && v > 1.01))) ||
+          (c.key === 'khat' && (codes.has('khat') || (typeof v === 'number' && v > 0.7))) ||
+          (c.key === 'divergences' && typeof v === 'number' && v > 0) ||
+          ((c.key === 'essBulk' || c.key === 'essTail') && codes.has('low-ess')) ||
+          (c.key === 'warnings' && codes.size > 0);
+        const cls = flagged ? ' class="warn"' : '';
         return `<td${cls}>${escapeHtml(formatCell(v, c.digits))}</td>`;
       });
       return `<tr>${tds.join('')}</tr>`;
     })
     .join('\n');
   return `<table class="summary"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+/** The rows' warnings in full, under the table (the table shows only their codes). */
+function warningsHtml(rows: SummaryRow[]): string {
+  const items = rows.flatMap((r) => (r.warnings ?? []).map((w) => `<li><b>${escapeHtml(r.sampler)}</b> [${escapeHtml(w.code)}]: ${escapeHtml(w.message)}</li>`));
+  return items.length ? `<ul class="warnings">\n${items.join('\n')}\n</ul>` : '';
 }
 
 function paramsText(p: Readonly<Record<string, number | string>>): string {
@@ -62,7 +75,7 @@ h1{font-size:1.6em} h2{margin-top:2em;border-bottom:1px solid #ddd;padding-botto
 table.summary{border-collapse:collapse;font-variant-numeric:tabular-nums;margin:12px 0}
 table.summary th,table.summary td{border:1px solid #ddd;padding:4px 8px;text-align:right}
 table.summary th:first-child,table.summary td:first-child{text-align:left}
-td.warn{background:#fde2e1} tr.failed td{color:#a00}
+td.warn{background:#fde2e1} tr.failed td{color:#a00} ul.warnings{color:#8a1c00;font-size:0.92em}
 figure{margin:20px 0} figcaption{color:#555;font-size:0.9em;max-width:900px}
 .figure-title{font-weight:600;margin-bottom:6px} code{background:#f4f4f4;padding:1px 4px}
 details pre{background:#f7f7f7;padding:8px;overflow:auto;font-size:0.85em}
@@ -89,6 +102,7 @@ export async function renderReportHtml(input: ReportInput): Promise<string> {
 ${expr}
 ${notes}
 ${tableHtml(s.rows)}
+${warningsHtml(s.rows)}
 ${figs}
 </section>`;
     })
@@ -106,7 +120,7 @@ ${figs}
 </head>
 <body>
 <h1>${escapeHtml(input.title)}</h1>
-<p>ESS bulk/tail: minimum over parameters; R-hat: maximum (values above 1.01 and k-hat above 0.7 are highlighted). ESS/s counts flow training time; ESS per 1000 evaluations counts the training's density evaluations.</p>
+<p>ESS bulk/tail: minimum over parameters; R-hat: maximum (values above 1.01, k-hat above its threshold, divergences and low ESS are highlighted; the warnings under each table say what they mean). ESS/s counts flow training time; ESS per 1000 evaluations counts the training's density evaluations.</p>
 ${sections}
 <details><summary>Run details (seed, versions, machine)</summary><pre>${escapeHtml(JSON.stringify(input.meta, null, 2))}</pre></details>
 <script type="application/json" id="figure-specs">${jsonForScript(specs)}</script>

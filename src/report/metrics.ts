@@ -11,6 +11,7 @@
  */
 import type { Draws } from '../core/draws.js';
 import type { SummaryRow } from './summaryRow.js';
+import { addWarnings, type Warning } from '../core/warnings.js';
 import { summarise, kishEss, type SummaryRow as ParamSummary } from '../diagnostics/index.js';
 
 export interface RowExtras {
@@ -18,6 +19,8 @@ export interface RowExtras {
   trainEvals?: number;
   kl?: number | null;
   khat?: number | null;
+  /** Warnings beyond the draws' own (e.g. the flow's training). */
+  warnings?: Warning[];
 }
 
 function finiteOrNull(v: number): number | null {
@@ -52,6 +55,7 @@ export function summaryRowFor(d: Draws, extras: RowExtras = {}): { row: SummaryR
     gradEvals: d.gradEvals,
     acceptance: finiteOrNull(d.acceptance),
     divergences: d.divergences ?? null,
+    warnings: addWarnings([...(extras.warnings ?? [])], d.warnings ?? []),
   };
   return { row, params };
 }
@@ -73,6 +77,7 @@ export function failedRow(sampler: string, message: string): SummaryRow {
     gradEvals: 0,
     acceptance: null,
     divergences: null,
+    warnings: [],
     error: message,
   };
 }

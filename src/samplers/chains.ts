@@ -14,6 +14,9 @@ import { DimensionError, NonFiniteError, ParameterError, checkParam } from '../c
 import { RandomStream } from '../core/random.js';
 import type { Target } from '../targets/target.js';
 import type { SamplerOptions } from './sampler.js';
+import { assertTarget } from '../targets/checkTarget.js';
+import { drawsWarnings } from '../diagnostics/drawsWarnings.js';
+import { checkArray, FLOAT64_BYTES } from '../core/memory.js';
 
 /** Validated common options. */
 export interface CommonConfig {
@@ -45,7 +48,7 @@ export function commonConfig(options: SamplerOptions, defaultWarmup = 1000): Com
 }
 
 /** Checks that `target` looks like a Target (dim and a log density). */
-export function checkTarget(target: Target, needsGradient: boolean): void {
+export function checkTargetContract(target: Target, needsGradient: boolean): void {
   if (!target || typeof target.logDensity !== 'function') {
     throw new ParameterError('target must implement logDensity(x)');
   }
@@ -75,6 +78,8 @@ export class CountedTarget {
   densityEvals = 0;
   gradEvals = 0;
   nonFinite = 0;
+  /** Of those, NaN or +Infinity values (or a non-finite gradient at a finite value): target bugs, not support edges. */
+  invalid = 0;
   readonly dim: number;
 
   constructor(readonly target: Target) {
@@ -90,6 +95,7 @@ export class CountedTarget {
     const v = this.target.logDensity(x);
     if (Number.isFinite(v)) return v;
     this.nonFinite++;
+    if (v !== -Infinity) this.invalid++;
     return -Infinity;
   }
 
@@ -105,6 +111,7 @@ export class CountedTarget {
     const v = this.target.gradLogDensity(x, out);
     if (Number.isFinite(v) && allFinite(out)) return v;
     this.nonFinite++;
+    if (v !== -Infinity) this.invalid++;
     out.fill(0);
     return -Infinity;
   }
@@ -233,12 +240,16 @@ export interface ChainSpec {
  * `Draws.divergences`.
  */
 export async function runChains(target: Target, options: SamplerOptions, spec: ChainSpec): Promise<Draws> {
-  checkTarget(target, spec.needsGradient);
+  checkTargetContract(target, spec.needsGradient);
   const config = commonConfig(options, spec.defaultWarmup ?? 1000);
   const { chains, draws, warmup } = config;
   const dim = target.dim;
+  checkDrawsMemory(spec.sampler, chains, draws, dim);
   const root = new RandomStream(config.seed);
   const starts = initialPoints(target, options.init, chains, root, spec.needsGradient);
+  // A wrong gradient makes a gradient sampler look healthy and sample the wrong thing: check it
+  // against finite differences at the first chains' starting points before anything runs.
+  if (spec.needsGradient && options.checkTarget !== false) assertTarget(target, { points: starts.slice(0, 3), paths: ['float64', 'gradient'], require: ['gradient'], shapes: false });
   const counted = new CountedTarget(target);
   const values = new Float64Array(chains * draws * dim);
   const total = chains * (warmup + draws);
@@ -298,7 +309,8 @@ export async function runChains(target: Target, options: SamplerOptions, spec: C
   // Evaluations up to the end of warm-up (initial search included), all chains.
   info.warmupGradEvals = warmupGradEvals;
   info.warmupDensityEvals = warmupDensityEvals;
-  return makeDraws({
+  if (counted.invalid > 0) info.invalidDensities = counted.invalid;
+  return withWarnings(makeDraws({
     sampler: spec.sampler,
     target: target.name ?? '',
     chains,
@@ -313,5 +325,16 @@ export async function runChains(target: Target, options: SamplerOptions, spec: C
     nonFinite: counted.nonFinite,
     ...(spec.needsGradient ? { divergences } : {}),
     info,
-  });
+  }));
+}
+
+/** Throws MemoryLimitError before allocating chains x draws x dim values that cannot fit. */
+export function checkDrawsMemory(sampler: string, chains: number, draws: number, dim: number): void {
+  checkArray(`${sampler}: ${chains} chains x ${draws} draws x dim ${dim}`, chains * draws * dim, FLOAT64_BYTES, 'fewer draws or chains');
+}
+
+/** Attaches drawsWarnings (divergences, R-hat, ESS, non-finite densities) to freshly made Draws. */
+export function withWarnings(d: Draws): Draws {
+  d.warnings = drawsWarnings(d);
+  return d;
 }

@@ -11,17 +11,18 @@ import { makeDraws, type Draws } from '../core/draws.js';
 import { DimensionError, ParameterError } from '../core/errors.js';
 import { RandomStream } from '../core/random.js';
 import type { Target } from '../targets/target.js';
-import { checkTarget, commonConfig } from './chains.js';
+import { checkDrawsMemory, checkTargetContract, commonConfig } from './chains.js';
 import type { SamplerOptions } from './sampler.js';
 
 export async function exact(target: Target, options: Omit<SamplerOptions, 'init' | 'warmup'>): Promise<Draws> {
-  checkTarget(target, false);
+  checkTargetContract(target, false);
   if (typeof target.sampleExact !== 'function') {
     throw new ParameterError(`target ${target.name} has no exact sampler; use an MCMC sampler instead`);
   }
   const cfg = commonConfig({ ...options, warmup: 0 } as SamplerOptions, 0);
   const dim = target.dim;
   const root = new RandomStream(cfg.seed);
+  checkDrawsMemory('exact', cfg.chains, cfg.draws, dim);
   const values = new Float64Array(cfg.chains * cfg.draws * dim);
   const coop = new Cooperative(options.signal);
   coop.checkAborted();

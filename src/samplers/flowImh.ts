@@ -18,6 +18,7 @@ import type { Flow } from '../flows/flow.js';
 import type { SamplerOptions } from './sampler.js';
 import { defensiveBaseScale } from './flowImportance.js';
 import { log } from '../core/portableMath.js';
+import { checkDrawsMemory, withWarnings } from './chains.js';
 
 export interface FlowImhOptions extends SamplerOptions {
   /** Training time of the flow in ms, recorded in the Draws. */
@@ -53,6 +54,7 @@ export async function flowImh(flow: Flow, target: Target, options: FlowImhOption
   if (Array.isArray(options.init) && options.init.length !== chains) {
     throw new ParameterError(`init: ${options.init.length} starting points for ${chains} chains`);
   }
+  checkDrawsMemory('flow IMH', chains, draws, dim);
   const coop = new Cooperative(options.signal);
   const values = new Float64Array(chains * draws * dim);
   const total = chains * (warmup + draws);
@@ -117,7 +119,7 @@ export async function flowImh(flow: Flow, target: Target, options: FlowImhOption
     }
   }
   options.onProgress?.({ sampler: 'flow-imh', done, total, phase: 'sampling' });
-  return makeDraws({
+  return withWarnings(makeDraws({
     sampler: 'flow-imh',
     target: target.name,
     chains,
@@ -131,6 +133,6 @@ export async function flowImh(flow: Flow, target: Target, options: FlowImhOption
     gradEvals: 0,
     acceptance: accepted / (chains * draws),
     nonFinite,
-    info: { batchSize, warmup, baseScale },
-  });
+    info: { batchSize, warmup, baseScale, ...(nonFinite > 0 ? { invalidDensities: nonFinite } : {}) },
+  }));
 }

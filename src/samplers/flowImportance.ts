@@ -12,6 +12,9 @@ import { RandomStream } from '../core/random.js';
 import type { Target } from '../targets/target.js';
 import type { Flow } from '../flows/flow.js';
 import { kishEss, logZEstimate, psis, type PsisResult } from '../diagnostics/index.js';
+import { drawsWarnings } from '../diagnostics/drawsWarnings.js';
+import { checkArray, FLOAT64_BYTES } from '../core/memory.js';
+import type { Warning } from '../core/warnings.js';
 
 export interface FlowImportanceOptions {
   /** Number of proposals (default 10000). */
@@ -46,6 +49,8 @@ export interface FlowImportanceResult {
   logZSe: number;
   /** Proposals whose target density was NaN/±Inf (given zero weight). */
   nonFinite: number;
+  /** k-hat above its threshold, low Kish ESS, non-finite weights (the same as `draws.warnings`). */
+  warnings: Warning[];
 }
 
 /**
@@ -88,6 +93,7 @@ export function flowImportanceSample(flow: Flow, target: Target, options: FlowIm
   const n = checkPositiveInt('n', options.n ?? 10_000);
   if (n < 2) throw new ParameterError('flow importance sampling needs n >= 2');
   const dim = flow.dim;
+  checkArray(`flow importance sampling of ${n} draws in dim ${dim}`, 2 * n * dim, FLOAT64_BYTES, 'a smaller n');
   const root = new RandomStream(options.seed);
   const t0 = performance.now();
   const baseScale = options.baseScale === 'auto' ? defensiveBaseScale(dim) : (options.baseScale ?? 1);
@@ -129,7 +135,8 @@ export function flowImportanceSample(flow: Flow, target: Target, options: FlowIm
     acceptance: 1,
     nonFinite,
     ...(drawLogWeights ? { logWeights: drawLogWeights } : {}),
-    info: { baseScale, paretoK: ps.paretoK, kishEss: ess, essFraction: ess / n, logZ, logZSe: se, resampled: !!options.resample },
+    info: { baseScale, paretoK: ps.paretoK, kishEss: ess, essFraction: ess / n, logZ, logZSe: se, resampled: !!options.resample, ...(nonFinite > 0 ? { invalidDensities: nonFinite } : {}) },
   });
-  return { draws, logWeights, psis: ps, paretoK: ps.paretoK, kishEss: ess, logZ, logZSe: se, nonFinite };
+  draws.warnings = drawsWarnings(draws, { khat: { value: ps.paretoK, n } });
+  return { draws, logWeights, psis: ps, paretoK: ps.paretoK, kishEss: ess, logZ, logZSe: se, nonFinite, warnings: draws.warnings };
 }

@@ -30,7 +30,7 @@ import { RandomStream } from '../core/random.js';
 import { log } from '../core/portableMath.js';
 import type { Target } from '../targets/target.js';
 import { WarmupAdaptation } from './adaptation.js';
-import { CountedTarget, checkTarget, commonConfig, initialPoints } from './chains.js';
+import { CountedTarget, checkTargetContract, commonConfig, initialPoints } from './chains.js';
 import { findReasonableStepSize } from './hmcCore.js';
 import { hmcInit, hmcStep, stateToPoint, type HmcState } from './hmc.js';
 import { Metric } from './metric.js';
@@ -88,7 +88,7 @@ interface ChainState {
 }
 
 export async function flowMc(target: Target, flow: FlowProposal, options: FlowMcOptions): Promise<Draws> {
-  checkTarget(target, true);
+  checkTargetContract(target, true);
   const config = commonConfig(options);
   if (!flow || typeof flow.sampleArrays !== 'function' || typeof flow.logProbArrays !== 'function') {
     throw new ParameterError('flowmc needs a flow with sampleArrays and logProbArrays');

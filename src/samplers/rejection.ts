@@ -18,7 +18,7 @@ import { DimensionError, FlowsamplerError, ParameterError, checkParam } from '..
 import { RandomStream } from '../core/random.js';
 import { emitWarning } from '../core/platform.js';
 import type { Target } from '../targets/target.js';
-import { checkTarget, commonConfig } from './chains.js';
+import { checkDrawsMemory, checkTargetContract, commonConfig, withWarnings } from './chains.js';
 import type { SamplerOptions } from './sampler.js';
 import { log } from '../core/portableMath.js';
 
@@ -51,7 +51,7 @@ function fmt(x: Float64Array): string {
 }
 
 export async function rejection(target: Target, options: RejectionOptions): Promise<Draws> {
-  checkTarget(target, false);
+  checkTargetContract(target, false);
   const cfg = commonConfig({ ...options, warmup: 0 } as SamplerOptions, 0);
   const { proposal } = options;
   if (!proposal || typeof proposal.logDensity !== 'function' || typeof proposal.sample !== 'function') {
@@ -67,6 +67,7 @@ export async function rejection(target: Target, options: RejectionOptions): Prom
   checkParam('maxProposals', maxProposals, (v) => v >= 1, 'a number >= 1');
 
   const dim = target.dim;
+  checkDrawsMemory('rejection', cfg.chains, cfg.draws, dim);
   const values = new Float64Array(cfg.chains * cfg.draws * dim);
   const root = new RandomStream(cfg.seed);
   const total = cfg.chains * cfg.draws;
@@ -121,7 +122,7 @@ export async function rejection(target: Target, options: RejectionOptions): Prom
     const msg = `rejection: the envelope was violated at ${violations} of ${proposals} proposals (max log p̃ - log q - log M = ${maxExcess.toPrecision(3)}); the draws are biased toward q where p̃ > M q`;
     (options.onWarning ?? emitWarning)(msg);
   }
-  return makeDraws({
+  return withWarnings(makeDraws({
     sampler: 'rejection',
     target: target.name ?? '',
     chains: cfg.chains,
@@ -135,5 +136,5 @@ export async function rejection(target: Target, options: RejectionOptions): Prom
     acceptance: accepted / proposals,
     nonFinite,
     info: { proposals, envelopeViolations: violations, maxLogRatioExcess: maxExcess, logM },
-  });
+  }));
 }

@@ -21,6 +21,7 @@ import { DualAveraging, WelfordCovariance } from './adaptation.js';
 import { runChains, type CountedTarget } from './chains.js';
 import type { SamplerOptions } from './sampler.js';
 import { exp } from '../core/portableMath.js';
+import { checkArray, checkMemory, FLOAT64_BYTES } from '../core/memory.js';
 
 export interface RwmOptions extends SamplerOptions {
   /** Initial proposal standard deviation per coordinate (default 2.38 / sqrt(d)). */
@@ -81,6 +82,12 @@ export async function rwm(target: Target, options: RwmOptions): Promise<Draws> {
   if (o.epsilon !== undefined) checkParam('epsilon', o.epsilon, (v) => v >= 0, 'a number >= 0');
   if (o.adaptStart !== undefined) checkParam('adaptStart', o.adaptStart, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0');
   const d = target?.dim;
+  // The adapted covariance, its running moments and Cholesky factor: a few dense d x d matrices.
+  if (Number.isInteger(d)) {
+    const what = `rwm: its dense ${d} x ${d} proposal covariance`;
+    checkArray(what, d * d, FLOAT64_BYTES, 'hmc or nuts (diagonal metric) in this dimension');
+    checkMemory(what, 4 * d * d * FLOAT64_BYTES, 'hmc or nuts (diagonal metric) in this dimension');
+  }
   let cov0: Float64Array | undefined;
   if (o.proposalCov !== undefined && Number.isInteger(d)) {
     if (o.proposalCov.length !== d * d) {

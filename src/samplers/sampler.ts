@@ -25,4 +25,10 @@ export interface SamplerOptions {
   onProgress?: (p: SamplerProgress) => void;
   /** Stops the run; the sampler throws AbortedError. */
   signal?: AbortSignal;
+  /**
+   * Gradient samplers (MALA, HMC, NUTS) first check the target's gradient against finite
+   * differences at the chains' starting points (src/targets/checkTarget.ts) and throw a
+   * TargetCheckError naming the parameter that disagrees. Default true; false skips it.
+   */
+  checkTarget?: boolean;
 }

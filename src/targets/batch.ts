@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Target } from './target.js';
-import { DimensionError } from '../core/errors.js';
+import { DimensionError, ParameterError } from '../core/errors.js';
 
 export type BatchPath = 'batch-float64' | 'tfjs' | 'float64';
 
@@ -22,19 +22,35 @@ export function batchPathOf(target: Target): BatchPath {
 function tfjsValueAndGrad(target: Target, x: ArrayLike<number>, n: number, dim: number): { logp: Float64Array; grad: Float64Array } {
   const xt = tf.tensor2d(x instanceof Float32Array ? x : Float32Array.from(x), [n, dim]);
   try {
-    const { value, grad } = tf.valueAndGrad((z: tf.Tensor) => {
-      const lp = target.logProb!(z as tf.Tensor2D);
-      if (lp.rank !== 1 || lp.shape[0] !== n) {
-        throw new DimensionError(`target ${target.name}: logProb of an [${n}, ${dim}] batch must have shape [${n}], got [${lp.shape.join(', ')}]`);
-      }
-      return lp;
-    })(xt);
+    const { value, grad } = tf.valueAndGrad((z: tf.Tensor) => checkedLogProb(target, z as tf.Tensor2D))(xt);
     const out = { logp: Float64Array.from(value.dataSync()), grad: Float64Array.from(grad.dataSync()) };
     tf.dispose([value, grad]);
     return out;
+  } catch (e) {
+    throw notDifferentiable(target, e);
   } finally {
     xt.dispose();
   }
+}
+
+/** The target's logProb with its shape checked: a scalar or [n, 1] result would broadcast silently. */
+function checkedLogProb(target: Target, x: tf.Tensor2D): tf.Tensor1D {
+  const lp = target.logProb!(x);
+  const [n, dim] = x.shape;
+  if (!(lp instanceof tf.Tensor) || lp.rank !== 1 || lp.shape[0] !== n) {
+    throw new DimensionError(`target ${target.name}: logProb of an [${n}, ${dim}] batch must have shape [${n}], got ${lp instanceof tf.Tensor ? `[${lp.shape.join(', ')}]` : typeof lp}`);
+  }
+  return lp;
+}
+
+/** tfjs's "Cannot compute gradient of y=f(x)" names neither the target nor the cause: say both. */
+export function notDifferentiable(target: Target, e: unknown): unknown {
+  if (e instanceof Error && /Cannot compute gradient/.test(e.message)) {
+    return new ParameterError(
+      `target ${target.name}: its tfjs logProb is not differentiable: its result does not depend on the input through tfjs operations (e.g. it reads values with dataSync/arraySync and builds a new tensor); write it with tf ops only, or drop logProb so flows train on gradLogDensity`,
+    );
+  }
+  return e;
 }
 
 function rowsValueAndGrad(target: Target, x: ArrayLike<number>, n: number, dim: number): { logp: Float64Array; grad: Float64Array } {
@@ -75,7 +91,7 @@ export function targetValueAndGrad(target: Target, x: ArrayLike<number>, n: numb
  * that is the path to take, else the float64 value and gradient wrapped in `tf.customGrad`.
  */
 export function targetLogProbOp(target: Target): (x: tf.Tensor2D) => tf.Tensor1D {
-  if (batchPathOf(target) === 'tfjs') return (x) => target.logProb!(x);
+  if (batchPathOf(target) === 'tfjs') return (x) => checkedLogProb(target, x);
   return (x) => {
     const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const xi = args[0] as tf.Tensor2D;

@@ -5,6 +5,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { keep as tfKeep, tensor as tfTensor } from '@tensorflow/tfjs';
 import { DimensionError, ParameterError, checkPositiveInt } from '../core/errors.js';
+import { checkHeap } from '../core/memory.js';
 
 /** Throws unless the float64 point has the target's dimension. */
 export function checkPoint(target: string, dim: number, x: ArrayLike<number>): void {
@@ -22,10 +23,20 @@ export function checkBatch(target: string, dim: number, x: tf.Tensor): void {
   }
 }
 
-/** A dimension parameter: a positive integer, at least `min`. */
+/**
+ * Bytes a target keeps per dimension: a handful of float64 vectors (mean, scales, moments,
+ * scratch), their float32 tfjs copies and the plotting box (one small JS array per dimension).
+ */
+const BYTES_PER_DIM = 256;
+
+/**
+ * A dimension parameter: a positive integer, at least `min`, whose vectors fit in memory (a
+ * MemoryLimitError says how much `dim` would need, before anything is allocated).
+ */
 export function checkDimension(name: string, value: number, min = 1): number {
   checkPositiveInt(name, value);
   if (value < min) throw new ParameterError(`invalid parameter ${name} = ${value}: must be at least ${min}`);
+  checkHeap(`a target with ${name} = ${value}`, value * BYTES_PER_DIM, `a smaller ${name}`);
   return value;
 }
 

@@ -19,7 +19,8 @@
  * variable would make p̃ flat, i.e. improper, in that coordinate; it is almost always a typo).
  * An explicit `dim` option is only checked against that.
  * A NaN value (e.g. log of a negative number) is reported as log p̃ = -Infinity, outside the
- * support.
+ * support, on both paths. A coordinate the expression does not depend on (its derivative folds
+ * to 0) is a ParseError: the density would be flat, i.e. improper, along it.
  */
 import * as tf from '@tensorflow/tfjs';
 import { derivative, parse, type MathNode } from 'mathjs';
@@ -128,6 +129,7 @@ function safeText(node: MathNode): string {
   } catch {
     s = String((node as AnyNode).type);
   }
+  s = s.replace(/\s+/g, ' ');
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
@@ -216,8 +218,17 @@ function buildExpressionTarget(expr: string, options: ExpressionOptions): Target
     return d;
   });
 
+  const partialIrs = partials.map((p) => toIr(p));
+  // A coordinate the density does not depend on (its derivative folds to 0, e.g. `0*x2` or
+  // `x2 - x2`) makes p̃ flat along it: improper, and every sampler would run off to infinity.
+  const flat = partialIrs.map((ir, i) => (ir.k === 'c' && ir.v === 0 ? i + 1 : 0)).filter((i) => i > 0);
+  if (flat.length > 0) {
+    throw new ParseError(
+      `expression: log p̃ does not depend on ${flat.map((i) => `x${i}`).join(', ')} (its derivative is 0), so the density is flat, i.e. improper, along ${flat.length === 1 ? 'it' : 'them'}`,
+    );
+  }
   const valueFn = compileValue(toIr(tree));
-  const gradFn = compileVector(partials.map((p) => toIr(p)));
+  const gradFn = compileVector(partialIrs);
   const tfFn = irToTf(toIr(tree));
 
   return {
@@ -245,10 +256,13 @@ function buildExpressionTarget(expr: string, options: ExpressionOptions): Target
     logProb(x) {
       checkBatch(name, dim, x);
       return tf.tidy(() => {
-        const cols = tf.unstack(x, 1);
-        const y = tfFn(cols);
+        // tfjs's unstack gradient fails for a single column, so a 1-D batch is reshaped instead.
+        const cols = dim === 1 ? [tf.reshape(x, [x.shape[0]])] : tf.unstack(x, 1);
+        let y = tfFn(cols);
         // A sum of constants and cancelled terms may come out as a scalar: give it shape [n].
-        return (y.rank === 0 ? tf.add(y, tf.zeros([x.shape[0]])) : y) as tf.Tensor1D;
+        if (y.rank === 0) y = tf.add(y, tf.zeros([x.shape[0]]));
+        // NaN (log of a negative number, ...) is outside the support, as on the float64 path.
+        return tf.where(tf.isNaN(y), tf.fill([x.shape[0]], -Infinity), y) as tf.Tensor1D;
       });
     },
   };

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ParameterError, checkParam } from '../core/errors.js';
 import { cholesky, logDetFromCholesky, inverseFromCholesky, lowerMatVec } from '../core/linalg.js';
 import { RandomStream } from '../core/random.js';
+import { checkArray, checkMemory, FLOAT64_BYTES } from '../core/memory.js';
 import type { Target } from './target.js';
 import { LOG_2PI, constTensor, checkBatch, checkDimension, checkPoint, matrixParam, vectorParam } from './checks.js';
 
@@ -81,6 +82,9 @@ export interface IllConditionedOptions {
 export function illConditionedGaussian(options: IllConditionedOptions): Target {
   if (options == null || typeof options !== 'object') throw new ParameterError('illConditionedGaussian: options { dim, condition?, seed? } are required');
   const dim = checkDimension('dim', options.dim);
+  // The rotation, Σ, Σ⁻¹ and the Cholesky factor: dense dim x dim matrices.
+  checkArray(`illgauss with dim = ${dim}`, dim * dim, FLOAT64_BYTES, 'a smaller dim');
+  checkMemory(`illgauss with dim = ${dim}`, 4 * dim * dim * FLOAT64_BYTES, 'a smaller dim');
   const condition = checkParam('condition', options.condition ?? 100, (v) => v >= 1, 'at least 1');
   const seed = checkParam('seed', options.seed ?? 0, (v) => Number.isInteger(v), 'an integer');
   const lam = new Float64Array(dim);

@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ParameterError, checkParam, checkPositiveInt } from '../core/errors.js';
 import { cholesky, inverseFromCholesky, logDetFromCholesky, lowerMatVec } from '../core/linalg.js';
 import type { Target } from './target.js';
+import { checkHeap } from '../core/memory.js';
 import { LOG_2PI, checkBatch, checkDimension, checkPoint, constTensor, matrixParam, vectorParam } from './checks.js';
 
 /** One component: either a diagonal (sd per dimension) or a full covariance (Cholesky + precision). */
@@ -100,6 +101,8 @@ export interface RingOptions {
 export function ring(options: RingOptions = {}): Target {
   if (options == null || typeof options !== 'object') throw new ParameterError('ring: options must be an object');
   const modes = checkPositiveInt('modes', options.modes ?? 8);
+  // Each mode is a small JS object with its own vectors (about 400 bytes).
+  checkHeap(`ring with modes = ${modes}`, 400 * modes, 'fewer modes');
   const radius = checkParam('radius', options.radius ?? 4, (v) => v >= 0, 'non-negative');
   const sd = checkParam('sd', options.sd ?? 0.3, (v) => v > 0, 'positive');
   const comps: Component[] = [];

@@ -6,6 +6,11 @@ import { runCompare } from '../compareRun.js';
 import { TRAIN_DEFAULTS } from '../../flows/index.js';
 import { flowFamilyHelp, flowFamilyOption } from '../flowFamily.js';
 import { initBackend } from '../../core/backend.js';
+import { compareExitCode, strictHelp, strictOption } from '../exitCodes.js';
+import { checkDrawsMemory } from '../../samplers/chains.js';
+import { checkTrainingBatchMemory } from '../../flows/train/checks.js';
+import { defaultBatchSize } from '../../flows/index.js';
+import { defaultHidden, DEFAULT_FLOW_LAYERS } from '../../flows/index.js';
 
 const DEFAULT_SAMPLERS = 'iaf,imh,rwm,mala,hmc,nuts,rejection';
 
@@ -29,12 +34,15 @@ ${flowFamilyHelp}
                      half of training (helps on multimodal targets, hurts on unimodal ones)
   --out DIR          output directory (default ./flowsampler-out)
   --no-png           skip the PNG export of the figures
+${strictHelp}
   -h, --help         this help
 
 Columns: ESS bulk and tail (minimum over parameters), R-hat (maximum), ESS per second and per
 1000 density evaluations (training included for flows), KL to exact draws when the target has
-an exact sampler, PSIS k-hat for importance samplers, wall time. Ctrl-C stops the running
-sampler and writes what finished (exit 130).`;
+an exact sampler, PSIS k-hat for importance samplers, divergent transitions (div), wall time,
+and the codes of the row's warnings, each explained under the table (divergences, rhat, low-ess,
+khat, non-finite, skipped-steps, ...). Ctrl-C stops the running sampler and writes what finished
+(exit 130); a compare in which every sampler failed exits 2.`;
 
 export const compareCommand: Command = {
   name: 'compare',
@@ -56,6 +64,7 @@ export const compareCommand: Command = {
       batch: { type: 'string' },
       out: { type: 'string' },
       'no-png': { type: 'boolean' },
+      ...strictOption,
     });
     const samplers = parseSamplerList((values.samplers as string | undefined) ?? DEFAULT_SAMPLERS);
     const draws = intOption('draws', values.draws as string | undefined, 1000, 4);
@@ -70,6 +79,11 @@ export const compareCommand: Command = {
     const annealRaw = values.anneal as string | undefined;
     const annealFrom = annealRaw === undefined ? undefined : numberOption('anneal', annealRaw, 0, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
     const target = targetFromArgs(values, 'compare');
+    // Sizes that cannot fit fail here, in one line, not after the flow has trained.
+    checkDrawsMemory('compare', chains, draws, target.target.dim);
+    if (samplers.some((s) => s.kind === 'importance' || s.kind === 'flow-mcmc')) {
+      checkTrainingBatchMemory(target.target.dim, batch ?? defaultBatchSize(target.target.dim), defaultHidden(target.target.dim), DEFAULT_FLOW_LAYERS, 'a smaller --batch, or leave iaf and imh out of --samplers');
+    }
     const outDir = await ensureOutputDir((values.out as string | undefined) ?? 'flowsampler-out');
     await initBackend();
     const outcome = await runCompare(
@@ -94,6 +108,6 @@ export const compareCommand: Command = {
       },
       io,
     );
-    return outcome.interrupted ? 130 : 0;
+    return compareExitCode(outcome, Boolean(values.strict), io, 'compare');
   },
 };

@@ -4,6 +4,7 @@ import { parseSamplerList } from '../samplerRegistry.js';
 import { runCompare } from '../compareRun.js';
 import { parseTargetSpec } from '../../targets/registry.js';
 import { initBackend } from '../../core/backend.js';
+import { compareExitCode, strictHelp, strictOption } from '../exitCodes.js';
 
 /**
  * The demo's budget, chosen to finish in about a minute on a 2-vCPU machine: two 2-D targets
@@ -36,9 +37,10 @@ Takes about a minute on a 2-core machine. Prints the tables and writes results.j
   --seed S           seed (default 1)
   --out DIR          output directory (default ./flowsampler-demo)
   --no-png           skip the PNG export
+${strictHelp}
   -h, --help         this help`,
   async run(argv, io) {
-    const { values } = parseCommandArgs('demo', argv, { seed: { type: 'string' }, out: { type: 'string' }, 'no-png': { type: 'boolean' } });
+    const { values } = parseCommandArgs('demo', argv, { seed: { type: 'string' }, out: { type: 'string' }, 'no-png': { type: 'boolean' }, ...strictOption });
     const seedRaw = (values.seed as string | undefined) ?? '1';
     if (seedRaw.trim() === '') throw new UsageError('--seed is empty');
     const seed = /^-?\d+$/.test(seedRaw) ? Number(seedRaw) : seedRaw;
@@ -62,6 +64,6 @@ Takes about a minute on a 2-core machine. Prints the tables and writes results.j
       io,
     );
     io.out(`demo finished in ${((performance.now() - t0) / 1000).toFixed(1)} s; open ${outcome.reportPath}`);
-    return outcome.interrupted ? 130 : 0;
+    return compareExitCode(outcome, Boolean(values.strict), io, 'demo');
   },
 };

@@ -5,8 +5,25 @@
  */
 import type { Command } from '../command.js';
 import { parseCommandArgs, UsageError } from '../command.js';
-import { summarise, type SummaryRow } from '../../diagnostics/summarise.js';
-import { readStanCsvChains } from '../../io/stanCsvFiles.js';
+import { summariseChains, type SummaryRow } from '../../diagnostics/summarise.js';
+import { readStanCsvChainsStreaming } from '../../io/stanCsvFiles.js';
+import { parameterChains, type Draws } from '../../core/draws.js';
+import { AbortedError } from '../../core/errors.js';
+import { addWarnings, formatWarnings } from '../../core/warnings.js';
+import { drawsWarnings } from '../../diagnostics/drawsWarnings.js';
+import { strictHelp, strictOption, warningsExitCode } from '../exitCodes.js';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+
+/** summarise, one parameter at a time with a yield in between, so Ctrl-C stops a long one. */
+async function summariseInterruptibly(draws: Draws, signal: AbortSignal): Promise<SummaryRow[]> {
+  const rows: SummaryRow[] = [];
+  for (let p = 0; p < draws.dim; p++) {
+    if (signal.aborted) throw new AbortedError('stopped by the user');
+    rows.push(summariseChains(draws.paramNames[p], parameterChains(draws, p)));
+    await yieldToEventLoop();
+  }
+  return rows;
+}
 
 const COLUMNS: (keyof SummaryRow)[] = ['variable', 'mean', 'median', 'sd', 'mad', 'q5', 'q95', 'rhat', 'ess_bulk', 'ess_tail'];
 
@@ -53,19 +70,27 @@ export const diagnoseCommand: Command = {
     'Sampler columns ending in __ (lp__, accept_stat__, ...) are kept aside.',
     'NA marks values posterior reports as NA (e.g. a constant parameter).',
     '',
+    'Files are streamed, so their size is limited only by memory (8 bytes per value); Ctrl-C stops',
+    'the reading and the statistics. Suspect input is an error (a divergent__ other than 0/1, values',
+    'too large to summarise, the same file twice) or a warning (two chains with identical draws).',
+    '',
     'options:',
     '  --json   print a JSON array, one object per variable, NaN as null',
+    strictHelp,
   ].join('\n'),
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs('diagnose', argv, { json: { type: 'boolean' } }, true);
+    const { values, positionals } = parseCommandArgs('diagnose', argv, { json: { type: 'boolean' }, ...strictOption }, true);
     if (positionals.length === 0) {
       throw new UsageError("give at least one CmdStan CSV file (see 'flowsampler diagnose --help')");
     }
-    const { draws, samplerColumns } = readStanCsvChains(positionals);
-    const rows = summarise(draws);
+    const { draws, samplerColumns, warnings: inputWarnings } = await readStanCsvChainsStreaming(positionals, { signal: io.signal });
+    const rows = await summariseInterruptibly(draws, io.signal);
+    const warnings = addWarnings([...inputWarnings], drawsWarnings(draws, { summary: rows }));
+    const strict = Boolean(values.strict);
     if (values.json) {
       io.out(summaryToJson(rows));
-      return 0;
+      for (const line of formatWarnings(warnings)) io.err(line);
+      return warningsExitCode(strict, warnings.length, io, 'diagnose');
     }
     const aside = Object.keys(samplerColumns);
     io.out(
@@ -82,7 +107,7 @@ export const diagnoseCommand: Command = {
           'these estimates are not yet reliable (Vehtari et al. 2021).',
       );
     }
-    if (draws.divergences) io.out(`note: ${draws.divergences} divergent transitions after warm-up.`);
-    return 0;
+    for (const line of formatWarnings(warnings)) io.out(line);
+    return warningsExitCode(strict, warnings.length, io, 'diagnose');
   },
 };

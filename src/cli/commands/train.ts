@@ -6,10 +6,31 @@ import { trainFlowFor } from '../flowTraining.js';
 import { createProgress } from '../progress.js';
 import { writeJsonAtomic } from '../../core/atomicWrite.js';
 import { readFileSync } from 'node:fs';
-import { flowToJSON, flowFromJSON, proposalQuality, type Flow, type FlowFamily, type SavedFlow, type TrainCheckpoint } from '../../flows/index.js';
-import { RandomStream } from '../../core/random.js';
+import { flowToJSON, flowFromJSON, defaultHidden, type Flow, type FlowFamily, type SavedFlow, type TrainCheckpoint } from '../../flows/index.js';
 import { flowFamilyOption, flowFamilyHelp } from '../flowFamily.js';
 import { TRAIN_DEFAULTS, defaultBatchSize } from '../../flows/index.js';
+import { checkTrainingBatchMemory } from '../../flows/train/checks.js';
+import { flowImportanceSample } from '../../samplers/flowImportance.js';
+import { addWarnings, fmt, formatWarnings } from '../../core/warnings.js';
+import { strictHelp, strictOption, warningsExitCode } from '../exitCodes.js';
+
+/** Fresh draws for the summary's importance check: enough for k-hat and Kish's ESS to mean something. */
+export const TRAIN_CHECK_DRAWS = 10_000;
+
+function stopText(stoppedBy: string, maxSeconds: number | undefined): string {
+  switch (stoppedBy) {
+    case 'steps':
+      return 'all requested steps';
+    case 'plateau':
+      return 'stopped early: the ELBO reached a plateau';
+    case 'time':
+      return `stopped on the ${maxSeconds} s time budget`;
+    case 'usable':
+      return 'stopped early: a usable proposal (k-hat and ESS/N check passed)';
+    default:
+      return `stopped: ${stoppedBy}`;
+  }
+}
 
 export const trainCommand: Command = {
   name: 'train',
@@ -18,6 +39,8 @@ export const trainCommand: Command = {
 
 Trains a flow (by default affine base + IAF layers) by minimising KL(q || p) and saves it as
 JSON, with the target spec and a training summary. Load it with 'flowsampler sample'.
+The summary gives the steps actually run and why training stopped, and checks the flow by
+importance sampling ${TRAIN_CHECK_DRAWS} fresh draws (Kish ESS/N, PSIS k-hat, log Z).
 
 ${targetOptionHelp}
 ${flowFamilyHelp}
@@ -35,6 +58,7 @@ ${flowFamilyHelp}
                      --out; a checkpoint is also written every 30 s): the same result as an
                      uninterrupted run at the same seed
   --out FILE         where to save the flow (default flow.json; with --resume, that file)
+${strictHelp}
   -h, --help         this help`,
   async run(argv, io) {
     const { values } = parseCommandArgs('train', protectExprValue(argv), {
@@ -52,6 +76,7 @@ ${flowFamilyHelp}
       'all-steps': { type: 'boolean' },
       resume: { type: 'string' },
       out: { type: 'string' },
+      ...strictOption,
     });
     const resumeFile = values.resume as string | undefined;
     const resumed = resumeFile ? readResume(resumeFile) : null;
@@ -77,6 +102,7 @@ ${flowFamilyHelp}
     const out = resolve((values.out as string | undefined) ?? resumeFile ?? 'flow.json');
     const ct = resumed && !values.target && !values.expr ? resumed.target : targetFromArgs(values, 'train');
     const batchSize = batchArg ?? defaultBatchSize(ct.target.dim);
+    checkTrainingBatchMemory(ct.target.dim, batchSize, defaultHidden(ct.target.dim), layers ?? 3);
     await ensureOutputDir(dirname(out), '--out');
     await ensureWritableFile(out, '--out');
     const settings: TrainSettings = { steps, batchSize, family, layers: layers ?? null, lu, actnorm, learningRate: learningRate ?? null, annealFrom: annealFrom ?? null, seed, untilUsable };
@@ -117,29 +143,40 @@ ${flowFamilyHelp}
       return 130;
     }
     progress.stop(`${(trained.trainTimeMs / 1000).toFixed(1)} s`);
-    // The proposal's quality on a fresh, larger sample than the training checks.
-    const evalDraws = 10_000;
-    const q = proposalQuality(trained.flow, ct.target, evalDraws, new RandomStream(seed).derive('train-summary'));
     const finalLoss = r.history.length ? r.history[r.history.length - 1].loss : NaN;
+    // The training checks use 2048 draws each; the summary's figure needs more.
+    const check = flowImportanceSample(trained.flow, ct.target, { n: TRAIN_CHECK_DRAWS, seed: `${seed}/train-check` });
+    const warnings = addWarnings([...trained.warnings], check.warnings);
     await save(trained.flow, {
       stepsRun: r.steps,
+      requestedSteps: steps,
       stoppedBy: r.stoppedBy,
+      maxSeconds: maxSeconds ?? null,
       seconds: r.seconds,
       densityEvals: trained.trainEvals,
-      finalLoss,
-      evaluation: { draws: evalDraws, paretoK: q.paretoK, essFraction: q.essFraction },
+      finalLoss: Number.isFinite(finalLoss) ? finalLoss : null,
+      check: {
+        draws: TRAIN_CHECK_DRAWS,
+        essFraction: check.kishEss / TRAIN_CHECK_DRAWS,
+        paretoK: Number.isFinite(check.paretoK) ? check.paretoK : null,
+        logZ: Number.isFinite(check.logZ) ? check.logZ : null,
+        logZSe: Number.isFinite(check.logZSe) ? check.logZSe : null,
+      },
+      warnings,
       checks: r.checks,
       curve: trained.curve.points,
       checkpoint: r.checkpoint,
     });
     trained.flow.dispose();
-    const why = { steps: 'the step limit', plateau: 'an ELBO plateau', time: 'the time budget', usable: 'a usable proposal (check passed)', abort: 'an interrupt' }[r.stoppedBy];
+    const stepsText = r.steps === steps ? `${r.steps} steps` : `${r.steps} of ${steps} steps`;
+    io.out(`trained ${ct.target.name} ${family} flow: ${stepsText} in ${r.seconds.toFixed(1)} s (${stopText(r.stoppedBy, maxSeconds)}), final loss ${fmt(finalLoss)}`);
     io.out(
-      `trained ${ct.target.name} ${family} flow: ${r.steps} of ${steps} steps in ${r.seconds.toFixed(1)} s, stopped by ${why}; ` +
-        `final loss ${finalLoss.toFixed(3)}; on ${evalDraws} fresh draws k-hat ${q.paretoK.toFixed(2)}, ESS/N ${q.essFraction.toFixed(3)}`,
+      `importance check on ${TRAIN_CHECK_DRAWS} fresh draws: ESS/N ${(check.kishEss / TRAIN_CHECK_DRAWS).toFixed(3)}, PSIS k-hat ${fmt(check.paretoK)}, log Z ${fmt(check.logZ)} ± ${fmt(check.logZSe)}` +
+        (ct.target.logZ !== undefined ? ` (exact ${fmt(ct.target.logZ)})` : ''),
     );
+    for (const line of formatWarnings(warnings)) io.out(line);
     io.out(`wrote ${out}`);
-    return 0;
+    return warningsExitCode(Boolean(values.strict), warnings.length, io, 'train');
   },
 };
 

@@ -40,6 +40,8 @@ import { RandomStream, type RandomStreamState } from '../../core/random.js';
 import { float32ToBase64, base64ToFloat32 } from '../serialize.js';
 import { psis } from '../../diagnostics/psis.js';
 import { kishEss } from '../../diagnostics/importance.js';
+import type { Warning } from '../../core/warnings.js';
+import { TrainCounters, checkTrainingStart, trainWarnings } from './checks.js';
 
 export type LearningRateSchedule = 'constant' | 'cosine' | 'exponential';
 
@@ -176,6 +178,8 @@ export interface TrainResult {
   checks: ProposalCheckResult[];
   /** The state to continue from (`options.resume`). */
   checkpoint: TrainCheckpoint;
+  /** Skipped steps, a plateau far from convergence (./checks.ts). */
+  warnings: Warning[];
   /** Moving average of the batch ELBO over the last 100 steps. */
   finalElboMA: number;
   /** The engine the steps ran on. */
@@ -291,6 +295,8 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
     checkParam('untilUsable.draws', check.draws, (v) => Number.isInteger(v) && v >= 100, 'an integer >= 100');
   }
 
+  if (!resume0(options)) checkTrainingStart(flow, target, batchSize, seed);
+  const counters = new TrainCounters();
   const engine = selectEngine(options.engine ?? flow.engine);
   const adam = new Adam(flow.store);
   const params = flow.trainableParams();
@@ -444,6 +450,7 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
         if (elbos.length > 2 * keep) elbos = elbos.slice(-keep);
       } else {
         skipped++;
+        counters.skip(step, loss, elbo, norm);
       }
       step++;
       if (finite && (step % historyEvery === 0 || step === 1)) history.push({ step, loss, elbo });
@@ -484,7 +491,7 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
   const checkpoint = makeCheckpoint();
   // The flow keeps the average (the checkpoint keeps the raw iterates to continue from).
   if (ema) params.forEach((p, i) => flow.store.set(p, ema[i]));
-  return {
+  const result: TrainResult = {
     steps: step,
     history,
     skippedNonFinite: skipped,
@@ -494,6 +501,14 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
     path: engine.name,
     checks,
     checkpoint,
+    warnings: [],
     options: { steps, batchSize, learningRate: peak, schedule, clipNorm, stl, seed },
   };
+  result.warnings = trainWarnings(result, counters, flow, target);
+  return result;
+}
+
+/** A resumed run was checked when it started. */
+function resume0(options: TrainOptions): boolean {
+  return options.resume !== undefined;
 }
