@@ -208,12 +208,22 @@ export function cholesky(a: Var): Var {
 }
 
 /** x with L x = b, for lower-triangular L [n, n] and b [n]. */
-export function solveLowerTriangular(l: Value, b: Value): Var {
+export function solveLowerTriangular(l: Value, b: Value): Var | Float64Array {
   const g = graphOf([l, b]);
-  if (!g) throw new ModelError('solveLowerTriangular: needs a model value');
   const sl = matShape(l, 'solveLowerTriangular'), sb = matShape(b, 'solveLowerTriangular');
   if (sl.length !== 2 || sl[0] !== sl[1]) throw new ModelError(`solveLowerTriangular: L must be square, got ${shapeText(sl)}`);
   if (sb.length !== 1 || sb[0] !== sl[0]) throw new ModelError(`solveLowerTriangular: b must be a vector[${sl[0]}], got ${shapeText(sb)}`);
+  if (!g) {
+    const n = sl[0];
+    const L = constValue(l as Exclude<Value, Var>).values, bv = constValue(b as Exclude<Value, Var>).values;
+    const x = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let s = bv[i];
+      for (let p = 0; p < i; p++) s -= L[i * n + p] * x[p];
+      x[i] = s / L[i * n + i];
+    }
+    return x;
+  }
   const ol = operandOf(g, l, 'solveLowerTriangular'), ob = operandOf(g, b, 'solveLowerTriangular');
   const out = g.alloc([sl[0]]);
   g.push(new TriSolveInstr(ol.op, ob.op, out.operand, sl[0]));

@@ -86,7 +86,7 @@ export function addDiag(a: Value, d: Value): Result {
   const items: Value[] = [];
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) items.push(i === j ? dv[i] : 0);
   const dm = stack(items);
-  const dmat = dm instanceof Var ? dm.graph.view(dm, 0, [n, n]) : dm;
+  const dmat = dm instanceof Var ? dm.graph.view(dm, 0, [n, n]) : Array.from({ length: n }, (_, i) => Array.from(dm.subarray(i * n, (i + 1) * n)));
   return add(a, dmat);
 }
 
