@@ -240,7 +240,18 @@ function kernelFor(name: FamilyName, mask: number): Kernel {
   const load = A.map((a, k) => `const ${a} = V[b${k} + i * e${k} + r * s${k}];`).join(' ');
   const fwd = compile<Fwd>(
     ['V', 'L', 'nc', 'ob', ...ptrs],
-    `for (let r = 0; r < nc; r++) V[ob + r] = 0;
+    `if (nc === 1) {
+       let acc = 0;
+       for (let i = 0, r = 0; i < L; i++) {
+         ${load}
+         if (!(${def.guard})) return void (V[ob] = -Infinity);
+         ${def.pre ?? ''}
+         acc += ${value};
+       }
+       V[ob] = acc;
+       return;
+     }
+     for (let r = 0; r < nc; r++) V[ob + r] = 0;
      for (let i = 0; i < L; i++) for (let r = 0; r < nc; r++) {
        ${load}
        if (!(${def.guard})) { V[ob + r] = -Infinity; continue; }
@@ -252,8 +263,9 @@ function kernelFor(name: FamilyName, mask: number): Kernel {
   const needs = cont.map((a) => `n_${a}`);
   const bwd = compile<Bwd>(
     ['V', 'G', 'L', 'nc', 'ob', ...ptrs, ...needs],
-    `for (let i = 0; i < L; i++) for (let r = 0; r < nc; r++) {
-       const g = G[ob + r]; if (g === 0) continue;
+    `const one = nc === 1;
+     for (let i = 0; i < L; i++) for (let r = 0; r < nc; r++) {
+       const g = one ? G[ob] : G[ob + r]; if (g === 0) continue;
        ${load}
        if (!(${def.guard})) continue;
        ${def.pre ?? ''}

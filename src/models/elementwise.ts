@@ -87,12 +87,15 @@ function compile<T>(params: string[], body: string): T {
 function unaryKernel(d: UnaryDef): UnaryKernel {
   const fwd = compile<UnaryFwd>(
     ['V', 'L', 'nc', 'ob', 'ab', 'aes', 'ars'],
-    `for (let i = 0; i < L; i++) { const oi = ob + i * nc, ai = ab + i * aes;
+    `if (nc === 1) { for (let i = 0; i < L; i++) { const a = V[ab + i * aes]; V[ob + i] = ${d.f}; } return; }
+     for (let i = 0; i < L; i++) { const oi = ob + i * nc, ai = ab + i * aes;
        for (let r = 0; r < nc; r++) { const a = V[ai + r * ars]; V[oi + r] = ${d.f}; } }`,
   );
   const bwd = compile<UnaryBwd>(
     ['V', 'G', 'L', 'nc', 'ob', 'ab', 'aes', 'ars'],
-    `for (let i = 0; i < L; i++) { const oi = ob + i * nc, ai = ab + i * aes;
+    `if (nc === 1) { for (let i = 0; i < L; i++) { const g = G[ob + i]; if (g === 0) continue;
+         const a = V[ab + i * aes], y = V[ob + i]; G[ab + i * aes] += ${d.da}; } return; }
+     for (let i = 0; i < L; i++) { const oi = ob + i * nc, ai = ab + i * aes;
        for (let r = 0; r < nc; r++) { const g = G[oi + r]; if (g === 0) continue;
          const a = V[ai + r * ars], y = V[oi + r]; G[ai + r * ars] += ${d.da}; } }`,
   );
@@ -103,12 +106,17 @@ function unaryKernel(d: UnaryDef): UnaryKernel {
 function binaryKernel(d: BinaryDef): BinaryKernel {
   const fwd = compile<BinaryFwd>(
     ['V', 'L', 'nc', 'ob', 'ab', 'aes', 'ars', 'bb', 'bes', 'brs'],
-    `for (let i = 0; i < L; i++) { const oi = ob + i * nc, ai = ab + i * aes, bi = bb + i * bes;
+    `if (nc === 1) { for (let i = 0; i < L; i++) { const a = V[ab + i * aes], b = V[bb + i * bes]; V[ob + i] = ${d.f}; } return; }
+     for (let i = 0; i < L; i++) { const oi = ob + i * nc, ai = ab + i * aes, bi = bb + i * bes;
        for (let r = 0; r < nc; r++) { const a = V[ai + r * ars], b = V[bi + r * brs]; V[oi + r] = ${d.f}; } }`,
   );
   const bwd = compile<BinaryBwd>(
     ['V', 'G', 'L', 'nc', 'ob', 'ab', 'aes', 'ars', 'bb', 'bes', 'brs', 'na', 'nb'],
-    `for (let i = 0; i < L; i++) { const oi = ob + i * nc, ai = ab + i * aes, bi = bb + i * bes;
+    `if (nc === 1) { for (let i = 0; i < L; i++) { const g = G[ob + i]; if (g === 0) continue;
+         const ai = ab + i * aes, bi = bb + i * bes, a = V[ai], b = V[bi], y = V[ob + i];
+         if (na) G[ai] += ${d.da};
+         if (nb) G[bi] += ${d.db}; } return; }
+     for (let i = 0; i < L; i++) { const oi = ob + i * nc, ai = ab + i * aes, bi = bb + i * bes;
        for (let r = 0; r < nc; r++) { const g = G[oi + r]; if (g === 0) continue;
          const a = V[ai + r * ars], b = V[bi + r * brs], y = V[oi + r];
          if (na) G[ai + r * ars] += ${d.da};
