@@ -212,8 +212,9 @@ const FAMILIES = {
 export type FamilyName = keyof typeof FAMILIES;
 export const FAMILY_NAMES = Object.keys(FAMILIES) as FamilyName[];
 
-type Fwd = (V: Float64Array, L: number, nc: number, ob: number, ...args: number[]) => void;
-type Bwd = (V: Float64Array, G: Float64Array, L: number, nc: number, ob: number, ...args: (number | boolean)[]) => void;
+/** `p` holds base, element stride and row stride of each argument; `n` says which arguments need adjoints. */
+type Fwd = (V: Float64Array, L: number, nc: number, ob: number, p: Int32Array) => void;
+type Bwd = (V: Float64Array, G: Float64Array, L: number, nc: number, ob: number, p: Int32Array, n: Uint8Array) => void;
 interface Kernel {
   fwd: Fwd;
   bwd: Bwd;
@@ -236,11 +237,12 @@ function kernelFor(name: FamilyName, mask: number): Kernel {
   const A = def.args;
   const terms = def.terms.filter((_, t) => (mask >> t) & 1).map((t) => `(${t.expr})`);
   const value = terms.length ? terms.join(' + ') : '0';
-  const ptrs = A.flatMap((_, k) => [`b${k}`, `e${k}`, `s${k}`]);
+  const unpack = A.map((_, k) => `const b${k} = p[${3 * k}], e${k} = p[${3 * k + 1}], s${k} = p[${3 * k + 2}];`).join(' ');
   const load = A.map((a, k) => `const ${a} = V[b${k} + i * e${k} + r * s${k}];`).join(' ');
   const fwd = compile<Fwd>(
-    ['V', 'L', 'nc', 'ob', ...ptrs],
-    `if (nc === 1) {
+    ['V', 'L', 'nc', 'ob', 'p'],
+    `${unpack}
+     if (nc === 1) {
        let acc = 0;
        for (let i = 0, r = 0; i < L; i++) {
          ${load}
@@ -260,10 +262,11 @@ function kernelFor(name: FamilyName, mask: number): Kernel {
      }`,
   );
   const cont = A.filter((a) => !(def.discrete ?? []).includes(a));
-  const needs = cont.map((a) => `n_${a}`);
+  const needs = cont.map((a, k) => `const n_${a} = n[${k}] === 1;`).join(' ');
   const bwd = compile<Bwd>(
-    ['V', 'G', 'L', 'nc', 'ob', ...ptrs, ...needs],
-    `const one = nc === 1;
+    ['V', 'G', 'L', 'nc', 'ob', 'p', 'n'],
+    `${unpack} ${needs}
+     const one = nc === 1;
      for (let i = 0; i < L; i++) for (let r = 0; r < nc; r++) {
        const g = one ? G[ob] : G[ob + r]; if (g === 0) continue;
        ${load}
@@ -279,23 +282,33 @@ function kernelFor(name: FamilyName, mask: number): Kernel {
 }
 
 class FamilyInstr implements Instr {
+  private readonly p: Int32Array;
+  private readonly n: Uint8Array;
   constructor(
     private readonly k: Kernel,
     private readonly ops: Operand[],
     private readonly L: number,
-    private readonly needs: boolean[],
+    needs: boolean[],
     private readonly out: Operand,
-  ) {}
-  private ptrs(f: Frame): number[] {
-    const p: number[] = [];
-    for (const o of this.ops) p.push(baseOf(f, o), elemStride(f, o, this.L), rowStride(o));
+  ) {
+    this.p = new Int32Array(3 * ops.length);
+    this.n = Uint8Array.from(needs, (b) => (b ? 1 : 0));
+  }
+  private ptrs(f: Frame): Int32Array {
+    const p = this.p;
+    for (let k = 0; k < this.ops.length; k++) {
+      const o = this.ops[k];
+      p[3 * k] = baseOf(f, o);
+      p[3 * k + 1] = elemStride(f, o, this.L);
+      p[3 * k + 2] = rowStride(o);
+    }
     return p;
   }
   forward(f: Frame): void {
-    this.k.fwd(f.V, this.L, f.nc, baseOf(f, this.out), ...this.ptrs(f));
+    this.k.fwd(f.V, this.L, f.nc, baseOf(f, this.out), this.ptrs(f));
   }
   backward(f: Frame): void {
-    this.k.bwd(f.V, f.G, this.L, f.nc, baseOf(f, this.out), ...this.ptrs(f), ...this.needs);
+    this.k.bwd(f.V, f.G, this.L, f.nc, baseOf(f, this.out), this.ptrs(f), this.n);
   }
 }
 
