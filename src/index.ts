@@ -13,6 +13,7 @@ export * from './samplers/index.js';
 export * from './diagnostics/index.js';
 export { readStanCsv, readStanCsvFiles, readStanCsvChains, writeStanCsv } from './io/stanCsv.js';
 // Written-once models (issue 12): ops, distributions, constrained parameters, Stan JSON data.
-export { defineModel, isModel, param, ops, lpdf, lupdf, special, Var, ModelError, FAMILY_NAMES } from './models/index.js';
+export { defineModel, isModel, param, ops, lpdf, lupdf, special, Var, ModelError, FAMILY_NAMES, constrainDraws, weightedSummary, cmdStanName } from './models/index.js';
+export type { WeightedSummaryRow } from './models/index.js';
 export type { Model, ModelSpec, ModelTarget, ModelContext, ModelData, ParamValues, ParamDecl, Value as ModelValue } from './models/index.js';
 export type { ConstrainedView } from './targets/target.js';

@@ -8,3 +8,4 @@ export {
   type Model, type ModelSpec, type ModelTarget, type ModelContext, type ModelData, type ParamValues, type ParamLayout, type DataKind,
 } from './model.js';
 export * as special from './special.js';
+export { constrainDraws, weightedSummary, cmdStanName, type WeightedSummaryRow } from './draws.js';
