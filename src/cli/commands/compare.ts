@@ -1,14 +1,14 @@
 import { parseCommandArgs, intOption, numberOption, UsageError, type Command } from '../command.js';
 import { ensureOutputDir } from '../outputDir.js';
 import { parseSamplerList, samplerRegistry } from '../samplerRegistry.js';
-import { targetFromArgs, targetOptions, targetOptionHelp, protectExprValue } from '../targetArgs.js';
+import { resolveTargetArgs, targetOptions, targetOptionHelp, protectExprValue } from '../targetArgs.js';
 import { runCompare } from '../compareRun.js';
 import { TRAIN_DEFAULTS } from '../../flows/train.js';
 import { initBackend } from '../../core/backend.js';
 
 const DEFAULT_SAMPLERS = 'iaf,imh,rwm,mala,hmc,nuts,rejection';
 
-export const compareHelp = `usage: flowsampler compare (--target SPEC | --expr "EXPR") [options]
+export const compareHelp = `usage: flowsampler compare (--target SPEC | --expr "EXPR" | --model FILE [--data FILE]) [options]
 
 Runs each sampler on the target (the flow is trained first; its training time and density
 evaluations are charged to the flow samplers), prints one row per sampler and writes
@@ -64,7 +64,7 @@ export const compareCommand: Command = {
     const batch = batchRaw === undefined ? undefined : intOption('batch', batchRaw, 0, 2);
     const annealRaw = values.anneal as string | undefined;
     const annealFrom = annealRaw === undefined ? undefined : numberOption('anneal', annealRaw, 0, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
-    const target = targetFromArgs(values, 'compare');
+    const target = await resolveTargetArgs(values, 'compare');
     const outDir = await ensureOutputDir((values.out as string | undefined) ?? 'flowsampler-out');
     await initBackend();
     const outcome = await runCompare(

@@ -9,11 +9,15 @@ import { flowFromJSON, type SavedFlow } from '../../flows/index.js';
 import { parseTargetSpec } from '../../targets/registry.js';
 import { expressionTarget } from '../../targets/expression.js';
 import type { Target } from '../../targets/target.js';
+import { loadModelTarget } from '../../models/load.js';
+import { cmdStanName } from '../../models/draws.js';
 
-function targetOfSavedFlow(doc: SavedFlow): Target | null {
-  const t = doc.target as { spec?: string | null; expression?: string | null } | undefined;
+async function targetOfSavedFlow(doc: SavedFlow, model?: string, data?: string): Promise<Target | null> {
+  if (model) return loadModelTarget(model, data);
+  const t = doc.target as { spec?: string | null; expression?: string | null; model?: { file: string; data: string | null } | null } | undefined;
   if (t?.spec) return parseTargetSpec(t.spec);
   if (t?.expression) return expressionTarget(t.expression);
+  if (t?.model) return loadModelTarget(t.model.file, t.model.data ?? undefined);
   return null;
 }
 
@@ -24,9 +28,12 @@ export const sampleCommand: Command = {
 
 Draws from a flow saved by 'flowsampler train', in one parallel pass, and writes each draw with
 its log q. When the flow file names its target, log p̃ and the log importance weight
-log p̃ − log q are written too.
+log p̃ − log q are written too. For a model (--model, or the model the flow was trained on),
+the draws are written on the constrained scale with Stan's column names (beta.1, ...).
 
   --flow FILE        the saved flow (required)
+  --model FILE       the model the flow was trained on (default: the one named in the flow file)
+  --data FILE        Stan JSON data for --model
   --n N              number of draws (default 1000)
   --seed S           seed (default 1)
   --out FILE         output file, .csv or .json (default draws.csv)
@@ -34,6 +41,8 @@ log p̃ − log q are written too.
   async run(argv, io) {
     const { values } = parseCommandArgs('sample', argv, {
       flow: { type: 'string' },
+      model: { type: 'string' },
+      data: { type: 'string' },
       n: { type: 'string' },
       seed: { type: 'string' },
       out: { type: 'string' },
@@ -61,12 +70,17 @@ log p̃ − log q are written too.
     await ensureOutputDir(dirname(out), '--out');
     await initBackend();
     const flow = flowFromJSON(doc, flowFile);
-    const target = targetOfSavedFlow(doc);
     try {
-      const { x, logq } = flow.sampleArrays(n, seed);
-      const dim = flow.dim;
-      const names = target?.paramNames ?? Array.from({ length: dim }, (_, k) => `x${k + 1}`);
-      const logp = target ? Array.from({ length: n }, (_, i) => target.logDensity(x.subarray(i * dim, (i + 1) * dim))) : null;
+      const target = await targetOfSavedFlow(doc, values.model as string | undefined, values.data as string | undefined);
+      if (target && target.dim !== flow.dim) throw new UsageError(`the flow has dim ${flow.dim} but target ${target.name} has dim ${target.dim}`);
+      const sampled = flow.sampleArrays(n, seed);
+      const { logq } = sampled;
+      const view = target?.constrained;
+      const dim = view ? view.names.length : flow.dim;
+      const x = view ? view.map(sampled.x, n, { seed }) : sampled.x;
+      const names = view ? view.names.map(cmdStanName) : target?.paramNames ?? Array.from({ length: dim }, (_, k) => `x${k + 1}`);
+      const fd = flow.dim;
+      const logp = target ? Array.from({ length: n }, (_, i) => target.logDensity(sampled.x.subarray(i * fd, (i + 1) * fd))) : null;
       if (format === 'json') {
         const rows = Array.from({ length: n }, (_, i) => ({
           x: Array.from(x.subarray(i * dim, (i + 1) * dim)),

@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { parseCommandArgs, intOption, numberOption, UsageError, type Command } from '../command.js';
 import { ensureOutputDir } from '../outputDir.js';
-import { targetFromArgs, targetOptions, targetOptionHelp, protectExprValue } from '../targetArgs.js';
+import { resolveTargetArgs, targetOptions, targetOptionHelp, protectExprValue } from '../targetArgs.js';
 import { trainFlowFor } from '../flowTraining.js';
 import { createProgress } from '../progress.js';
 import { writeJsonAtomic } from '../../core/atomicWrite.js';
@@ -11,7 +11,7 @@ import { TRAIN_DEFAULTS, defaultBatchSize } from '../../flows/train.js';
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train an IAF flow against a target by reverse KL and save it (JSON)',
-  help: `usage: flowsampler train (--target SPEC | --expr "EXPR") [options]
+  help: `usage: flowsampler train (--target SPEC | --expr "EXPR" | --model FILE [--data FILE]) [options]
 
 Trains the default flow (affine base + IAF layers) by minimising KL(q || p) and saves it as
 JSON, with the target spec and a training summary. Load it with 'flowsampler sample'.
@@ -52,7 +52,7 @@ ${targetOptionHelp}
     if (seedRaw.trim() === '') throw new UsageError('--seed is empty');
     const seed = /^-?\d+$/.test(seedRaw) ? Number(seedRaw) : seedRaw;
     const out = resolve((values.out as string | undefined) ?? 'flow.json');
-    const ct = targetFromArgs(values, 'train');
+    const ct = await resolveTargetArgs(values, 'train');
     const batchSize = batchArg ?? defaultBatchSize(ct.target.dim);
     await ensureOutputDir(dirname(out), '--out');
     const progress = createProgress(io, `${ct.target.name}/train`);
@@ -73,7 +73,7 @@ ${targetOptionHelp}
     const finalLoss = losses.length ? losses[losses.length - 1].loss : NaN;
     const finalEss = ess.length ? ess[ess.length - 1].essFraction! : NaN;
     const doc = flowToJSON(trained.flow, {
-      target: { spec: (values.target as string | undefined) ?? null, expression: ct.expression ?? null, name: ct.target.name, dim: ct.target.dim, params: ct.target.params },
+      target: { spec: (values.target as string | undefined) ?? null, expression: ct.expression ?? null, model: ct.model ?? null, name: ct.target.name, dim: ct.target.dim, params: ct.target.params },
       training: { steps, batchSize, layers, seed, annealFrom: annealFrom ?? null, seconds: trained.trainTimeMs / 1000, densityEvals: trained.trainEvals, finalLoss, finalEssFraction: finalEss, curve: trained.curve.points },
     });
     await writeJsonAtomic(out, doc);
