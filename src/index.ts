@@ -17,3 +17,5 @@ export { defineModel, isModel, param, ops, lpdf, lupdf, special, Var, ModelError
 export type { WeightedSummaryRow } from './models/index.js';
 export type { Model, ModelSpec, ModelTarget, ModelContext, ModelData, ParamValues, ParamDecl, Value as ModelValue } from './models/index.js';
 export type { ConstrainedView } from './targets/target.js';
+// The tfjs instance flowsampler runs on, for custom tfjs targets that must share its engine (issue 12).
+export * as tf from '@tensorflow/tfjs';
