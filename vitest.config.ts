@@ -1,6 +1,8 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Example model files import the package by name; in tests that name is the source tree.
+  resolve: { alias: { flowsampler: new URL('./src/index.ts', import.meta.url).pathname } },
   test: {
     include: ['test/**/*.test.ts'],
     // test/quality holds the slow quality-bar check (minutes per seed): `npm run test:quality`

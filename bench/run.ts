@@ -35,6 +35,8 @@ const BENCHES: Bench[] = [
   { name: 'flows', run: async (q) => (await import('./flows.js')).benchFlows({ seconds: q ? 0.5 : 2, out: null, log: (l) => console.log(l) }) },
   { name: 'checks', run: async (q) => (await import('./checks.js')).benchChecks({ quick: q }) },
   { name: 'macro', run: async (q) => (await import('./macro.js')).benchMacro({ quick: q }) },
+  { name: 'models', run: async (q) => (await import('./models.js')).benchModels({ seconds: q ? 0.3 : 2 }) },
+  { name: 'posteriors', run: async (q) => (await import('./posteriors.js')).benchPosteriors(q ? { names: ['eight_schools_noncentered'], steps: 200 } : {}) },
 ];
 
 export async function runBenches(names: string[], quick: boolean): Promise<number> {

@@ -43,3 +43,11 @@ export { checkTarget, assertTarget, TargetCheckError, type TargetCheckOptions, t
 export { TrainingError, TRAIN_WARNING_THRESHOLDS } from './flows/train/checks.js';
 export { MemoryLimitError, memoryBudget, setMemoryBudget } from './core/memory.js';
 export type { StanCsvChains } from './io/stanCsv.js';
+
+// Written-once models (issue 12): ops, distributions, constrained parameters, Stan JSON data.
+export { defineModel, isModel, param, ops, lpdf, lupdf, special, Var, ModelError, FAMILY_NAMES, constrainDraws, weightedSummary, cmdStanName } from './models/index.js';
+export type { WeightedSummaryRow } from './models/index.js';
+export type { Model, ModelSpec, ModelTarget, ModelContext, ModelData, ParamValues, ParamDecl, Value as ModelValue } from './models/index.js';
+export type { ConstrainedView } from './targets/target.js';
+// The tfjs instance flowsampler runs on, for custom tfjs targets that must share its engine (issue 12).
+export * as tf from '@tensorflow/tfjs';

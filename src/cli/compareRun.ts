@@ -28,6 +28,7 @@ import { renderReportHtml, type ReportSection } from '../report/html.js';
 import { exportFiguresPng } from '../report/png.js';
 import { safeId } from '../report/figure.js';
 import type { TrainingCurve } from '../report/trainingFigure.js';
+import { constrainDraws } from '../models/draws.js';
 
 export interface CompareTarget {
   target: Target;
@@ -35,6 +36,8 @@ export interface CompareTarget {
   expression?: string;
   /** Per-target training settings over the run's (e.g. annealing for a multimodal target). */
   train?: TrainOptions;
+  /** A --model target: the model file and its data file (absolute paths). */
+  model?: { file: string; data: string | null };
 }
 
 export interface CompareConfig {
@@ -80,10 +83,18 @@ function targetJson(t: CompareTarget): Record<string, unknown> {
     description: t.target.description,
     params: t.target.params,
     ...(t.expression ? { expression: t.expression } : {}),
+    ...(t.model ? { model: t.model, constrainedNames: t.target.constrained?.names ?? [] } : {}),
     ...(t.target.logZ !== undefined ? { logZ: t.target.logZ } : {}),
     ...(t.train ? { train: t.train } : {}),
     exactSampler: Boolean(t.target.sampleExact),
   };
+}
+
+/** The target as the figures see the draws: a model's constrained names and dimension (no density contours). */
+function figureTarget(t: Target): Target {
+  const v = t.constrained;
+  if (!v) return t;
+  return { ...t, dim: v.names.length, paramNames: v.names, plotBounds: undefined, logDensity: () => NaN };
 }
 
 /** Runs the comparison, writes every output, prints the tables; returns what happened. */
@@ -136,13 +147,15 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
         const gt = groundTruthMetrics(target, d, { seed: cfg.seed, importance: s.kind === 'importance' });
         // A flow sampler inherits its flow's training warnings (skipped steps, plateau far from convergence).
         const trainWarnings = s.kind === 'importance' || s.kind === 'flow-mcmc' ? (await trainedFlow()).warnings : [];
-        const { row, params } = summaryRowFor(d, { trainEvals, kl: gt.kl, khat: gt.khat, warnings: trainWarnings });
+        // Models: every summary, file and figure on the constrained scale, with Stan's names.
+        const shown = target.constrained ? constrainDraws(d, target, { seed: cfg.seed }) : d;
+        const { row, params } = summaryRowFor(shown, { trainEvals, kl: gt.kl, khat: gt.khat, warnings: trainWarnings });
         res.rows.push(row);
         res.params[s.name] = params;
-        res.draws.push(d);
+        res.draws.push(shown);
         for (let c = 0; c < d.chains; c++) {
           const file = join(cfg.outDir, 'draws', `${safeId(target.name)}_${safeId(s.name)}_${c + 1}.csv`);
-          await writeFileAtomicMkdir(file, drawsToCsv(d, c, target));
+          await writeFileAtomicMkdir(file, drawsToCsv(d, c, target, target.constrained ? shown : undefined));
           res.files.push(file);
         }
       } catch (e) {
@@ -176,7 +189,7 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
   const sections: ReportSection[] = [];
   const allFigures: { prefix: string; figs: ReturnType<typeof figureSet> }[] = [];
   for (const r of results) {
-    const figs = figureSet(r.target.target, r.draws, r.rows, r.training, { seed: cfg.seed });
+    const figs = figureSet(figureTarget(r.target.target), r.draws, r.rows, r.training, { seed: cfg.seed });
     allFigures.push({ prefix: multi ? `${safeId(r.target.target.name)}-` : '', figs });
     sections.push({
       target: { ...targetJson(r.target), name: r.target.target.name, dim: r.target.target.dim, description: r.target.target.description, params: r.target.target.params, expression: r.target.expression },

@@ -7,8 +7,13 @@
 import type { Draws } from '../core/draws.js';
 import type { Target } from '../targets/target.js';
 import { writeStanCsv } from '../io/stanCsv.js';
+import { cmdStanName } from '../models/draws.js';
 
-export function drawsToCsv(d: Draws, chain: number, target?: Target): string {
+/**
+ * `d` holds the target's own coordinates (lp__ is computed from them); `shown`, when given, is
+ * the same draws on the constrained scale of a model, written with Stan's column names (`beta.1`).
+ */
+export function drawsToCsv(d: Draws, chain: number, target?: Target, shown?: Draws): string {
   if (!target) return writeStanCsv(d, chain);
   const lp = new Float64Array(d.draws);
   for (let i = 0; i < d.draws; i++) {
@@ -16,5 +21,6 @@ export function drawsToCsv(d: Draws, chain: number, target?: Target): string {
     const v = target.logDensity(d.values.subarray(off, off + d.dim));
     lp[i] = Number.isFinite(v) ? v : -1e300;
   }
-  return writeStanCsv(d, chain, { lp__: lp });
+  const out = shown ? { ...shown, paramNames: shown.paramNames.map(cmdStanName) } : d;
+  return writeStanCsv(out, chain, { lp__: lp });
 }

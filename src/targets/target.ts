@@ -16,6 +16,17 @@ export interface TargetParamInfo {
   default: number | string;
 }
 
+/**
+ * The constrained scale of a target whose coordinates are unconstrained transforms of named
+ * parameters (written-once models): output names (Stan's, e.g. `beta[1]`) and the map from n
+ * unconstrained rows to n rows of outputs (parameters, transformed parameters, generated
+ * quantities). Draws and summaries are reported through it (src/models/draws.ts).
+ */
+export interface ConstrainedView {
+  readonly names: string[];
+  map(x: ArrayLike<number>, n: number, opts?: { seed?: number | string }): Float64Array;
+}
+
 export interface Target {
   readonly name: string;
   readonly dim: number;
@@ -59,4 +70,6 @@ export interface Target {
   initialPoint?(): Float64Array;
   /** A box that holds nearly all the mass, for plotting contours: [lo, hi] per dimension. */
   readonly plotBounds?: [number, number][];
+  /** The constrained scale, for targets that are models of constrained parameters. */
+  readonly constrained?: ConstrainedView;
 }

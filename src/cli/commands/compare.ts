@@ -1,7 +1,7 @@
 import { parseCommandArgs, intOption, numberOption, UsageError, type Command } from '../command.js';
 import { ensureOutputDir } from '../outputDir.js';
 import { parseSamplerList, samplerRegistry } from '../samplerRegistry.js';
-import { targetFromArgs, targetOptions, targetOptionHelp, protectExprValue } from '../targetArgs.js';
+import { resolveTargetArgs, targetOptions, targetOptionHelp, protectExprValue } from '../targetArgs.js';
 import { runCompare } from '../compareRun.js';
 import { TRAIN_DEFAULTS } from '../../flows/index.js';
 import { flowFamilyHelp, flowFamilyOption } from '../flowFamily.js';
@@ -14,7 +14,7 @@ import { defaultHidden, DEFAULT_FLOW_LAYERS } from '../../flows/index.js';
 
 const DEFAULT_SAMPLERS = 'iaf,imh,rwm,mala,hmc,nuts,rejection';
 
-export const compareHelp = `usage: flowsampler compare (--target SPEC | --expr "EXPR") [options]
+export const compareHelp = `usage: flowsampler compare (--target SPEC | --expr "EXPR" | --model FILE [--data FILE]) [options]
 
 Runs each sampler on the target (the flow is trained first; its training time and density
 evaluations are charged to the flow samplers), prints one row per sampler and writes
@@ -78,7 +78,7 @@ export const compareCommand: Command = {
     const batch = batchRaw === undefined ? undefined : intOption('batch', batchRaw, 0, 2);
     const annealRaw = values.anneal as string | undefined;
     const annealFrom = annealRaw === undefined ? undefined : numberOption('anneal', annealRaw, 0, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
-    const target = targetFromArgs(values, 'compare');
+    const target = await resolveTargetArgs(values, 'compare');
     // Sizes that cannot fit fail here, in one line, not after the flow has trained.
     checkDrawsMemory('compare', chains, draws, target.target.dim);
     if (samplers.some((s) => s.kind === 'importance' || s.kind === 'flow-mcmc')) {

@@ -32,11 +32,15 @@ function* csvChunks(head: string[], n: number, row: (i: number) => string): Gene
     yield lines.join('\n') + '\n';
   }
 }
+import { loadModelTarget } from '../../models/load.js';
+import { cmdStanName } from '../../models/draws.js';
 
-function targetOfSavedFlow(doc: SavedFlow): Target | null {
-  const t = doc.target as { spec?: string | null; expression?: string | null } | undefined;
+async function targetOfSavedFlow(doc: SavedFlow, model?: string, data?: string): Promise<Target | null> {
+  if (model) return loadModelTarget(model, data);
+  const t = doc.target as { spec?: string | null; expression?: string | null; model?: { file: string; data: string | null } | null } | undefined;
   if (t?.spec) return parseTargetSpec(t.spec);
   if (t?.expression) return expressionTarget(t.expression);
+  if (t?.model) return loadModelTarget(t.model.file, t.model.data ?? undefined);
   return null;
 }
 
@@ -47,9 +51,12 @@ export const sampleCommand: Command = {
 
 Draws from a flow saved by 'flowsampler train', in one parallel pass, and writes each draw with
 its log q. When the flow file names its target, log p̃ and the log importance weight
-log p̃ − log q are written too.
+log p̃ − log q are written too. For a model (--model, or the model the flow was trained on),
+the draws are written on the constrained scale with Stan's column names (beta.1, ...).
 
   --flow FILE        the saved flow (required)
+  --model FILE       the model the flow was trained on (default: the one named in the flow file)
+  --data FILE        Stan JSON data for --model
   --n N              number of draws (default 1000)
   --seed S           seed (default 1)
   --out FILE         output file, .csv or .json (default draws.csv); never the --flow file
@@ -61,6 +68,8 @@ k-hat, Kish ESS); a warning says when they are unreliable.`,
   async run(argv, io) {
     const { values } = parseCommandArgs('sample', argv, {
       flow: { type: 'string' },
+      model: { type: 'string' },
+      data: { type: 'string' },
       n: { type: 'string' },
       seed: { type: 'string' },
       out: { type: 'string' },
@@ -90,26 +99,32 @@ k-hat, Kish ESS); a warning says when they are unreliable.`,
     await ensureOutputDir(dirname(out), '--out');
     await initBackend();
     const flow = flowFromJSON(doc, flowFile);
-    const target = targetOfSavedFlow(doc);
     const warnings: Warning[] = [];
     try {
-      const dim = flow.dim;
-      checkArray(`sample: ${n} draws in dim ${dim}`, n * dim, FLOAT64_BYTES, 'a smaller --n');
+      const target = await targetOfSavedFlow(doc, values.model as string | undefined, values.data as string | undefined);
+      if (target && target.dim !== flow.dim) throw new UsageError(`the flow has dim ${flow.dim} but target ${target.name} has dim ${target.dim}`);
+      const fd = flow.dim;
+      checkArray(`sample: ${n} draws in dim ${fd}`, n * fd, FLOAT64_BYTES, 'a smaller --n');
       // The draws, their log q, log p̃ and, for JSON, one object per draw on the JS heap.
-      checkMemory(`sample: ${n} draws in dim ${dim}`, n * (dim + 4) * FLOAT64_BYTES * (format === 'json' ? 8 : 1), 'a smaller --n');
-      const { x, logq } = flow.sampleArrays(n, seed);
+      checkMemory(`sample: ${n} draws in dim ${fd}`, n * (fd + 4) * FLOAT64_BYTES * (format === 'json' ? 8 : 1), 'a smaller --n');
+      const sampled = flow.sampleArrays(n, seed);
+      const { logq } = sampled;
       // A flow whose weights overflow float32 gives NaN or ±Inf draws: never write them.
       let badRows = 0;
       for (let i = 0; i < n; i++) {
         let ok = Number.isFinite(logq[i]);
-        for (let j = 0; ok && j < dim; j++) ok = Number.isFinite(x[i * dim + j]);
+        for (let j = 0; ok && j < fd; j++) ok = Number.isFinite(sampled.x[i * fd + j]);
         if (!ok) badRows++;
       }
       if (badRows > 0) {
         throw new NonFiniteError(`${flowFile}: the flow produced non-finite draws or log q in ${badRows} of ${n} rows (its weights overflow float32); the file is damaged or its training diverged, so nothing was written`);
       }
-      const names = target?.paramNames ?? Array.from({ length: dim }, (_, k) => `x${k + 1}`);
-      const logp = target ? Array.from({ length: n }, (_, i) => target.logDensity(x.subarray(i * dim, (i + 1) * dim))) : null;
+      // For a model: the draws on the constrained scale, with Stan's column names.
+      const view = target?.constrained;
+      const dim = view ? view.names.length : fd;
+      const x = view ? view.map(sampled.x, n, { seed }) : sampled.x;
+      const names = view ? view.names.map(cmdStanName) : target?.paramNames ?? Array.from({ length: dim }, (_, k) => `x${k + 1}`);
+      const logp = target ? Array.from({ length: n }, (_, i) => target.logDensity(sampled.x.subarray(i * fd, (i + 1) * fd))) : null;
       if (logp && n >= 2) {
         const lw = Float64Array.from(logp, (v, i) => (Number.isFinite(v) ? v - logq[i] : -Infinity));
         const outside = logp.filter((v) => !Number.isFinite(v)).length;

@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { parseCommandArgs, intOption, numberOption, UsageError, type Command } from '../command.js';
 import { ensureOutputDir, ensureWritableFile } from '../outputDir.js';
-import { targetFromArgs, targetOptions, targetOptionHelp, protectExprValue } from '../targetArgs.js';
+import { resolveTargetArgs, targetOptions, targetOptionHelp, protectExprValue } from '../targetArgs.js';
 import { trainFlowFor } from '../flowTraining.js';
 import { createProgress } from '../progress.js';
 import { writeJsonAtomic } from '../../core/atomicWrite.js';
@@ -35,7 +35,7 @@ function stopText(stoppedBy: string, maxSeconds: number | undefined): string {
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train a flow (IAF by default) against a target by reverse KL and save it (JSON)',
-  help: `usage: flowsampler train (--target SPEC | --expr "EXPR") [options]
+  help: `usage: flowsampler train (--target SPEC | --expr "EXPR" | --model FILE [--data FILE]) [options]
 
 Trains a flow (by default affine base + IAF layers) by minimising KL(q || p) and saves it as
 JSON, with the target spec and a training summary. Load it with 'flowsampler sample'.
@@ -100,14 +100,14 @@ ${strictHelp}
     const seed = /^-?\d+$/.test(seedRaw) ? Number(seedRaw) : seedRaw;
     const untilUsable = resumed ? prev!.untilUsable : !values['all-steps'];
     const out = resolve((values.out as string | undefined) ?? resumeFile ?? 'flow.json');
-    const ct = resumed && !values.target && !values.expr ? resumed.target : targetFromArgs(values, 'train');
+    const ct = resumed && !values.target && !values.expr && !values.model ? await resumed.target() : await resolveTargetArgs(values, 'train');
     const batchSize = batchArg ?? defaultBatchSize(ct.target.dim);
     checkTrainingBatchMemory(ct.target.dim, batchSize, defaultHidden(ct.target.dim), layers ?? 3);
     await ensureOutputDir(dirname(out), '--out');
     await ensureWritableFile(out, '--out');
     const settings: TrainSettings = { steps, batchSize, family, layers: layers ?? null, lu, actnorm, learningRate: learningRate ?? null, annealFrom: annealFrom ?? null, seed, untilUsable };
-    const spec = (values.target as string | undefined) ?? (values.expr === undefined ? (resumed?.spec ?? null) : null);
-    const targetMeta = { spec, expression: ct.expression ?? null, name: ct.target.name, dim: ct.target.dim, params: ct.target.params };
+    const spec = (values.target as string | undefined) ?? (values.expr === undefined && values.model === undefined ? (resumed?.spec ?? null) : null);
+    const targetMeta = { spec, expression: ct.expression ?? null, model: ct.model ?? null, name: ct.target.name, dim: ct.target.dim, params: ct.target.params };
     const save = async (flow: Flow, extra: Record<string, unknown>) =>
       writeJsonAtomic(out, flowToJSON(flow, { target: targetMeta, training: { ...settings, ...extra } }));
     const progress = createProgress(io, `${ct.target.name}/train`);
@@ -194,7 +194,7 @@ interface TrainSettings {
 }
 
 /** A flow file written by an interrupted (or finished) `train`, to continue from. */
-function readResume(file: string): { doc: SavedFlow; checkpoint: TrainCheckpoint; settings: TrainSettings; target: ReturnType<typeof targetFromArgs>; spec: string | null } {
+function readResume(file: string): { doc: SavedFlow; checkpoint: TrainCheckpoint; settings: TrainSettings; target: () => ReturnType<typeof resolveTargetArgs>; spec: string | null } {
   let doc: SavedFlow;
   try {
     doc = JSON.parse(readFileSync(file, 'utf8')) as SavedFlow;
@@ -203,8 +203,12 @@ function readResume(file: string): { doc: SavedFlow; checkpoint: TrainCheckpoint
   }
   const training = doc.training as (Partial<TrainSettings> & { checkpoint?: TrainCheckpoint }) | undefined;
   if (!training?.checkpoint || training.steps === undefined) throw new UsageError(`--resume ${file}: the file has no training checkpoint (it was not written by flowsampler train)`);
-  const t = doc.target as { spec?: string | null; expression?: string | null } | undefined;
-  const args: Record<string, string | undefined> = t?.expression ? { expr: t.expression } : { target: t?.spec ?? undefined };
-  if (!args.expr && !args.target) throw new UsageError(`--resume ${file}: the file does not name its target; give --target or --expr`);
-  return { doc, checkpoint: training.checkpoint, settings: training as TrainSettings, target: targetFromArgs(args, 'train'), spec: args.target ?? null };
+  const t = doc.target as { spec?: string | null; expression?: string | null; model?: { file: string; data: string | null } | null } | undefined;
+  const args: Record<string, string | undefined> = t?.model
+    ? { model: t.model.file, ...(t.model.data ? { data: t.model.data } : {}) }
+    : t?.expression
+      ? { expr: t.expression }
+      : { target: t?.spec ?? undefined };
+  if (!args.expr && !args.target && !args.model) throw new UsageError(`--resume ${file}: the file does not name its target; give --target, --expr or --model`);
+  return { doc, checkpoint: training.checkpoint, settings: training as TrainSettings, target: () => resolveTargetArgs(args, 'train'), spec: args.target ?? null };
 }

@@ -1,0 +1,131 @@
+/**
+ * A recorded graph made runnable: forward for the log density (and any other node), backward
+ * for the exact gradient with respect to the input node, at one point or at the rows of a batch.
+ * Batches run in chunks of rows sized so one chunk's values and adjoints stay in cache.
+ */
+import type { Frame, Graph, Var } from './graph.js';
+
+/** Node elements × rows per chunk that a frame aims to hold (values and adjoints: 2 × 8 bytes each). */
+const CHUNK_ELEMENTS = 1 << 16;
+const MAX_CHUNK_ROWS = 256;
+
+export class Program {
+  readonly dim: number;
+  /** Rows per chunk of a batch evaluation. */
+  readonly chunkRows: number;
+  private readonly kc: number;
+  private readonly consts: Float64Array;
+  private readonly frames = new Map<number, Frame>();
+
+  constructor(
+    private readonly graph: Graph,
+    /** The unconstrained input (node elements [0, dim)). */
+    input: Var,
+    /** The scalar log density. */
+    private readonly lp: Var,
+  ) {
+    if (input.off !== 0) throw new Error('internal: the input must be the first node');
+    this.dim = input.len;
+    this.consts = Float64Array.from(graph.consts);
+    this.kc = this.consts.length;
+    this.chunkRows = Math.max(1, Math.min(MAX_CHUNK_ROWS, Math.floor(CHUNK_ELEMENTS / Math.max(1, graph.nodeLen))));
+  }
+
+  get instructionCount(): number {
+    return this.graph.instrs.length;
+  }
+  get nodeElements(): number {
+    return this.graph.nodeLen;
+  }
+
+  private frame(nc: number): Frame {
+    const cap = nc === 1 ? 1 : this.chunkRows;
+    let f = this.frames.get(cap);
+    if (!f) {
+      const size = this.kc + this.graph.nodeLen * cap;
+      f = { V: new Float64Array(size), G: new Float64Array(size), nc: cap, kc: this.kc };
+      f.V.set(this.consts);
+      this.frames.set(cap, f);
+    }
+    f.nc = nc;
+    return f;
+  }
+
+  private load(f: Frame, x: ArrayLike<number>, r0: number): void {
+    const { V, nc, kc } = f;
+    const dim = this.dim;
+    for (let r = 0; r < nc; r++) {
+      const xo = (r0 + r) * dim;
+      for (let j = 0; j < dim; j++) V[kc + j * nc + r] = x[xo + j];
+    }
+  }
+
+  private forward(f: Frame): void {
+    const instrs = this.graph.instrs;
+    for (let k = 0; k < instrs.length; k++) instrs[k].forward(f);
+  }
+
+  private backward(f: Frame): void {
+    const { G, nc, kc } = f;
+    G.fill(0, kc, kc + this.graph.nodeLen * nc);
+    const lb = kc + this.lp.off * nc;
+    for (let r = 0; r < nc; r++) G[lb + r] = 1;
+    const instrs = this.graph.instrs;
+    for (let k = instrs.length - 1; k >= 0; k--) instrs[k].backward(f);
+  }
+
+  /** log p̃ at one point. */
+  value(x: ArrayLike<number>): number {
+    const f = this.frame(1);
+    this.load(f, x, 0);
+    this.forward(f);
+    return f.V[this.kc + this.lp.off];
+  }
+
+  /** log p̃ at one point, its gradient written into `grad`. */
+  valueAndGrad(x: ArrayLike<number>, grad: Float64Array): number {
+    const f = this.frame(1);
+    this.load(f, x, 0);
+    this.forward(f);
+    this.backward(f);
+    const { G, kc } = f;
+    for (let j = 0; j < this.dim; j++) grad[j] = G[kc + j];
+    return f.V[kc + this.lp.off];
+  }
+
+  /** log p̃ and gradients at the n rows of x (row-major n × dim). */
+  valueAndGradBatch(x: ArrayLike<number>, n: number, logp: Float64Array, grad: Float64Array): void {
+    const dim = this.dim;
+    for (let r0 = 0; r0 < n; r0 += this.chunkRows) {
+      const nc = Math.min(this.chunkRows, n - r0);
+      const f = this.frame(nc);
+      this.load(f, x, r0);
+      this.forward(f);
+      this.backward(f);
+      const { V, G, kc } = f;
+      const lb = kc + this.lp.off * nc;
+      for (let r = 0; r < nc; r++) {
+        logp[r0 + r] = V[lb + r];
+        const go = (r0 + r) * dim;
+        for (let j = 0; j < dim; j++) grad[go + j] = G[kc + j * nc + r];
+      }
+    }
+  }
+
+  /**
+   * Forward only, at the n rows of x; `read(r, get)` is called per row with an accessor of node
+   * values (for the constrained parameters and exposed quantities).
+   */
+  forEachRow(x: ArrayLike<number>, n: number, read: (row: number, node: (v: Var, i: number) => number, logp: number) => void): void {
+    for (let r0 = 0; r0 < n; r0 += this.chunkRows) {
+      const nc = Math.min(this.chunkRows, n - r0);
+      const f = this.frame(nc);
+      this.load(f, x, r0);
+      this.forward(f);
+      const { V, kc } = f;
+      for (let r = 0; r < nc; r++) {
+        read(r0 + r, (v, i) => V[kc + (v.off + i) * nc + r], V[kc + this.lp.off * nc + r]);
+      }
+    }
+  }
+}
