@@ -26,6 +26,8 @@ import { renderReportHtml, type ReportSection } from '../report/html.js';
 import { exportFiguresPng } from '../report/png.js';
 import { safeId } from '../report/figure.js';
 import type { TrainingCurve } from '../report/trainingFigure.js';
+import { modeVisits } from '../diagnostics/modes.js';
+import { flowCoverage, coverageLines, type CoverageReport } from './coverageProbe.js';
 
 export interface CompareTarget {
   target: Target;
@@ -49,6 +51,8 @@ export interface CompareConfig {
   /** The command line, for results.json. */
   command: string[];
   title?: string;
+  /** Run the flow's coverage check (missed mass, thin tails) when a flow was trained (default true). */
+  coverage?: boolean;
 }
 
 export interface TargetResult {
@@ -58,6 +62,10 @@ export interface TargetResult {
   params: Record<string, unknown[]>;
   training: TrainingCurve[];
   files: string[];
+  /** Draws per known mode, by sampler (targets whose modes are known). */
+  modeCounts: Record<string, number[]>;
+  /** The flow's coverage check, when a flow was trained and checked. */
+  coverage: CoverageReport | null;
 }
 
 export interface CompareOutcome {
@@ -89,7 +97,7 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
   for (const ct of cfg.targets) {
     if (interrupted) break;
     const target = ct.target;
-    const res: TargetResult = { target: ct, rows: [], draws: [], params: {}, training: [], files: [] };
+    const res: TargetResult = { target: ct, rows: [], draws: [], params: {}, training: [], files: [], modeCounts: {}, coverage: null };
     results.push(res);
     let flowPromise: Promise<TrainedFlow> | null = null;
     const trainedFlow = () => {
@@ -127,6 +135,12 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
         const trainEvals = s.kind === 'importance' || s.kind === 'flow-mcmc' ? (await trainedFlow()).trainEvals : 0;
         const gt = groundTruthMetrics(target, d, { seed: cfg.seed, importance: s.kind === 'importance' });
         const { row, params } = summaryRowFor(d, { trainEvals, kl: gt.kl, khat: gt.khat });
+        if (target.modes) {
+          const mv = modeVisits(d.values, d.dim, target.modes);
+          row.modesVisited = mv.visited;
+          row.modes = mv.modes;
+          if (mv.modes <= 256) res.modeCounts[d.sampler] = Array.from(mv.counts);
+        }
         res.rows.push(row);
         res.params[s.name] = params;
         res.draws.push(d);
@@ -150,6 +164,29 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
         throw e;
       }
     }
+    const flowRows = res.rows.filter((r) => !r.error && cfg.samplers.some((s) => s.name === r.sampler && (s.kind === 'importance' || s.kind === 'flow-mcmc')));
+    if (flowPromise && !interrupted && cfg.coverage !== false && flowRows.length > 0) {
+      const progress = createProgress(io, `${target.name}/coverage`);
+      try {
+        const trained = await (flowPromise as Promise<TrainedFlow>);
+        progress.update(0, 1, 'checking');
+        res.coverage = await flowCoverage(target, trained.flow, {
+          seed: cfg.seed,
+          signal: io.signal,
+          smcDraws: res.draws.find((d) => d.sampler === 'smc'),
+          nutsDraws: res.draws.find((d) => d.sampler === 'nuts'),
+        });
+        progress.stop(`${res.coverage.seconds.toFixed(1)} s`);
+        for (const r of flowRows) r.coverage = res.coverage.cell;
+      } catch (e) {
+        progress.stop('stopped');
+        if (e instanceof AbortedError || io.signal.aborted) {
+          interrupted = true;
+          io.err(`${target.name}/coverage: interrupted`);
+        } else if (e instanceof FlowsamplerError) io.err(`${target.name}/coverage: failed: ${e.message}`);
+        else throw e;
+      }
+    }
     if (flowPromise) {
       // Free the flow's tensors; a failed training has nothing to free.
       await (flowPromise as Promise<TrainedFlow>).then((f) => f.flow.dispose()).catch(() => undefined);
@@ -157,19 +194,23 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
     io.out('');
     io.out(`${multi ? `target ${target.name} ` : ''}(dim ${target.dim}, ${cfg.chains} chains x ${cfg.draws} draws, seed ${cfg.seed})`);
     io.out(formatTable(res.rows));
+    if (res.coverage) for (const l of coverageLines(res.coverage)) io.out(l);
   }
 
   // Files: results.json, report.html, figures.
   const sections: ReportSection[] = [];
   const allFigures: { prefix: string; figs: ReturnType<typeof figureSet> }[] = [];
   for (const r of results) {
-    const figs = figureSet(r.target.target, r.draws, r.rows, r.training, { seed: cfg.seed });
+    const figs = figureSet(r.target.target, r.draws, r.rows, r.training, { seed: cfg.seed, modeCounts: r.modeCounts });
     allFigures.push({ prefix: multi ? `${safeId(r.target.target.name)}-` : '', figs });
     sections.push({
       target: { ...targetJson(r.target), name: r.target.target.name, dim: r.target.target.dim, description: r.target.target.description, params: r.target.target.params, expression: r.target.expression },
       rows: r.rows,
       figures: figs,
-      notes: interrupted ? ['The run was interrupted (Ctrl-C): only the samplers that finished are shown.'] : [],
+      notes: [
+        ...(interrupted ? ['The run was interrupted (Ctrl-C): only the samplers that finished are shown.'] : []),
+        ...(r.coverage ? coverageLines(r.coverage) : []),
+      ],
     });
   }
   const meta = {
@@ -206,6 +247,8 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
         ]),
       ),
       training: r.training,
+      modeCounts: r.modeCounts,
+      coverage: r.coverage ? { ...r.coverage, result: { ...r.coverage.result } } : null,
       files: r.files.map((f) => f.slice(cfg.outDir.length + 1)),
     })),
   };

@@ -15,6 +15,7 @@ import { hmc } from '../samplers/hmc.js';
 import { nuts } from '../samplers/nuts.js';
 import { flowImportanceSample } from '../samplers/flowImportance.js';
 import { flowImh } from '../samplers/flowImh.js';
+import { smc } from '../samplers/smc.js';
 import { makeDraws } from '../core/draws.js';
 import { runRejection } from './rejectionSetup.js';
 
@@ -86,6 +87,17 @@ export const samplerRegistry: SamplerEntry[] = [
   { name: 'mala', description: 'Metropolis-adjusted Langevin algorithm, adapted step size', kind: 'mcmc', run: (ctx) => mala(ctx.target, samplerOptions(ctx)) },
   { name: 'hmc', description: 'Hamiltonian Monte Carlo, adapted step size and diagonal metric', kind: 'mcmc', run: (ctx) => hmc(ctx.target, samplerOptions(ctx)) },
   { name: 'nuts', description: 'No-U-Turn sampler (Hoffman & Gelman 2014), multinomial, diagonal metric', kind: 'mcmc', run: (ctx) => nuts(ctx.target, samplerOptions(ctx)) },
+  {
+    name: 'smc',
+    description: 'adaptive tempered SMC from a wide Gaussian reference, HMC moves; chains = independent runs, draws = particles; estimates log Z',
+    kind: 'mcmc',
+    run: (ctx) => {
+      // SMC has no warm-up: the tempering is its adaptation.
+      const { warmup: _unused, ...o } = samplerOptions(ctx);
+      void _unused;
+      return smc(ctx.target, o);
+    },
+  },
   { name: 'rejection', description: 'rejection sampling, Gaussian envelope with pilot-estimated M (violations reported)', kind: 'exact', run: runRejection },
 ];
 
