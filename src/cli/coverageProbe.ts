@@ -2,7 +2,8 @@
  * The coverage check of a trained flow as `compare` and `train` run it
  * (src/diagnostics/coverage.ts has the statistics and what they can and cannot see):
  * - the flow's importance estimate of log Z and its marginal sds, from fresh draws;
- * - an independent log Z from tempered SMC: the run's own `smc` draws when it has them, else a
+ * - an independent log Z from tempered SMC: the run's own `smc` draws when they have at least 10
+ *   runs (chains), else a
  *   probe run (10 runs x 500 particles, HMC moves: with fewer runs the between-run standard error
  *   is itself unreliable, see test/samplers.smc.test.ts);
  * - marginal sds from NUTS: the run's own `nuts` draws when it has them, else a short probe
@@ -20,6 +21,9 @@ import { temperedSmc } from '../samplers/smc.js';
 import { nuts } from '../samplers/nuts.js';
 import { coverageCheck, marginalSds, type CoverageResult } from '../diagnostics/coverage.js';
 import { mcseSd } from '../diagnostics/mcse.js';
+
+/** Fewest SMC runs whose between-run standard error the check trusts. */
+export const MIN_SMC_RUNS = 10;
 
 export interface CoverageReport {
   result: CoverageResult;
@@ -79,7 +83,8 @@ export async function flowCoverage(target: Target, flow: Flow, opts: CoverageOpt
 
   let reference: CoverageReport['reference'] = null;
   const smcInfo = opts.smcDraws?.info;
-  if (smcInfo && typeof smcInfo.logZ === 'number') {
+  // The run's own SMC only with enough runs for its between-run standard error (see smc.ts).
+  if (smcInfo && typeof smcInfo.logZ === 'number' && opts.smcDraws!.chains >= MIN_SMC_RUNS) {
     reference = { logZ: smcInfo.logZ, se: typeof smcInfo.logZSe === 'number' ? smcInfo.logZSe : NaN, source: `smc (this run, ${opts.smcDraws!.chains} runs x ${opts.smcDraws!.draws} particles)` };
   } else {
     try {

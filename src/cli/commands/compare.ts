@@ -27,12 +27,16 @@ ${targetOptionHelp}
                      half of training (helps on multimodal targets, hurts on unimodal ones)
   --out DIR          output directory (default ./flowsampler-out)
   --no-png           skip the PNG export of the figures
+  --no-coverage      skip the flow's coverage check (run when iaf or imh is in the list)
   -h, --help         this help
 
 Columns: ESS bulk and tail (minimum over parameters), R-hat (maximum), ESS per second and per
 1000 density evaluations (training included for flows), KL to exact draws when the target has
-an exact sampler, PSIS k-hat for importance samplers, wall time. Ctrl-C stops the running
-sampler and writes what finished (exit 130).`;
+an exact sampler, PSIS k-hat for importance samplers, log Z (importance samplers and smc, with
+its standard error), modes visited (targets with known modes), the flow's coverage check (ok,
+missed: the flow's log Z is below an independent SMC estimate; thin: its marginal sds are below
+a NUTS run's; unclear), wall time. Ctrl-C stops the running sampler and writes what finished
+(exit 130).`;
 
 export const compareCommand: Command = {
   name: 'compare',
@@ -51,6 +55,7 @@ export const compareCommand: Command = {
       batch: { type: 'string' },
       out: { type: 'string' },
       'no-png': { type: 'boolean' },
+      'no-coverage': { type: 'boolean' },
     });
     const samplers = parseSamplerList((values.samplers as string | undefined) ?? DEFAULT_SAMPLERS);
     const draws = intOption('draws', values.draws as string | undefined, 1000, 4);
@@ -78,6 +83,7 @@ export const compareCommand: Command = {
         outDir,
         train: { steps: trainSteps, batchSize: batch, ...(annealFrom !== undefined ? { annealFrom } : {}) },
         png: !values['no-png'],
+        coverage: !values['no-coverage'],
         command: ['compare', ...argv],
       },
       io,
