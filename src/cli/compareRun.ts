@@ -66,6 +66,8 @@ export interface TargetResult {
   modeCounts: Record<string, number[]>;
   /** The flow's coverage check, when a flow was trained and checked. */
   coverage: CoverageReport | null;
+  /** Warnings samplers put in their Draws (info.warning), shown under the table. */
+  warnings: string[];
 }
 
 export interface CompareOutcome {
@@ -97,7 +99,7 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
   for (const ct of cfg.targets) {
     if (interrupted) break;
     const target = ct.target;
-    const res: TargetResult = { target: ct, rows: [], draws: [], params: {}, training: [], files: [], modeCounts: {}, coverage: null };
+    const res: TargetResult = { target: ct, rows: [], draws: [], params: {}, training: [], files: [], modeCounts: {}, coverage: null, warnings: [] };
     results.push(res);
     let flowPromise: Promise<TrainedFlow> | null = null;
     const trainedFlow = () => {
@@ -132,6 +134,7 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
         const d = await s.run(ctx);
         d.target = target.name;
         progress.stop();
+        if (typeof d.info?.warning === 'string') res.warnings.push(`${s.name}: ${d.info.warning}`);
         const trainEvals = s.kind === 'importance' || s.kind === 'flow-mcmc' ? (await trainedFlow()).trainEvals : 0;
         const gt = groundTruthMetrics(target, d, { seed: cfg.seed, importance: s.kind === 'importance' });
         const { row, params } = summaryRowFor(d, { trainEvals, kl: gt.kl, khat: gt.khat });
@@ -194,6 +197,7 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
     io.out('');
     io.out(`${multi ? `target ${target.name} ` : ''}(dim ${target.dim}, ${cfg.chains} chains x ${cfg.draws} draws, seed ${cfg.seed})`);
     io.out(formatTable(res.rows));
+    for (const w of res.warnings) io.out(`warning: ${w}`);
     if (res.coverage) for (const l of coverageLines(res.coverage)) io.out(l);
   }
 
@@ -209,6 +213,7 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
       figures: figs,
       notes: [
         ...(interrupted ? ['The run was interrupted (Ctrl-C): only the samplers that finished are shown.'] : []),
+        ...r.warnings.map((w) => `warning: ${w}`),
         ...(r.coverage ? coverageLines(r.coverage) : []),
       ],
     });

@@ -254,6 +254,10 @@ export async function temperedSmc(target: Target, options: SmcOptions): Promise<
     info[`stages[${i}]`] = u.betas.length - 1;
     info[`scale[${i}]`] = u.scale;
   });
+  if (runs < 10) {
+    // The spread of few runs understates that of the right-skewed Ẑ_r (measured in test/samplers.smc.test.ts).
+    info.warning = `log Z standard error from ${runs} run(s) is rough; use chains >= 10 for a reliable one`;
+  }
   const draws = makeDraws({
     sampler: 'smc',
     target: target.name,
