@@ -28,7 +28,7 @@ export const MIN_SMC_RUNS = 10;
 export interface CoverageReport {
   result: CoverageResult;
   /** The flow's importance estimate on the check's own draws. */
-  flow: { logZ: number; se: number; paretoK: number; essFraction: number; n: number };
+  flow: { logZ: number; se: number; paretoK: number; essFraction: number; n: number; psisSmoothed: boolean };
   reference: { logZ: number; se: number; source: string } | null;
   probe: { source: string } | null;
   /** Short form for the table's coverage column. */
@@ -64,6 +64,14 @@ function sdsOfChains(d: Draws): { sd: Float64Array; se: Float64Array } {
     se[p] = Number.isFinite(e) ? e : Infinity;
   }
   return { sd, se };
+}
+
+/** log Ẑ and its delta-method SE from PSIS-smoothed log weights (normalised, with their log normaliser). */
+function smoothedLogZ(logW: Float64Array, normConstLog: number): { logZ: number; se: number } {
+  const n = logW.length;
+  let ss = 0;
+  for (const v of logW) ss += (Math.exp(v) - 1 / n) ** 2;
+  return { logZ: normConstLog - Math.log(n), se: (Math.sqrt(ss / (n - 1)) * n) / Math.sqrt(n) };
 }
 
 /** Short text for the table: ok, missed, thin, missed+thin, unclear, or '-' when unchecked. */
@@ -112,15 +120,20 @@ export async function flowCoverage(target: Target, flow: Flow, opts: CoverageOpt
     }
   }
 
+  // With k-hat > 0.7 one huge weight can dominate the raw estimate and its standard error (the
+  // flow is then flagged by k-hat already); the PSIS-smoothed estimate is stabler, so use it.
+  const smoothed = is.paretoK > 0.7;
+  const proposal = smoothed ? smoothedLogZ(is.psis.logWeights, is.psis.normConstLog) : { logZ: is.logZ, se: is.logZSe };
   const result = coverageCheck({
-    proposal: { logZ: is.logZ, se: is.logZSe },
+    proposal,
     ...(reference ? { reference: { logZ: reference.logZ, se: reference.se } } : {}),
     ...(probeSd ? { proposalSd, probeSd } : {}),
     paramNames: target.paramNames,
   });
+  if (smoothed) result.messages.unshift(`k-hat ${is.paretoK.toFixed(2)} > 0.7: the flow's log Z is the PSIS-smoothed estimate`);
   return {
     result,
-    flow: { logZ: is.logZ, se: is.logZSe, paretoK: is.paretoK, essFraction: is.kishEss / n, n },
+    flow: { logZ: proposal.logZ, se: proposal.se, paretoK: is.paretoK, essFraction: is.kishEss / n, n, psisSmoothed: smoothed },
     reference,
     probe,
     cell: coverageCell(result),
