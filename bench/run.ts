@@ -37,6 +37,8 @@ const BENCHES: Bench[] = [
   { name: 'macro', run: async (q) => (await import('./macro.js')).benchMacro({ quick: q }) },
   { name: 'models', run: async (q) => (await import('./models.js')).benchModels({ seconds: q ? 0.3 : 2 }) },
   { name: 'posteriors', run: async (q) => (await import('./posteriors.js')).benchPosteriors(q ? { names: ['eight_schools_noncentered'], steps: 200 } : {}) },
+  { name: 'coverage', run: async (q) => (await import('./coverage.js')).benchCoverage({ quick: q }) },
+  { name: 'smc', run: async (q) => (await import('./smc.js')).benchSmc({ quick: q }) },
 ];
 
 export async function runBenches(names: string[], quick: boolean): Promise<number> {

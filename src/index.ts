@@ -51,3 +51,12 @@ export type { Model, ModelSpec, ModelTarget, ModelContext, ModelData, ParamValue
 export type { ConstrainedView } from './targets/target.js';
 // The tfjs instance flowsampler runs on, for custom tfjs targets that must share its engine (issue 12).
 export * as tf from '@tensorflow/tfjs';
+
+
+// Multimodal targets (issue 13): tempered SMC / AIS with its kernels, mode visits, the coverage
+// diagnostic. (The many-well and 1-D mixture targets come with targets/index.js.)
+export { smc, temperedSmc, type SmcOptions, type SmcResult, type SmcRun } from './samplers/smc.js';
+export { referenceFor, nextTemperature, conditionalEss, type GaussianReference, type ReferenceSpec } from './samplers/smcReference.js';
+export { hmcMove, rwmMove, type Population, type HmcMoveParams, type RwmMoveParams } from './samplers/smcMoves.js';
+export { modeVisits, type ModeVisits, type ModeAssigner } from './diagnostics/modes.js';
+export { coverageCheck, marginalSds, bonferroniZ, type CoverageInput, type CoverageResult, type ThinCoordinate, type LogZEstimateInput } from './diagnostics/coverage.js';

@@ -6,7 +6,7 @@ import * as targets from '../src/targets/index.js';
 describe('target registry', () => {
   it('lists every built-in with parameters and defaults, and each default spec builds', () => {
     const list = listTargets();
-    expect(list.map((t) => t.name)).toEqual(['banana', 'funnel', 'ring', 'gmm40', 'gaussian', 'illgauss', 'u1', 'u2', 'u3', 'u4']);
+    expect(list.map((t) => t.name)).toEqual(['banana', 'funnel', 'ring', 'gmm40', 'mix1d', 'manywell', 'gaussian', 'illgauss', 'u1', 'u2', 'u3', 'u4']);
     for (const e of list) {
       const t = parseTargetSpec(e.name);
       expect(t.dim).toBeGreaterThan(0);

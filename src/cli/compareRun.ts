@@ -29,6 +29,8 @@ import { exportFiguresPng } from '../report/png.js';
 import { safeId } from '../report/figure.js';
 import type { TrainingCurve } from '../report/trainingFigure.js';
 import { constrainDraws } from '../models/draws.js';
+import { modeVisits } from '../diagnostics/modes.js';
+import { flowCoverage, coverageLines, type CoverageReport } from './coverageProbe.js';
 
 export interface CompareTarget {
   target: Target;
@@ -54,6 +56,8 @@ export interface CompareConfig {
   /** The command line, for results.json. */
   command: string[];
   title?: string;
+  /** Run the flow's coverage check (missed mass, thin tails) when a flow was trained (default true). */
+  coverage?: boolean;
 }
 
 export interface TargetResult {
@@ -63,6 +67,12 @@ export interface TargetResult {
   params: Record<string, unknown[]>;
   training: TrainingCurve[];
   files: string[];
+  /** Draws per known mode, by sampler (targets whose modes are known). */
+  modeCounts: Record<string, number[]>;
+  /** The flow's coverage check, when a flow was trained and checked. */
+  coverage: CoverageReport | null;
+  /** Warnings samplers put in their Draws (info.warning), shown under the table. */
+  warnings: string[];
 }
 
 export interface CompareOutcome {
@@ -108,7 +118,7 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
   for (const ct of cfg.targets) {
     if (interrupted) break;
     const target = ct.target;
-    const res: TargetResult = { target: ct, rows: [], draws: [], params: {}, training: [], files: [] };
+    const res: TargetResult = { target: ct, rows: [], draws: [], params: {}, training: [], files: [], modeCounts: {}, coverage: null, warnings: [] };
     results.push(res);
     let flowPromise: Promise<TrainedFlow> | null = null;
     const trainedFlow = () => {
@@ -143,6 +153,7 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
         const d = await s.run(ctx);
         d.target = target.name;
         progress.stop();
+        if (typeof d.info?.warning === 'string') res.warnings.push(`${s.name}: ${d.info.warning}`);
         const trainEvals = s.kind === 'importance' || s.kind === 'flow-mcmc' ? (await trainedFlow()).trainEvals : 0;
         const gt = groundTruthMetrics(target, d, { seed: cfg.seed, importance: s.kind === 'importance' });
         // A flow sampler inherits its flow's training warnings (skipped steps, plateau far from convergence).
@@ -150,6 +161,12 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
         // Models: every summary, file and figure on the constrained scale, with Stan's names.
         const shown = target.constrained ? constrainDraws(d, target, { seed: cfg.seed }) : d;
         const { row, params } = summaryRowFor(shown, { trainEvals, kl: gt.kl, khat: gt.khat, warnings: trainWarnings });
+        if (target.modes) {
+          const mv = modeVisits(d.values, d.dim, target.modes);
+          row.modesVisited = mv.visited;
+          row.modes = mv.modes;
+          if (mv.modes <= 256) res.modeCounts[d.sampler] = Array.from(mv.counts);
+        }
         res.rows.push(row);
         res.params[s.name] = params;
         res.draws.push(shown);
@@ -173,6 +190,29 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
         throw e;
       }
     }
+    const flowRows = res.rows.filter((r) => !r.error && cfg.samplers.some((s) => s.name === r.sampler && (s.kind === 'importance' || s.kind === 'flow-mcmc')));
+    if (flowPromise && !interrupted && cfg.coverage !== false && flowRows.length > 0) {
+      const progress = createProgress(io, `${target.name}/coverage`);
+      try {
+        const trained = await (flowPromise as Promise<TrainedFlow>);
+        progress.update(0, 1, 'checking');
+        res.coverage = await flowCoverage(target, trained.flow, {
+          seed: cfg.seed,
+          signal: io.signal,
+          smcDraws: res.draws.find((d) => d.sampler === 'smc'),
+          nutsDraws: res.draws.find((d) => d.sampler === 'nuts'),
+        });
+        progress.stop(`${res.coverage.seconds.toFixed(1)} s`);
+        for (const r of flowRows) r.coverage = res.coverage.cell;
+      } catch (e) {
+        progress.stop('stopped');
+        if (e instanceof AbortedError || io.signal.aborted) {
+          interrupted = true;
+          io.err(`${target.name}/coverage: interrupted`);
+        } else if (e instanceof FlowsamplerError) io.err(`${target.name}/coverage: failed: ${e.message}`);
+        else throw e;
+      }
+    }
     if (flowPromise) {
       // Free the flow's tensors; a failed training has nothing to free.
       await (flowPromise as Promise<TrainedFlow>).then((f) => f.flow.dispose()).catch(() => undefined);
@@ -181,6 +221,8 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
     io.out(`${multi ? `target ${target.name} ` : ''}(dim ${target.dim}, ${cfg.chains} chains x ${cfg.draws} draws, seed ${cfg.seed})`);
     io.out(formatTable(res.rows));
     for (const r of res.rows) for (const line of formatWarnings(r.warnings ?? [], r.sampler)) io.out(line);
+    for (const w of res.warnings) io.out(`warning: ${w}`);
+    if (res.coverage) for (const l of coverageLines(res.coverage)) io.out(l);
   }
   // A Ctrl-C after the last sampler finished still marks the run as interrupted.
   if (io.signal.aborted) interrupted = true;
@@ -189,13 +231,17 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
   const sections: ReportSection[] = [];
   const allFigures: { prefix: string; figs: ReturnType<typeof figureSet> }[] = [];
   for (const r of results) {
-    const figs = figureSet(figureTarget(r.target.target), r.draws, r.rows, r.training, { seed: cfg.seed });
+    const figs = figureSet(figureTarget(r.target.target), r.draws, r.rows, r.training, { seed: cfg.seed, modeCounts: r.modeCounts });
     allFigures.push({ prefix: multi ? `${safeId(r.target.target.name)}-` : '', figs });
     sections.push({
       target: { ...targetJson(r.target), name: r.target.target.name, dim: r.target.target.dim, description: r.target.target.description, params: r.target.target.params, expression: r.target.expression },
       rows: r.rows,
       figures: figs,
-      notes: interrupted ? ['The run was interrupted (Ctrl-C): only the samplers that finished are shown.'] : [],
+      notes: [
+        ...(interrupted ? ['The run was interrupted (Ctrl-C): only the samplers that finished are shown.'] : []),
+        ...r.warnings.map((w) => `warning: ${w}`),
+        ...(r.coverage ? coverageLines(r.coverage) : []),
+      ],
     });
   }
   const meta = {
@@ -242,6 +288,8 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
         ]),
       ),
       training: r.training,
+      modeCounts: r.modeCounts,
+      coverage: r.coverage ? { ...r.coverage, result: { ...r.coverage.result } } : null,
       files: r.files.map((f) => relative(cfg.outDir, f)),
     })),
   };

@@ -15,6 +15,7 @@ import { hmc } from '../samplers/hmc.js';
 import { nuts } from '../samplers/nuts.js';
 import { flowImportanceSample } from '../samplers/flowImportance.js';
 import { flowImh } from '../samplers/flowImh.js';
+import { smc } from '../samplers/smc.js';
 import { makeDraws } from '../core/draws.js';
 import { FlowsamplerError } from '../core/errors.js';
 import { neutra, type DifferentiableBijection } from '../samplers/neutra.js';
@@ -130,6 +131,17 @@ export const samplerRegistry: SamplerEntry[] = [
   { name: 'nuts-warm', description: 'NUTS warm-started from the flow: PSIS-resampled starts, dense metric, shortened warm-up', kind: 'flow-mcmc', run: runNutsWarm },
   { name: 'neutra', description: "NeuTra: NUTS on the flow's base space, draws mapped back (needs the flow's input gradient)", kind: 'flow-mcmc', run: runNeutra },
   { name: 'flowmc', description: 'local–global sampler: HMC steps plus independence-MH jumps proposed by the flow', kind: 'flow-mcmc', run: runFlowMc },
+  {
+    name: 'smc',
+    description: 'adaptive tempered SMC from a wide Gaussian reference, HMC moves; chains = independent runs, draws = particles; estimates log Z',
+    kind: 'mcmc',
+    run: (ctx) => {
+      // SMC has no warm-up: the tempering is its adaptation.
+      const { warmup: _unused, ...o } = samplerOptions(ctx);
+      void _unused;
+      return smc(ctx.target, o);
+    },
+  },
   { name: 'rejection', description: 'rejection sampling, Gaussian envelope with pilot-estimated M (violations reported)', kind: 'exact', run: runRejection },
 ];
 

@@ -22,6 +22,20 @@ export interface DensityFigureOptions {
   cell?: number;
   /** Seed for the exact reference draws of higher-D targets. */
   seed?: number | string;
+  /**
+   * Draws per known mode, by sampler: each panel then prints the count at every mode's centre
+   * (targets whose modes are known and have centres, at most 64 modes) and its title says how
+   * many modes the sampler visited.
+   */
+  modeCounts?: Record<string, number[]>;
+}
+
+/** The panel title: the sampler, and with mode counts how many modes it visited (≥ ¼ of its fair share). */
+function panelLabel(target: Target, sampler: string, counts: number[] | undefined): string {
+  if (!counts || !target.modes) return sampler;
+  const n = counts.reduce((a, b) => a + b, 0);
+  const visited = counts.filter((c, k) => c >= 1 && c >= 0.25 * n * target.modes!.weights[k]).length;
+  return `${sampler}: ${visited}/${counts.length} modes`;
 }
 
 /** The plotting box: target.plotBounds when given, else 0.5%–99.5% quantiles of all draws, padded. */
@@ -67,13 +81,26 @@ export function densityFigure(target: Target, draws: Draws[], opts: DensityFigur
   const n = opts.grid ?? 80;
   const box = plotBox(target, draws, i, j);
   const names = target.paramNames ?? Array.from({ length: target.dim }, (_, k) => `x${k + 1}`);
-  const points: { sampler: string; order: number; a: number; b: number }[] = [];
+  const points: { sampler: string; label: string; order: number; a: number; b: number }[] = [];
   for (const [order, d] of draws.entries()) {
+    const label = panelLabel(target, d.sampler, opts.modeCounts?.[d.sampler]);
     for (const r of thinIndices(d.chains * d.draws, opts.maxPoints ?? 1000)) {
-      points.push({ sampler: d.sampler, order, a: d.values[r * d.dim + i], b: d.values[r * d.dim + j] });
+      points.push({ sampler: d.sampler, label, order, a: d.values[r * d.dim + i], b: d.values[r * d.dim + j] });
     }
   }
   const data: Record<string, unknown>[] = [{ name: 'points', values: points }];
+  const center = target.modes?.center;
+  const labels: { sampler: string; a: number; b: number; count: number }[] = [];
+  if (center && opts.modeCounts && target.modes!.count <= 64) {
+    for (const [sampler, counts] of Object.entries(opts.modeCounts)) {
+      counts.forEach((count, k) => {
+        const c = center(k);
+        labels.push({ sampler, a: c[i], b: c[j], count });
+      });
+    }
+  }
+  const withLabels = labels.length > 0;
+  if (withLabels) data.push({ name: 'modeLabels', values: labels });
   let contourNote: string;
   if (target.dim === 2) {
     // Levels as fractions of the peak density; the outermost holds nearly all the mass.
@@ -102,7 +129,7 @@ export function densityFigure(target: Target, draws: Draws[], opts: DensityFigur
   }
   const samplers = [...new Set(draws.map((d) => d.sampler))];
   const cellMarks: Record<string, unknown>[] = [];
-  if (data.length > 1) {
+  if (data.some((d) => d.name === 'contours')) {
     cellMarks.push({
       type: 'shape',
       from: { data: 'contours' },
@@ -123,6 +150,24 @@ export function densityFigure(target: Target, draws: Draws[], opts: DensityFigur
       },
     },
   });
+  if (withLabels) {
+    cellMarks.push({
+      type: 'text',
+      from: { data: 'cellLabels' },
+      encode: {
+        enter: {
+          x: { scale: 'x', field: 'a' },
+          y: { scale: 'y', field: 'b' },
+          text: { field: 'count' },
+          align: { value: 'center' },
+          baseline: { value: 'middle' },
+          fontSize: { value: 8 },
+          fontWeight: { value: 'bold' },
+          fill: { signal: "datum.count === 0 ? '#c00' : '#000'" },
+        },
+      },
+    });
+  }
   const spec = {
     $schema: 'https://vega.github.io/schema/vega/v6.json',
     padding: 8,
@@ -138,9 +183,10 @@ export function densityFigure(target: Target, draws: Draws[], opts: DensityFigur
       {
         type: 'group',
         // Panels in the order the samplers ran (the table's order), not alphabetical.
-        from: { facet: { name: 'cell', data: 'points', groupby: ['order', 'sampler'] } },
+        from: { facet: { name: 'cell', data: 'points', groupby: ['order', 'sampler', 'label'] } },
         sort: { field: 'datum.order' },
-        title: { text: { signal: 'parent.sampler' }, fontSize: 12 },
+        title: { text: { signal: 'parent.label' }, fontSize: 12 },
+        ...(withLabels ? { data: [{ name: 'cellLabels', source: 'modeLabels', transform: [{ type: 'filter', expr: 'datum.sampler === parent.sampler' }] }] } : {}),
         encode: { enter: { width: { value: S }, height: { value: S }, stroke: { value: '#ccc' } } },
         axes: [
           { orient: 'bottom', scale: 'x', title: names[i], tickCount: 5 },
@@ -152,11 +198,12 @@ export function densityFigure(target: Target, draws: Draws[], opts: DensityFigur
     ],
   };
   const expect = [{ markClass: 'mark-symbol', min: Math.min(points.length, samplers.length) }];
-  if (data.length > 1) expect.push({ markClass: 'mark-shape', min: samplers.length });
+  if (data.some((d) => d.name === 'contours')) expect.push({ markClass: 'mark-shape', min: samplers.length });
+  if (withLabels) expect.push({ markClass: 'mark-text', min: Math.min(samplers.length, Object.keys(opts.modeCounts ?? {}).length) });
   return {
     id: `density-${safeId(names[i])}-${safeId(names[j])}`,
     title: `Draws over the target density: ${names[i]} vs ${names[j]}`,
-    caption: `${contourNote} Points: up to ${opts.maxPoints ?? 1000} draws per sampler, thinned evenly.`,
+    caption: `${contourNote} Points: up to ${opts.maxPoints ?? 1000} draws per sampler, thinned evenly.${withLabels ? ' Numbers: draws of each sampler assigned to each mode (the component of highest responsibility), over all its draws; red = never visited. A mode counts as visited when it holds at least a quarter of its fair share.' : ''}`,
     mode: 'vega',
     spec,
     expect,

@@ -7,6 +7,7 @@ import type { Target } from '../targets/target.js';
 import type { Figure } from './figure.js';
 import type { SummaryRow } from './summaryRow.js';
 import { densityFigure } from './densityFigure.js';
+import { densityFigure1d } from './densityFigure1d.js';
 import { traceFigure } from './traceFigure.js';
 import { autocorrFigure } from './autocorrFigure.js';
 import { trainingFigure, type TrainingCurve } from './trainingFigure.js';
@@ -16,6 +17,8 @@ export interface FigureSetOptions {
   seed?: number | string;
   /** Coordinate pairs to draw for dim > 2 (default: pairs among the first 3 coordinates). */
   pairs?: [number, number][];
+  /** Draws per known mode, by sampler (shown in the density panels). */
+  modeCounts?: Record<string, number[]>;
 }
 
 export function figureSet(
@@ -28,8 +31,10 @@ export function figureSet(
   const figs: Figure[] = [];
   if (draws.length > 0 && target.dim >= 2) {
     const pairs: [number, number][] = opts.pairs ?? (target.dim === 2 ? [[0, 1]] : target.dim === 3 ? [[0, 1], [0, 2], [1, 2]] : [[0, 1], [0, 2], [1, 2]]);
-    for (const pair of pairs) figs.push(densityFigure(target, draws, { pair, seed: opts.seed }));
+    // Mode counts only in the first pair's panels (the counts are over all coordinates).
+    pairs.forEach((pair, k) => figs.push(densityFigure(target, draws, { pair, seed: opts.seed, ...(k === 0 && opts.modeCounts ? { modeCounts: opts.modeCounts } : {}) })));
   }
+  if (draws.length > 0 && target.dim === 1) figs.push(densityFigure1d(target, draws, { modeCounts: opts.modeCounts }));
   if (draws.length > 0) {
     figs.push(traceFigure(draws));
     figs.push(autocorrFigure(draws));

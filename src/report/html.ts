@@ -5,7 +5,7 @@
  * end-to-end browser test waits for.
  */
 import type { Figure } from './figure.js';
-import { type SummaryRow, tableColumns, formatCell } from './summaryRow.js';
+import { type SummaryRow, cellText, columnsFor } from './summaryRow.js';
 import { escapeHtml, jsonForScript } from './escape.js';
 import { vendorScripts } from './vendorScripts.js';
 
@@ -34,23 +34,25 @@ export interface ReportInput {
 }
 
 function tableHtml(rows: SummaryRow[]): string {
-  const head = tableColumns.map((c) => `<th>${escapeHtml(c.header)}</th>`).join('');
+  const cols = columnsFor(rows);
+  const head = cols.map((c) => `<th>${escapeHtml(c.header)}</th>`).join('');
   const body = rows
     .map((r) => {
       if (r.error) {
-        return `<tr class="failed"><td>${escapeHtml(r.sampler)}</td><td colspan="${tableColumns.length - 1}">failed: ${escapeHtml(r.error)}</td></tr>`;
+        return `<tr class="failed"><td>${escapeHtml(r.sampler)}</td><td colspan="${cols.length - 1}">failed: ${escapeHtml(r.error)}</td></tr>`;
       }
-      const tds = tableColumns.map((c) => {
-        const v = r[c.key];
+      const tds = cols.map((c) => {
+        const v = (r as unknown as Record<string, unknown>)[c.key];
         const codes = new Set((r.warnings ?? []).map((w) => w.code));
         const flagged =
           (c.key === 'rhat' && (codes.has('rhat') || (typeof v === 'number' && v > 1.01))) ||
           (c.key === 'khat' && (codes.has('khat') || (typeof v === 'number' && v > 0.7))) ||
           (c.key === 'divergences' && typeof v === 'number' && v > 0) ||
           ((c.key === 'essBulk' || c.key === 'essTail') && codes.has('low-ess')) ||
-          (c.key === 'warnings' && codes.size > 0);
-        const cls = flagged ? ' class="warn"' : '';
-        return `<td${cls}>${escapeHtml(formatCell(v, c.digits))}</td>`;
+          (c.key === 'warnings' && codes.size > 0) ||
+          (c.key === 'coverage' && typeof v === 'string' && v !== 'ok') ||
+          (c.key === 'modes' && typeof r.modes === 'number' && typeof r.modesVisited === 'number' && r.modesVisited < r.modes);
+        return `<td${flagged ? ' class="warn"' : ''}>${escapeHtml(cellText(r, c))}</td>`;
       });
       return `<tr>${tds.join('')}</tr>`;
     })

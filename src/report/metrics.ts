@@ -56,6 +56,9 @@ export function summaryRowFor(d: Draws, extras: RowExtras = {}): { row: SummaryR
     acceptance: finiteOrNull(d.acceptance),
     divergences: d.divergences ?? null,
     warnings: addWarnings([...(extras.warnings ?? [])], d.warnings ?? []),
+    // Importance samplers and SMC estimate log Z (src/samplers/flowImportance.ts, smc.ts).
+    logZ: typeof d.info?.logZ === 'number' ? finiteOrNull(d.info.logZ) : null,
+    logZSe: typeof d.info?.logZSe === 'number' ? finiteOrNull(d.info.logZSe) : null,
   };
   return { row, params };
 }

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ParameterError, checkParam, checkPositiveInt } from '../core/errors.js';
 import { cholesky, inverseFromCholesky, logDetFromCholesky, lowerMatVec } from '../core/linalg.js';
-import type { Target } from './target.js';
+import type { ModeStructure, Target } from './target.js';
 import { checkHeap } from '../core/memory.js';
 import { LOG_2PI, checkBatch, checkDimension, checkPoint, constTensor, matrixParam, vectorParam } from './checks.js';
 
@@ -190,6 +190,30 @@ export function midgley40(): Target {
   };
 }
 
+export interface Mixture1dOptions {
+  /** Number of equal-weight modes (default 2). */
+  modes?: number;
+  /** Distance between neighbouring modes (default 4, i.e. N(±2, sd²) for two modes). */
+  spacing?: number;
+  /** Standard deviation of each mode (default 0.5). */
+  sd?: number;
+}
+
+/**
+ * Equal-weight 1-D Gaussian modes centred on 0, μ_k = (k − (K − 1)/2) · spacing; normalised
+ * (log Z = 0). The defaults are N(±2, 0.5²), where an affine flow (a Gaussian in 1-D) can cover
+ * one mode or straddle both, never fit both.
+ */
+export function mixture1d(options: Mixture1dOptions = {}): Target {
+  if (options == null || typeof options !== 'object') throw new ParameterError('mixture1d: options must be an object');
+  const modes = checkPositiveInt('modes', options.modes ?? 2);
+  const spacing = checkParam('spacing', options.spacing ?? 4, (v) => v > 0, 'positive');
+  const sd = checkParam('sd', options.sd ?? 0.5, (v) => v > 0, 'positive');
+  const means = Array.from({ length: modes }, (_, k) => [(k - (modes - 1) / 2) * spacing]);
+  const t = gaussianMixture({ means, sds: sd, name: 'mix1d' });
+  return { ...t, description: `${modes} equal 1-D Gaussian modes (sd ${sd}) ${spacing} apart`, params: { modes, spacing, sd } };
+}
+
 function sdsParam(sds: number | ArrayLike<number> | ArrayLike<ArrayLike<number>>, k: number, dim: number): Float64Array[] {
   const pos = (name: string, v: Float64Array) => v.forEach((s, i) => checkParam(`${name}[${i}]`, s, (x) => x > 0, 'positive'));
   if (typeof sds === 'number') {
@@ -302,6 +326,20 @@ function mixtureTarget(
     return tensors;
   };
 
+  // Each component is a mode; a point belongs to the component of highest responsibility.
+  const modes: ModeStructure = {
+    count: k,
+    weights: Float64Array.from(comps, (c) => c.w),
+    assign(x) {
+      checkPoint(name, dim, x);
+      terms(x, false);
+      let best = 0;
+      for (let j = 1; j < k; j++) if (a[j] > a[best]) best = j;
+      return best;
+    },
+    center: (j) => comps[j].mean.slice(),
+  };
+
   return {
     name,
     dim,
@@ -311,6 +349,7 @@ function mixtureTarget(
     mean,
     variance,
     plotBounds,
+    modes,
     initialPoint: () => comps[heaviest].mean.slice(),
     logDensity(x) {
       checkPoint(name, dim, x);

@@ -8,7 +8,8 @@ import { banana } from './banana.js';
 import { energy } from './energy.js';
 import { funnel } from './funnel.js';
 import { gaussian, illConditionedGaussian } from './gaussian.js';
-import { midgley40, ring } from './mixture.js';
+import { midgley40, mixture1d, ring } from './mixture.js';
+import { manyWell } from './manyWell.js';
 import type { Target, TargetParamInfo } from './target.js';
 
 interface Entry {
@@ -56,6 +57,24 @@ const ENTRIES: Entry[] = [
     description: '40-mode 2-D Gaussian mixture of Midgley et al. (2023), normalised (log Z = 0)',
     params: [],
     make: () => midgley40(),
+  },
+  {
+    name: 'mix1d',
+    aliases: ['mixture1d'],
+    description: 'equal-weight 1-D Gaussian modes centred on 0; defaults N(±2, 0.5²), normalised (log Z = 0)',
+    params: [
+      { name: 'modes', description: 'number of modes', default: 2 },
+      { name: 'spacing', description: 'distance between neighbouring modes', default: 4 },
+      { name: 'sd', description: 'standard deviation of each mode', default: 0.5 },
+    ],
+    make: (p) => mixture1d({ modes: p.modes, spacing: p.spacing, sd: p.sd }),
+  },
+  {
+    name: 'manywell',
+    aliases: ['many-well'],
+    description: 'many-well of Midgley et al. (2023): dim/2 double wells, 2^(dim/2) modes; exact log Z by quadrature',
+    params: [{ name: 'dim', description: 'dimension (even)', default: 32 }],
+    make: (p) => manyWell({ dim: p.dim }),
   },
   {
     name: 'gaussian',

@@ -27,6 +27,21 @@ export interface ConstrainedView {
   map(x: ArrayLike<number>, n: number, opts?: { seed?: number | string }): Float64Array;
 }
 
+/**
+ * The modes of a target whose components are known (mixtures, many-well): how many, their exact
+ * weights, and which mode a point belongs to. Used to count the modes a sampler visited.
+ */
+export interface ModeStructure {
+  /** Number of modes K. */
+  readonly count: number;
+  /** Exact probability mass of each mode, length K, summing to 1. */
+  readonly weights: Float64Array;
+  /** The mode (0..K-1) that x belongs to, e.g. the component of highest responsibility. */
+  assign(x: Float64Array): number;
+  /** The mode's location (for labels in plots), when it is a point. */
+  center?(k: number): Float64Array;
+}
+
 export interface Target {
   readonly name: string;
   readonly dim: number;
@@ -72,4 +87,6 @@ export interface Target {
   readonly plotBounds?: [number, number][];
   /** The constrained scale, for targets that are models of constrained parameters. */
   readonly constrained?: ConstrainedView;
+  /** Known modes (mixture components), for counting which modes a sampler visited. */
+  readonly modes?: ModeStructure;
 }

@@ -35,14 +35,18 @@ ${flowFamilyHelp}
   --out DIR          output directory (default ./flowsampler-out)
   --no-png           skip the PNG export of the figures
 ${strictHelp}
+  --no-coverage      skip the flow's coverage check (run when iaf or imh is in the list)
   -h, --help         this help
 
 Columns: ESS bulk and tail (minimum over parameters), R-hat (maximum), ESS per second and per
 1000 density evaluations (training included for flows), KL to exact draws when the target has
-an exact sampler, PSIS k-hat for importance samplers, divergent transitions (div), wall time,
-and the codes of the row's warnings, each explained under the table (divergences, rhat, low-ess,
-khat, non-finite, skipped-steps, ...). Ctrl-C stops the running sampler and writes what finished
-(exit 130); a compare in which every sampler failed exits 2.`;
+an exact sampler, PSIS k-hat for importance samplers, log Z (importance samplers and smc, with
+its standard error), modes visited (targets with known modes), the flow's coverage check (ok,
+missed: the flow's log Z is below an independent SMC estimate; thin: its marginal sds are below
+a NUTS run's; unclear), divergent transitions (div), wall time, and the codes of the row's
+warnings, each explained under the table (divergences, rhat, low-ess, khat, non-finite,
+skipped-steps, ...). Ctrl-C stops the running sampler and writes what finished (exit 130); a
+compare in which every sampler failed exits 2.`;
 
 export const compareCommand: Command = {
   name: 'compare',
@@ -65,6 +69,7 @@ export const compareCommand: Command = {
       out: { type: 'string' },
       'no-png': { type: 'boolean' },
       ...strictOption,
+      'no-coverage': { type: 'boolean' },
     });
     const samplers = parseSamplerList((values.samplers as string | undefined) ?? DEFAULT_SAMPLERS);
     const draws = intOption('draws', values.draws as string | undefined, 1000, 4);
@@ -104,6 +109,7 @@ export const compareCommand: Command = {
           ...(annealFrom !== undefined ? { annealFrom } : {}),
         },
         png: !values['no-png'],
+        coverage: !values['no-coverage'],
         command: ['compare', ...argv],
       },
       io,

@@ -8,7 +8,8 @@ import { compareExitCode, strictHelp, strictOption } from '../exitCodes.js';
 
 /**
  * The demo's budget, chosen to finish in about a minute on a 2-vCPU machine: two 2-D targets
- * (the banana and the ring of 8 Gaussians), seven samplers, 4 chains x 500 draws, 3000 training steps.
+ * (the banana and the ring of 8 Gaussians), eight samplers (tempered SMC included: 4 runs x 500
+ * particles), 4 chains x 500 draws, 3000 training steps, and the flow's coverage check.
  */
 export const DEMO = {
   /**
@@ -16,7 +17,7 @@ export const DEMO = {
    * ~3 modes or 1 depended on the seed, so the demo shows the plain reverse-KL fit as it is.
    */
   targets: [{ spec: 'banana' }, { spec: 'ring' }],
-  samplers: 'iaf,imh,rwm,mala,hmc,nuts,rejection',
+  samplers: 'iaf,imh,rwm,mala,hmc,nuts,smc,rejection',
   chains: 4,
   draws: 500,
   warmup: 500,

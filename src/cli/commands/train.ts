@@ -31,6 +31,7 @@ function stopText(stoppedBy: string, maxSeconds: number | undefined): string {
       return `stopped: ${stoppedBy}`;
   }
 }
+import { flowCoverage, coverageLines } from '../coverageProbe.js';
 
 export const trainCommand: Command = {
   name: 'train',
@@ -58,6 +59,9 @@ ${flowFamilyHelp}
                      --out; a checkpoint is also written every 30 s): the same result as an
                      uninterrupted run at the same seed
   --out FILE         where to save the flow (default flow.json; with --resume, that file)
+  --no-coverage      skip the coverage check (by default, after training the flow's importance
+                     log Z is compared with a tempered-SMC estimate, and its marginal sds with a
+                     short NUTS run's, to catch missed modes and thin tails that k-hat cannot see)
 ${strictHelp}
   -h, --help         this help`,
   async run(argv, io) {
@@ -77,6 +81,7 @@ ${strictHelp}
       resume: { type: 'string' },
       out: { type: 'string' },
       ...strictOption,
+      'no-coverage': { type: 'boolean' },
     });
     const resumeFile = values.resume as string | undefined;
     const resumed = resumeFile ? readResume(resumeFile) : null;
@@ -143,6 +148,19 @@ ${strictHelp}
       return 130;
     }
     progress.stop(`${(trained.trainTimeMs / 1000).toFixed(1)} s`);
+    let coverage = null;
+    if (!values['no-coverage']) {
+      const cp = createProgress(io, `${ct.target.name}/coverage`);
+      cp.update(0, 1, 'checking');
+      try {
+        coverage = await flowCoverage(ct.target, trained.flow, { seed, signal: io.signal });
+        cp.stop(`${coverage.seconds.toFixed(1)} s`);
+      } catch (e) {
+        cp.stop('stopped');
+        trained.flow.dispose();
+        throw e;
+      }
+    }
     const finalLoss = r.history.length ? r.history[r.history.length - 1].loss : NaN;
     // The training checks use 2048 draws each; the summary's figure needs more.
     const check = flowImportanceSample(trained.flow, ct.target, { n: TRAIN_CHECK_DRAWS, seed: `${seed}/train-check` });
@@ -166,6 +184,7 @@ ${strictHelp}
       checks: r.checks,
       curve: trained.curve.points,
       checkpoint: r.checkpoint,
+      ...(coverage ? { coverage: { status: coverage.result.status, flagged: coverage.result.flagged, cell: coverage.cell, flow: coverage.flow, reference: coverage.reference, probe: coverage.probe, logZGap: coverage.result.logZGap, gapSe: coverage.result.gapSe, missedMass: coverage.result.missedMass, thin: coverage.result.thin, messages: coverage.result.messages, skipped: coverage.skipped } } : {}),
     });
     trained.flow.dispose();
     const stepsText = r.steps === steps ? `${r.steps} steps` : `${r.steps} of ${steps} steps`;
@@ -175,6 +194,7 @@ ${strictHelp}
         (ct.target.logZ !== undefined ? ` (exact ${fmt(ct.target.logZ)})` : ''),
     );
     for (const line of formatWarnings(warnings)) io.out(line);
+    if (coverage) for (const l of coverageLines(coverage)) io.out(l);
     io.out(`wrote ${out}`);
     return warningsExitCode(Boolean(values.strict), warnings.length, io, 'train');
   },
