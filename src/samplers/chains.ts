@@ -5,8 +5,10 @@
  *
  * A sampler file supplies only a `ChainRunner` factory: given a chain's random stream and start,
  * it returns an object whose `transition(iter)` moves the chain one step (adapting while
- * `iter < warmup`). Chains run sequentially on Node's one thread; each has its own derived
- * stream (`root.derive('chain', c)`), so adding a chain never changes the others' numbers.
+ * `iter < warmup`). Each chain has its own derived stream (`root.derive('chain', c)`), start and
+ * counted target, so adding a chain never changes the others' numbers, and chains can run on
+ * other threads (`runChainSubset` + `assembleChains`, used by src/study's worker pool) with the
+ * same numbers as `runChains` on one thread.
  */
 import { Cooperative } from '../core/cooperative.js';
 import { makeDraws, type Draws } from '../core/draws.js';
@@ -233,55 +235,115 @@ export interface ChainSpec {
   makeChain(c: number, rng: RandomStream, x0: Float64Array, target: CountedTarget, config: CommonConfig): ChainRunner;
 }
 
+/** What one chain leaves behind: its draws, its costs and the numbers Draws aggregates. */
+export interface ChainOutput {
+  chain: number;
+  /** Post-warm-up positions, draws x dim. */
+  values: Float64Array;
+  /** Sum of the acceptance statistic over the post-warm-up transitions. */
+  acceptSum: number;
+  /** Divergent transitions after warm-up. */
+  divergences: number;
+  densityEvals: number;
+  gradEvals: number;
+  nonFinite: number;
+  summary?: Record<string, number>;
+  counts?: Record<string, number>;
+  wallTimeMs: number;
+}
+
 /**
- * Runs `config.chains` chains of `warmup + draws` transitions each, keeps the post-warm-up
- * positions and returns the Draws. Per-chain summaries are averaged into `info` (and also kept
- * per chain as `name[c]`), per-chain counts are added up; divergences after warm-up go to
- * `Draws.divergences`.
+ * Runs the chains `chainIds` (a subset of 0..chains-1) of a sampler, one after another. Each
+ * chain depends only on its own derived stream and start, so the chains of one run can be
+ * spread over threads or machines and put together by `assembleChains` into the same Draws,
+ * number for number, as `runChains`.
  */
-export async function runChains(target: Target, options: SamplerOptions, spec: ChainSpec): Promise<Draws> {
+export async function runChainSubset(target: Target, options: SamplerOptions, spec: ChainSpec, chainIds: number[]): Promise<ChainOutput[]> {
   checkTarget(target, spec.needsGradient);
   const config = commonConfig(options, spec.defaultWarmup ?? 1000);
   const { chains, draws, warmup } = config;
+  for (const c of chainIds) {
+    if (!Number.isInteger(c) || c < 0 || c >= chains) throw new ParameterError(`chain index ${c} is outside 0..${chains - 1}`);
+  }
   const dim = target.dim;
   const root = new RandomStream(config.seed);
   const starts = initialPoints(target, options.init, chains, root, spec.needsGradient);
-  const counted = new CountedTarget(target);
-  const values = new Float64Array(chains * draws * dim);
-  const total = chains * (warmup + draws);
+  const total = chainIds.length * (warmup + draws);
   let done = 0;
   let phase: 'warmup' | 'sampling' = 'warmup';
   const report = () => options.onProgress?.({ sampler: spec.sampler, done, total, phase });
   const coop = new Cooperative(options.signal, options.onProgress ? report : undefined);
   coop.checkAborted();
 
-  const t0 = performance.now();
-  let acceptSum = 0;
-  let divergences = 0;
-  const summaries: Record<string, number>[] = [];
-  const counts: Record<string, number> = {};
-  for (let c = 0; c < chains; c++) {
+  const outputs: ChainOutput[] = [];
+  for (const c of chainIds) {
+    const t0 = performance.now();
+    const counted = new CountedTarget(target);
     const runner = spec.makeChain(c, root.derive('chain', c), starts[c], counted, config);
+    const values = new Float64Array(draws * dim);
+    let acceptSum = 0;
+    let divergences = 0;
     const n = warmup + draws;
     for (let it = 0; it < n; it++) {
       phase = it < warmup ? 'warmup' : 'sampling';
       runner.transition(it);
       done++;
       if (it >= warmup) {
-        const i = it - warmup;
-        values.set(runner.position(), (c * draws + i) * dim);
+        values.set(runner.position(), (it - warmup) * dim);
         acceptSum += runner.acceptStat();
         if (runner.divergent?.()) divergences++;
       }
       await coop.tick();
     }
-    if (runner.summary) summaries.push(runner.summary());
-    if (runner.counts) for (const [k, v] of Object.entries(runner.counts())) counts[k] = (counts[k] ?? 0) + v;
+    outputs.push({
+      chain: c,
+      values,
+      acceptSum,
+      divergences,
+      densityEvals: counted.densityEvals,
+      gradEvals: counted.gradEvals,
+      nonFinite: counted.nonFinite,
+      ...(runner.summary ? { summary: runner.summary() } : {}),
+      ...(runner.counts ? { counts: runner.counts() } : {}),
+      wallTimeMs: performance.now() - t0,
+    });
   }
-  const wallTimeMs = performance.now() - t0;
   report();
+  return outputs;
+}
 
+/**
+ * Puts the outputs of every chain (in any order, each chain once) into Draws. Per-chain
+ * summaries are averaged into `info` (and also kept per chain as `name[c]`), per-chain counts
+ * are added up; divergences after warm-up go to `Draws.divergences`. Sums run in chain order,
+ * so the result does not depend on how the chains were spread out.
+ */
+export function assembleChains(target: Target, options: SamplerOptions, spec: ChainSpec, outputs: ChainOutput[], wallTimeMs: number): Draws {
+  const config = commonConfig(options, spec.defaultWarmup ?? 1000);
+  const { chains, draws, warmup } = config;
+  const dim = target.dim;
+  const byChain = [...outputs].sort((a, b) => a.chain - b.chain);
+  if (byChain.length !== chains || byChain.some((o, c) => o.chain !== c)) {
+    throw new ParameterError(`assembleChains: need each of the ${chains} chains once, got chains ${outputs.map((o) => o.chain).join(', ')}`);
+  }
+  const values = new Float64Array(chains * draws * dim);
+  let acceptSum = 0;
+  let divergences = 0;
+  let densityEvals = 0;
+  let gradEvals = 0;
+  let nonFinite = 0;
+  const counts: Record<string, number> = {};
+  for (const o of byChain) {
+    values.set(o.values, o.chain * draws * dim);
+    acceptSum += o.acceptSum;
+    divergences += o.divergences;
+    densityEvals += o.densityEvals;
+    gradEvals += o.gradEvals;
+    nonFinite += o.nonFinite;
+    if (o.counts) for (const [k, v] of Object.entries(o.counts)) counts[k] = (counts[k] ?? 0) + v;
+  }
   const info: Record<string, number | string | boolean> = {};
+  const summaries = byChain.filter((o) => o.summary).map((o) => o.summary!);
   if (summaries.length > 0) {
     for (const key of Object.keys(summaries[0])) {
       let s = 0;
@@ -303,11 +365,20 @@ export async function runChains(target: Target, options: SamplerOptions, spec: C
     paramNames: target.paramNames,
     values,
     wallTimeMs,
-    densityEvals: counted.densityEvals,
-    gradEvals: counted.gradEvals,
+    densityEvals,
+    gradEvals,
     acceptance: acceptSum / (chains * draws),
-    nonFinite: counted.nonFinite,
+    nonFinite,
     ...(spec.needsGradient ? { divergences } : {}),
     info,
   });
+}
+
+/** Runs every chain of a sampler on this thread, one after another, and returns the Draws. */
+export async function runChains(target: Target, options: SamplerOptions, spec: ChainSpec): Promise<Draws> {
+  checkTarget(target, spec.needsGradient);
+  const { chains } = commonConfig(options, spec.defaultWarmup ?? 1000);
+  const t0 = performance.now();
+  const outputs = await runChainSubset(target, options, spec, Array.from({ length: chains }, (_, c) => c));
+  return assembleChains(target, options, spec, outputs, performance.now() - t0);
 }

@@ -18,7 +18,7 @@ import type { Draws } from '../core/draws.js';
 import { checkParam } from '../core/errors.js';
 import type { RandomStream } from '../core/random.js';
 import type { Target } from '../targets/target.js';
-import { runChains, type CountedTarget } from './chains.js';
+import { runChains, type ChainSpec, type CountedTarget } from './chains.js';
 import { checkHamiltonianOptions, hamiltonianChain, type HamiltonianOptions, type HmcState } from './hmc.js';
 import { copyPoint, hamiltonian, leapfrog, newPoint, sampleMomentum, velocity, type PhasePoint } from './hmcCore.js';
 
@@ -289,13 +289,13 @@ export function nutsStep(
   return [{ position: s.q.slice(), logDensity: s.logp, grad: s.grad.slice() }, info];
 }
 
-/** NUTS with Stan's warm-up. Info: stepSize, meanTreeDepth, meanSteps; counts: maxTreeDepthHits. */
-export async function nuts(target: Target, options: NutsOptions): Promise<Draws> {
+/** The chains of nuts as a ChainSpec, for running them here (`nuts`) or spread over threads. */
+export function nutsChainSpec(target: Target, options: NutsOptions): ChainSpec {
   const maxTreeDepth = options?.maxTreeDepth ?? 10;
   checkParam('maxTreeDepth', maxTreeDepth, (v) => Number.isInteger(v) && v >= 1 && v <= 30, 'an integer in [1, 30]');
   if (options && target && Number.isInteger(target.dim)) checkHamiltonianOptions(options, target.dim);
   const maxEnergyError = options?.maxEnergyError ?? 1000;
-  return runChains(target, options, {
+  return {
     sampler: 'nuts',
     needsGradient: true,
     makeChain(_c, rng, x0, counted, config) {
@@ -325,5 +325,10 @@ export async function nuts(target: Target, options: NutsOptions): Promise<Draws>
         counts: () => ({ maxTreeDepthHits: hits }),
       };
     },
-  });
+  };
+}
+
+/** NUTS with Stan's warm-up. Info: stepSize, meanTreeDepth, meanSteps; counts: maxTreeDepthHits. */
+export async function nuts(target: Target, options: NutsOptions): Promise<Draws> {
+  return runChains(target, options, nutsChainSpec(target, options));
 }
