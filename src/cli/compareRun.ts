@@ -26,6 +26,9 @@ import { renderReportHtml, type ReportSection } from '../report/html.js';
 import { exportFiguresPng } from '../report/png.js';
 import { safeId } from '../report/figure.js';
 import type { TrainingCurve } from '../report/trainingFigure.js';
+import type { TargetSource } from '../study/targetSource.js';
+import type { WorkerPool } from '../study/pool.js';
+import { startTargetRuns, type TargetRuns } from '../study/parallelRun.js';
 
 export interface CompareTarget {
   target: Target;
@@ -33,6 +36,8 @@ export interface CompareTarget {
   expression?: string;
   /** Per-target training settings over the run's (e.g. annealing for a multimodal target). */
   train?: TrainOptions;
+  /** Where the target comes from, as data: needed to run its samplers on a worker pool. */
+  source?: TargetSource;
 }
 
 export interface CompareConfig {
@@ -49,6 +54,11 @@ export interface CompareConfig {
   /** The command line, for results.json. */
   command: string[];
   title?: string;
+  /**
+   * Run chains, samplers and flows on this worker pool (same numbers as one thread). Used only
+   * when every target has a `source`; otherwise everything runs on this thread.
+   */
+  pool?: WorkerPool;
 }
 
 export interface TargetResult {
@@ -86,7 +96,25 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
   const results: TargetResult[] = [];
   let interrupted = false;
   const multi = cfg.targets.length > 1;
-  for (const ct of cfg.targets) {
+  // On a pool, every task of every target is queued now; the loop below takes the results in order.
+  const stopPool = new AbortController();
+  const poolSignal = AbortSignal.any([io.signal, stopPool.signal]);
+  const runs: TargetRuns[] | null =
+    cfg.pool && cfg.targets.every((t) => t.source)
+      ? cfg.targets.map((ct) =>
+          startTargetRuns(cfg.pool!, {
+            target: ct.target,
+            source: ct.source!,
+            baseDir: process.cwd(),
+            samplers: cfg.samplers,
+            budget: { seed: cfg.seed, chains: cfg.chains, draws: cfg.draws, warmup: cfg.warmup },
+            train: { ...cfg.train, ...ct.train },
+            signal: poolSignal,
+            progress: (label) => createProgress(io, `${ct.target.name}/${label}`),
+          }),
+        )
+      : null;
+  for (const [ti, ct] of cfg.targets.entries()) {
     if (interrupted) break;
     const target = ct.target;
     const res: TargetResult = { target: ct, rows: [], draws: [], params: {}, training: [], files: [] };
@@ -107,8 +135,10 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
       })();
       return flowPromise;
     };
+    let curveKept = false;
     for (const s of cfg.samplers) {
-      const progress = createProgress(io, `${target.name}/${s.name}`);
+      const isFlow = s.kind === 'importance' || s.kind === 'flow-mcmc';
+      const progress = runs ? { update: () => undefined, stop: () => undefined } : createProgress(io, `${target.name}/${s.name}`);
       const ctx: RunContext = {
         target,
         seed: cfg.seed,
@@ -121,10 +151,22 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
       };
       try {
         if (io.signal.aborted) throw new AbortedError('stopped by the user');
-        const d = await s.run(ctx);
-        d.target = target.name;
+        let d: Draws;
+        let trainEvals = 0;
+        if (runs) {
+          if (isFlow && !curveKept) {
+            const f = await runs[ti].flow!;
+            if (f.curve) res.training.push(f.curve);
+            curveKept = true;
+          }
+          d = await runs[ti].draws(s.name);
+          if (isFlow) trainEvals = (await runs[ti].flow!).trainEvals;
+        } else {
+          d = await s.run(ctx);
+          d.target = target.name;
+          trainEvals = isFlow ? (await trainedFlow()).trainEvals : 0;
+        }
         progress.stop();
-        const trainEvals = s.kind === 'importance' || s.kind === 'flow-mcmc' ? (await trainedFlow()).trainEvals : 0;
         const gt = groundTruthMetrics(target, d, { seed: cfg.seed, importance: s.kind === 'importance' });
         const { row, params } = summaryRowFor(d, { trainEvals, kl: gt.kl, khat: gt.khat });
         res.rows.push(row);
@@ -158,6 +200,7 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
     io.out(`${multi ? `target ${target.name} ` : ''}(dim ${target.dim}, ${cfg.chains} chains x ${cfg.draws} draws, seed ${cfg.seed})`);
     io.out(formatTable(res.rows));
   }
+  stopPool.abort(); // tasks nobody will read (after Ctrl-C) stop now; the command closes the pool
 
   // Files: results.json, report.html, figures.
   const sections: ReportSection[] = [];

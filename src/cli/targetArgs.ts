@@ -40,9 +40,9 @@ export function targetFromArgs(values: Record<string, unknown>, command: string)
   if (spec === undefined && expr === undefined) throw new UsageError(`missing --target SPEC or --expr "EXPR" (see 'flowsampler ${command} --help')`);
   if (spec !== undefined) {
     if (spec.trim() === '') throw new UsageError('--target is empty');
-    return { target: parseTargetSpec(spec) };
+    return { target: parseTargetSpec(spec), source: { kind: 'spec', spec } };
   }
   if (expr!.trim() === '') throw new UsageError('--expr is empty');
   const target: Target = expressionTarget(expr!);
-  return { target, expression: expr };
+  return { target, expression: expr, source: { kind: 'expr', expr: expr! } };
 }

@@ -5,6 +5,7 @@ import { targetFromArgs, targetOptions, targetOptionHelp, protectExprValue } fro
 import { runCompare } from '../compareRun.js';
 import { TRAIN_DEFAULTS } from '../../flows/train.js';
 import { initBackend } from '../../core/backend.js';
+import { workersOption, workersHelp, withWorkers } from '../workersOption.js';
 
 const DEFAULT_SAMPLERS = 'iaf,imh,rwm,mala,hmc,nuts,rejection';
 
@@ -25,6 +26,7 @@ ${targetOptionHelp}
   --batch B          flow training batch size (default 1024 up to 16 dimensions, 512 above)
   --anneal B0        anneal the flow's target temperature from B0 in (0, 1] to 1 over the first
                      half of training (helps on multimodal targets, hurts on unimodal ones)
+${workersHelp}
   --out DIR          output directory (default ./flowsampler-out)
   --no-png           skip the PNG export of the figures
   -h, --help         this help
@@ -51,6 +53,7 @@ export const compareCommand: Command = {
       batch: { type: 'string' },
       out: { type: 'string' },
       'no-png': { type: 'boolean' },
+      workers: { type: 'string' },
     });
     const samplers = parseSamplerList((values.samplers as string | undefined) ?? DEFAULT_SAMPLERS);
     const draws = intOption('draws', values.draws as string | undefined, 1000, 4);
@@ -64,11 +67,13 @@ export const compareCommand: Command = {
     const batch = batchRaw === undefined ? undefined : intOption('batch', batchRaw, 0, 2);
     const annealRaw = values.anneal as string | undefined;
     const annealFrom = annealRaw === undefined ? undefined : numberOption('anneal', annealRaw, 0, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
+    const workers = workersOption(values.workers as string | undefined);
     const target = targetFromArgs(values, 'compare');
     const outDir = await ensureOutputDir((values.out as string | undefined) ?? 'flowsampler-out');
     await initBackend();
-    const outcome = await runCompare(
+    const outcome = await withWorkers(workers, (pool) => runCompare(
       {
+        pool,
         targets: [target],
         samplers,
         draws,
@@ -81,7 +86,7 @@ export const compareCommand: Command = {
         command: ['compare', ...argv],
       },
       io,
-    );
+    ));
     return outcome.interrupted ? 130 : 0;
   },
 };
