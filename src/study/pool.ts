@@ -10,6 +10,7 @@
  * thread (the pool starts a fresh one), so a chain in a worker stops at once.
  */
 import os from 'node:os';
+import { setMaxListeners } from 'node:events';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { AbortedError, FlowsamplerError } from '../core/errors.js';
@@ -43,6 +44,8 @@ export class WorkerPool {
   /** Runs one task on some worker; rejects with AbortedError when `signal` fires. */
   async run<R>(task: PoolTask, opts: { signal?: AbortSignal; onProgress?: (p: TaskProgress) => void } = {}): Promise<R> {
     if (opts.signal?.aborted) throw new AbortedError('stopped by the user');
+    // Every queued task listens to the run's one signal; a study queues hundreds.
+    if (opts.signal) setMaxListeners(0, opts.signal);
     let channel: MessageChannel | undefined;
     let sent: PoolTask = task;
     if (opts.onProgress && task.kind !== 'noop') {

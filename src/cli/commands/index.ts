@@ -6,5 +6,7 @@ import { compareCommand } from './compare.js';
 import { trainCommand } from './train.js';
 import { sampleCommand } from './sample.js';
 import { diagnoseCommand } from './diagnose.js';
+import { studyCommand } from './study.js';
+import { workerCommand } from './worker.js';
 
-export const commands: Command[] = [demoCommand, targetsCommand, compareCommand, trainCommand, sampleCommand, diagnoseCommand];
+export const commands: Command[] = [demoCommand, targetsCommand, compareCommand, trainCommand, sampleCommand, diagnoseCommand, studyCommand, workerCommand];
