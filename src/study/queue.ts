@@ -34,6 +34,19 @@ export interface QueueJobData {
 }
 
 const MAX_STALLS = 5;
+
+/** Waits `ms`, or less if `signal` fires. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+  });
+}
 const ATTEMPTS = 3;
 
 function connection(url: string) {
@@ -117,10 +130,7 @@ export async function runJobsOnQueue(
         await settle(id);
       }
       if (pending.size === 0) break;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 1000);
-        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-      });
+      await sleep(1000, signal);
     }
     await Promise.all(busy.values());
   } finally {
@@ -172,10 +182,7 @@ export async function runQueueWorker(q: QueueConfig, opts: WorkerOptions): Promi
     await ready(worker, q.url);
     opts.out(`worker: ${opts.workers} thread(s) on the queue '${q.name}' at ${q.url}${opts.untilEmpty ? ' (until it is empty)' : ' (Ctrl-C to stop)'}`);
     while (!opts.signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 500);
-        opts.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-      });
+      await sleep(500, opts.signal);
       if (opts.untilEmpty) {
         const c = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'waiting-children');
         if (Object.values(c).every((n) => n === 0)) break;
