@@ -34,6 +34,7 @@ const BENCHES: Bench[] = [
   { name: 'diagnostics', run: async () => (await import('./diagnostics.js')).benchDiagnostics() },
   { name: 'flows', run: async (q) => (await import('./flows.js')).benchFlows({ seconds: q ? 0.5 : 2, out: null, log: (l) => console.log(l) }) },
   { name: 'macro', run: async (q) => (await import('./macro.js')).benchMacro({ quick: q }) },
+  { name: 'parallel', run: async (q) => (await import('./parallel.js')).benchParallel({ quick: q }) },
 ];
 
 export async function runBenches(names: string[], quick: boolean): Promise<number> {
