@@ -135,20 +135,28 @@ describe('study runs', () => {
     try {
       const url = `redis://127.0.0.1:${port}`;
       const worker = () => {
-        const p = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/cliProcess.ts', 'worker', '--queue', url, '--workers', '1', '--lock-seconds', '2', '--until-empty'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const p = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/cliProcess.ts', 'worker', '--queue', url, '--queue-name', 'test', '--workers', '1', '--lock-seconds', '2', '--until-empty'], { stdio: ['ignore', 'pipe', 'pipe'] });
         procs.push(p);
         let log = '';
-        p.stdout!.on('data', (b) => (log += b));
+        p.stdout!.on('data', (b) => ((log += b), process.env.FS_DEBUG && console.log('w', String(b))));
         p.stderr!.on('data', (b) => (log += b));
         return { p, log: () => log };
       };
       const { runStudy: run } = await import('../src/study/studyRun.js');
       const { runJobsOnQueue } = await import('../src/study/queue.js');
       const out = join(await mkdtemp(join(tmpdir(), 'fs-queue-')), 'res');
-      const spec = parseStudy(STUDY, file);
+      const spec = parseStudy(STUDY, file ?? join(tmpdir(), 'fs-queue-study.yaml'));
+      if (!reference) {
+        pool ??= new WorkerPool(2);
+        reference = (await runStudy(spec, join(out, '..', 'local'), poolExecutor(pool), quietIO(new AbortController().signal))).results;
+      }
       const executor = { describe: 'queue', run: (...a: Parameters<typeof runJobsOnQueue> extends [unknown, ...infer R] ? R : never) => runJobsOnQueue({ url, name: 'test' }, ...a) };
       // Enqueue first, then start the workers, so both find work.
       const studyDone = run(spec, out, executor, quietIO(new AbortController().signal));
+      const { Queue } = await import('bullmq');
+      const q = new Queue('test', { connection: { url, maxRetriesPerRequest: null } });
+      while ((await q.count()) < 12) await new Promise((r) => setTimeout(r, 50));
+      await q.close();
       const a = worker();
       const b = worker();
       // Kill worker a while it runs a job: after it finished one, it has taken the next.

@@ -194,7 +194,8 @@ export async function runCellJob(task: CellJobTask): Promise<CellResult[]> {
     : null;
   const results: CellResult[] = [];
   try {
-    for (const cell of cells) results.push(await runOne(cell, target, trained, done));
+    // Through JSON once, so a result is the same in memory, in its file and from the queue (NaN -> null).
+    for (const cell of cells) results.push(JSON.parse(JSON.stringify(await runOne(cell, target, trained, done))) as CellResult);
   } finally {
     if (flow) await (flow as Promise<TrainedFlow>).then((f) => f.flow.dispose()).catch(() => undefined);
   }
