@@ -38,6 +38,10 @@ function numbers(r: CellResult) {
   return { m, digest: r.digest, params: r.params, error: r.error };
 }
 
+async function until(ok: () => boolean): Promise<void> {
+  while (!ok()) await new Promise((r) => setTimeout(r, 20));
+}
+
 async function journalDone(dir: string): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   for (const line of (await readFile(join(dir, 'journal.ndjson'), 'utf8')).trim().split('\n')) {
@@ -157,18 +161,11 @@ describe('study runs', () => {
       const q = new Queue('test', { connection: { url, maxRetriesPerRequest: null } });
       while ((await q.count()) < 12) await new Promise((r) => setTimeout(r, 50));
       await q.close();
+      // Worker a starts first and takes a job; b starts once a is running one; a is killed mid-job.
       const a = worker();
+      await until(() => a.log().includes('running '));
       const b = worker();
-      // Kill worker a while it runs a job: after it finished one, it has taken the next.
-      await new Promise<void>((resolve) => {
-        const t = setInterval(() => {
-          if (a.log().includes('done ')) {
-            clearInterval(t);
-            a.p.kill('SIGKILL');
-            resolve();
-          }
-        }, 20);
-      });
+      a.p.kill('SIGKILL');
       const r = await studyDone;
       expect(r.results.size).toBe(16);
       const counts = await journalDone(out);

@@ -164,6 +164,7 @@ export async function runQueueWorker(q: QueueConfig, opts: WorkerOptions): Promi
     worker = new Worker<QueueJobData, CellResult[]>(
       q.name,
       async (job) => {
+        opts.out(`running ${job.data.cells.map((c) => c.id).join(', ')}`);
         if (job.data.flowsampler !== version) opts.err(`job ${job.id}: made by flowsampler ${job.data.flowsampler}, run by ${version}`);
         // The cells run on a pool thread, so this thread keeps renewing the job's lock.
         return pool.run<CellResult[]>({ kind: 'cells', cells: job.data.cells, baseDir: job.data.baseDir });
