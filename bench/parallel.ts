@@ -45,20 +45,46 @@ export async function benchNuts50(reps: number, log: (l: string) => void) {
     await nuts(target, budget); // and on this one
     const one: number[] = [];
     const two: number[] = [];
+    // CPU time of all threads of this process: how much work each way costs, whatever the load.
+    const cpuOne: number[] = [];
+    const cpuTwo: number[] = [];
+    const cpu = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
     let identical = true;
     const loadBefore = load();
     for (let r = 0; r < reps; r++) {
+      let c0 = cpu();
       let t0 = performance.now();
       const a = await nuts(target, budget);
       one.push(performance.now() - t0);
+      cpuOne.push(cpu() - c0);
+      c0 = cpu();
       t0 = performance.now();
       const b = await parallel();
       two.push(performance.now() - t0);
+      cpuTwo.push(cpu() - c0);
       identical &&= Buffer.from(a.values.buffer).equals(Buffer.from(b.values.buffer)) && a.gradEvals === b.gradEvals;
       log(`nuts50 rep ${r + 1}: 1 thread ${one[r].toFixed(0)} ms, 2 workers ${two[r].toFixed(0)} ms, ratio ${(one[r] / two[r]).toFixed(2)}`);
     }
-    const res = { oneThreadMs: one, twoWorkersMs: two, medianSpeedup: median(one) / median(two), bestSpeedup: Math.min(...one) / Math.min(...two), identical, loadBefore, loadAfter: load() };
-    log(`nuts50: speedup ${res.medianSpeedup.toFixed(2)} (medians), ${res.bestSpeedup.toFixed(2)} (best of each); identical draws: ${identical}; load ${loadBefore.join(' ')} -> ${res.loadAfter.join(' ')}`);
+    const cpuRatio = median(cpuTwo) / median(cpuOne);
+    const res = {
+      oneThreadMs: one,
+      twoWorkersMs: two,
+      oneThreadCpuMs: cpuOne,
+      twoWorkersCpuMs: cpuTwo,
+      medianSpeedup: median(one) / median(two),
+      bestSpeedup: Math.min(...one) / Math.min(...two),
+      /** CPU time of the pool run over the one-thread run's: the pool's extra work (1 = none). */
+      cpuRatio,
+      /** What 2 idle cores would give if the 4 chains split evenly: 2 / cpuRatio. */
+      idleTwoCoreEstimate: 2 / cpuRatio,
+      identical,
+      loadBefore,
+      loadAfter: load(),
+    };
+    log(`nuts50: speedup ${res.medianSpeedup.toFixed(2)} (medians), ${res.bestSpeedup.toFixed(2)} (best of each); CPU time ratio ${cpuRatio.toFixed(3)} -> ${res.idleTwoCoreEstimate.toFixed(2)}x on 2 idle cores; identical draws: ${identical}; load ${loadBefore.join(' ')} -> ${res.loadAfter.join(' ')}`);
     return res;
   } finally {
     await pool.close();
@@ -117,17 +143,17 @@ export async function benchQueue(log: (l: string) => void, jobs = 2000) {
       await queue.addBulk(Array.from({ length: jobs }, (_, i) => ({ name: 'noop', data: { i }, opts: { jobId: `j${i}`, removeOnComplete: true } })));
       const tAdd = performance.now() - t0;
       let done = 0;
-      const finished = new Promise<void>((resolve) => {
-        const workers = Array.from({ length: consumers }, () => {
-          const w = new Worker(name, async () => 0, { connection, concurrency: 8 });
-          w.on('completed', () => {
-            if (++done === jobs) resolve();
-          });
-          return w;
+      let allDone: () => void = () => undefined;
+      const finished = new Promise<void>((resolve) => (allDone = resolve));
+      const workers = Array.from({ length: consumers }, () => {
+        const w = new Worker(name, async () => 0, { connection, concurrency: 8 });
+        w.on('completed', () => {
+          if (++done === jobs) allDone();
         });
-        void finished.then(() => Promise.all(workers.map((w) => w.close())));
+        return w;
       });
       await finished;
+      await Promise.all(workers.map((w) => w.close()));
       const s = (performance.now() - t0) / 1000;
       out[`consumers${consumers}`] = { jobs, addMs: tAdd, seconds: s, jobsPerSecond: jobs / s };
       log(`queue: ${consumers} consumer(s): ${jobs} trivial jobs in ${s.toFixed(2)} s = ${(jobs / s).toFixed(0)} jobs/s (enqueue ${tAdd.toFixed(0)} ms)`);
