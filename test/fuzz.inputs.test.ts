@@ -169,7 +169,8 @@ describe('fuzz: inputs never crash, hang or write NaN', () => {
       fc.asyncProperty(densityExpr, fc.constantFrom('rwm', 'nuts', 'mala', 'rejection', 'iaf', 'rwm,nuts'), async (s, samplers) => {
         cases++;
         const out = caseDir();
-        const argv = ['compare', '--expr', s, '--samplers', samplers, '--draws', '4', '--warmup', '4', '--chains', '1', '--train-steps', '1', '--batch', '8', '--no-png', '--out', out];
+        // (--no-coverage: the coverage check is a sampler run of its own, not an input surface.)
+        const argv = ['compare', '--expr', s, '--samplers', samplers, '--draws', '4', '--warmup', '4', '--chains', '1', '--train-steps', '1', '--batch', '8', '--no-png', '--no-coverage', '--out', out];
         const r = await runCli(argv);
         outcomes[`expr ${r.code}`] = (outcomes[`expr ${r.code}`] ?? 0) + 1;
         expectClean(argv, r, [out]);
@@ -241,7 +242,7 @@ describe('fuzz: inputs never crash, hang or write NaN', () => {
         // Keep valid runs short: always small budgets unless the case overrides them (a later
         // repeat of an option wins), and never a full demo (only its argument errors).
         const target = argv.includes('--expr') || argv.includes('--target') ? [] : ['--target', 'banana'];
-        if (argv[0] === 'compare') argv = [argv[0], ...target, '--samplers', 'rwm', '--draws', '4', '--warmup', '3', '--chains', '1', '--train-steps', '1', '--batch', '8', '--no-png', ...argv.slice(1), '--out', out];
+        if (argv[0] === 'compare') argv = [argv[0], ...target, '--samplers', 'rwm', '--draws', '4', '--warmup', '3', '--chains', '1', '--train-steps', '1', '--batch', '8', '--no-png', '--no-coverage', ...argv.slice(1), '--out', out];
         if (argv[0] === 'train') argv = [argv[0], ...target, '--steps', '1', '--batch', '8', '--layers', '1', ...argv.slice(1), '--out', join(out, 'f.json')];
         if (argv[0] === 'sample') argv = [argv[0], '--flow', goodFlow, ...argv.slice(1), '--out', join(out, 'd.csv')];
         if (argv[0] === 'demo') argv = [...argv, '--bogus-option'];

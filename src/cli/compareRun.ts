@@ -31,6 +31,9 @@ import type { TrainingCurve } from '../report/trainingFigure.js';
 import { constrainDraws } from '../models/draws.js';
 import { modeVisits } from '../diagnostics/modes.js';
 import { flowCoverage, coverageLines, type CoverageReport } from './coverageProbe.js';
+import type { TargetSource } from '../study/targetSource.js';
+import type { WorkerPool } from '../study/pool.js';
+import { startTargetRuns, type TargetRuns } from '../study/parallelRun.js';
 
 export interface CompareTarget {
   target: Target;
@@ -40,6 +43,8 @@ export interface CompareTarget {
   train?: TrainOptions;
   /** A --model target: the model file and its data file (absolute paths). */
   model?: { file: string; data: string | null };
+  /** Where the target comes from, as data: needed to run its samplers on a worker pool. */
+  source?: TargetSource;
 }
 
 export interface CompareConfig {
@@ -58,6 +63,11 @@ export interface CompareConfig {
   title?: string;
   /** Run the flow's coverage check (missed mass, thin tails) when a flow was trained (default true). */
   coverage?: boolean;
+  /**
+   * Run chains, samplers and flows on this worker pool (same numbers as one thread). Used only
+   * when every target has a `source`; otherwise everything runs on this thread.
+   */
+  pool?: WorkerPool;
 }
 
 export interface TargetResult {
@@ -107,6 +117,18 @@ function figureTarget(t: Target): Target {
   return { ...t, dim: v.names.length, paramNames: v.names, plotBounds: undefined, logDensity: () => NaN };
 }
 
+/**
+ * Transitions below which a pool costs more than it saves: starting a worker thread (Node,
+ * tfjs and its wasm module) takes longer than a few thousand cheap transitions.
+ */
+export const POOL_MIN_ITERATIONS = 20_000;
+
+/** MCMC transitions a run would send to the pool (flows stay on this thread). */
+function pooledWork(cfg: CompareConfig): number {
+  const mcmc = cfg.samplers.filter((s) => s.kind !== 'importance' && s.kind !== 'flow-mcmc').length;
+  return cfg.targets.length * mcmc * cfg.chains * (cfg.draws + (cfg.warmup ?? 1000));
+}
+
 /** Runs the comparison, writes every output, prints the tables; returns what happened. */
 export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<CompareOutcome> {
   const started = new Date();
@@ -115,7 +137,26 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
   const results: TargetResult[] = [];
   let interrupted = false;
   const multi = cfg.targets.length > 1;
-  for (const ct of cfg.targets) {
+  // On a pool, every task of every target is queued now; the loop below takes the results in order.
+  const stopPool = new AbortController();
+  const poolSignal = AbortSignal.any([io.signal, stopPool.signal]);
+  const runs: TargetRuns[] | null =
+    cfg.pool && cfg.targets.every((t) => t.source) && pooledWork(cfg) >= POOL_MIN_ITERATIONS
+      ? cfg.targets.map((ct) =>
+          startTargetRuns(cfg.pool!, {
+            target: ct.target,
+            source: ct.source!,
+            baseDir: process.cwd(),
+            // Flows train on this thread (one thread per flow), beside the pool's chains.
+            samplers: cfg.samplers.filter((s) => s.kind !== 'importance' && s.kind !== 'flow-mcmc'),
+            budget: { seed: cfg.seed, chains: cfg.chains, draws: cfg.draws, warmup: cfg.warmup },
+            train: { ...cfg.train, ...ct.train },
+            signal: poolSignal,
+            progress: (label) => createProgress(io, `${ct.target.name}/${label}`),
+          }),
+        )
+      : null;
+  for (const [ti, ct] of cfg.targets.entries()) {
     if (interrupted) break;
     const target = ct.target;
     const res: TargetResult = { target: ct, rows: [], draws: [], params: {}, training: [], files: [], modeCounts: {}, coverage: null, warnings: [] };
@@ -137,7 +178,9 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
       return flowPromise;
     };
     for (const s of cfg.samplers) {
-      const progress = createProgress(io, `${target.name}/${s.name}`);
+      const isFlow = s.kind === 'importance' || s.kind === 'flow-mcmc';
+      const pooled = runs !== null && !isFlow;
+      const progress = pooled ? { update: () => undefined, stop: () => undefined } : createProgress(io, `${target.name}/${s.name}`);
       const ctx: RunContext = {
         target,
         seed: cfg.seed,
@@ -150,14 +193,20 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
       };
       try {
         if (io.signal.aborted) throw new AbortedError('stopped by the user');
-        const d = await s.run(ctx);
-        d.target = target.name;
+        let d: Draws;
+        let trainEvals = 0;
+        if (pooled) {
+          d = await runs![ti].draws(s.name);
+        } else {
+          d = await s.run(ctx);
+          d.target = target.name;
+          trainEvals = isFlow ? (await trainedFlow()).trainEvals : 0;
+        }
         progress.stop();
         if (typeof d.info?.warning === 'string') res.warnings.push(`${s.name}: ${d.info.warning}`);
-        const trainEvals = s.kind === 'importance' || s.kind === 'flow-mcmc' ? (await trainedFlow()).trainEvals : 0;
         const gt = groundTruthMetrics(target, d, { seed: cfg.seed, importance: s.kind === 'importance' });
         // A flow sampler inherits its flow's training warnings (skipped steps, plateau far from convergence).
-        const trainWarnings = s.kind === 'importance' || s.kind === 'flow-mcmc' ? (await trainedFlow()).warnings : [];
+        const trainWarnings = isFlow ? (await trainedFlow()).warnings : [];
         // Models: every summary, file and figure on the constrained scale, with Stan's names.
         const shown = target.constrained ? constrainDraws(d, target, { seed: cfg.seed }) : d;
         const { row, params } = summaryRowFor(shown, { trainEvals, kl: gt.kl, khat: gt.khat, warnings: trainWarnings });
@@ -226,6 +275,7 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
   }
   // A Ctrl-C after the last sampler finished still marks the run as interrupted.
   if (io.signal.aborted) interrupted = true;
+  stopPool.abort(); // tasks nobody will read (after Ctrl-C) stop now; the command closes the pool
 
   // Files: results.json, report.html, figures.
   const sections: ReportSection[] = [];

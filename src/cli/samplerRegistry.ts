@@ -9,10 +9,11 @@ import type { Target } from '../targets/target.js';
 import type { SamplerOptions, SamplerProgress } from '../samplers/sampler.js';
 import type { TrainingCurve } from '../report/trainingFigure.js';
 import { UsageError } from './command.js';
-import { rwm } from '../samplers/rwm.js';
-import { mala } from '../samplers/mala.js';
-import { hmc } from '../samplers/hmc.js';
-import { nuts } from '../samplers/nuts.js';
+import { rwm, rwmChainSpec } from '../samplers/rwm.js';
+import { mala, malaChainSpec } from '../samplers/mala.js';
+import { hmc, hmcChainSpec } from '../samplers/hmc.js';
+import { nuts, nutsChainSpec } from '../samplers/nuts.js';
+import type { ChainSpec } from '../samplers/chains.js';
 import { flowImportanceSample } from '../samplers/flowImportance.js';
 import { flowImh } from '../samplers/flowImh.js';
 import { smc } from '../samplers/smc.js';
@@ -53,7 +54,12 @@ export interface RunContext {
   onProgress: (p: SamplerProgress) => void;
   /** Trains (once) and returns the flow for this target. */
   trainedFlow: () => Promise<TrainedFlow>;
+  /** The sampler's own options (e.g. { numSteps: 32 } for hmc), checked against SamplerEntry.options. */
+  options?: Record<string, number | boolean>;
 }
+
+/** The type of each sampler-specific option a study or API caller may set. */
+export type OptionKinds = Record<string, 'number' | 'integer' | 'boolean'>;
 
 export interface SamplerEntry {
   name: string;
@@ -61,15 +67,20 @@ export interface SamplerEntry {
   /** 'importance': weighted draws, k-hat applies; 'flow': needs the trained flow. */
   kind: 'mcmc' | 'importance' | 'exact' | 'flow-mcmc';
   run(ctx: RunContext): Promise<Draws>;
+  /** For samplers whose chains are independent: their ChainSpec, so chains can run on other threads. */
+  chainSpec?: (target: Target, options: SamplerOptions & Record<string, unknown>) => ChainSpec;
+  /** The sampler-specific options it accepts (RunContext.options). */
+  options?: OptionKinds;
 }
 
 /** The options every classical sampler takes, from the run context. */
-export function samplerOptions(ctx: RunContext): SamplerOptions {
+export function samplerOptions(ctx: RunContext): SamplerOptions & Record<string, unknown> {
   return {
     seed: ctx.seed,
     chains: ctx.chains,
     draws: ctx.draws,
     ...(ctx.warmup !== undefined ? { warmup: ctx.warmup } : {}),
+    ...ctx.options,
     signal: ctx.signal,
     onProgress: ctx.onProgress,
   };
@@ -102,7 +113,7 @@ async function runNeutra(ctx: RunContext): Promise<Draws> {
   const tf = await ctx.trainedFlow();
   const f = tf.flow as unknown as Partial<DifferentiableBijection>;
   if (typeof f.forwardTape !== 'function') {
-    throw new FlowsamplerError("neutra needs the flow's input gradient (flow.forwardTape), which this flow engine does not expose yet");
+    throw new FlowsamplerError("neutra needs a flow with an input gradient (forwardTape)");
   }
   return neutra(ctx.target, f as DifferentiableBijection, { ...samplerOptions(ctx), trainTimeMs: tf.trainTimeMs });
 }
@@ -120,14 +131,43 @@ async function runNutsWarm(ctx: RunContext): Promise<Draws> {
   const d = await nuts(ctx.target, { ...opts, warmStart: ws });
   return { ...d, sampler: 'nuts-warm' };
 }
+const hamiltonian: OptionKinds = { stepSize: 'number', targetAccept: 'number', adaptStepSize: 'boolean', adaptMetric: 'boolean', maxEnergyError: 'number', initBuffer: 'integer', termBuffer: 'integer', baseWindow: 'integer' };
 
 export const samplerRegistry: SamplerEntry[] = [
   { name: 'iaf', description: 'importance sampling from the trained IAF flow, resampled (PSIS weights)', kind: 'importance', run: runIaf },
   { name: 'imh', description: 'independence Metropolis–Hastings with the trained IAF flow as proposal', kind: 'flow-mcmc', run: runImh },
-  { name: 'rwm', description: 'random-walk Metropolis, adapted Gaussian proposal', kind: 'mcmc', run: (ctx) => rwm(ctx.target, samplerOptions(ctx)) },
-  { name: 'mala', description: 'Metropolis-adjusted Langevin algorithm, adapted step size', kind: 'mcmc', run: (ctx) => mala(ctx.target, samplerOptions(ctx)) },
-  { name: 'hmc', description: 'Hamiltonian Monte Carlo, adapted step size and diagonal metric', kind: 'mcmc', run: (ctx) => hmc(ctx.target, samplerOptions(ctx)) },
-  { name: 'nuts', description: 'No-U-Turn sampler (Hoffman & Gelman 2014), multinomial, diagonal metric', kind: 'mcmc', run: (ctx) => nuts(ctx.target, samplerOptions(ctx)) },
+  {
+    name: 'rwm',
+    description: 'random-walk Metropolis, adapted Gaussian proposal',
+    kind: 'mcmc',
+    run: (ctx) => rwm(ctx.target, samplerOptions(ctx)),
+    chainSpec: rwmChainSpec,
+    options: { proposalScale: 'number', adaptCovariance: 'boolean', adaptScale: 'boolean', targetAccept: 'number', epsilon: 'number', adaptStart: 'integer' },
+  },
+  {
+    name: 'mala',
+    description: 'Metropolis-adjusted Langevin algorithm, adapted step size',
+    kind: 'mcmc',
+    run: (ctx) => mala(ctx.target, samplerOptions(ctx)),
+    chainSpec: malaChainSpec,
+    options: Object.fromEntries(Object.entries(hamiltonian).filter(([k]) => k !== 'maxEnergyError')) as OptionKinds,
+  },
+  {
+    name: 'hmc',
+    description: 'Hamiltonian Monte Carlo, adapted step size and diagonal metric',
+    kind: 'mcmc',
+    run: (ctx) => hmc(ctx.target, samplerOptions(ctx)),
+    chainSpec: hmcChainSpec,
+    options: { ...hamiltonian, numSteps: 'integer', integrationLength: 'number', jitter: 'number' },
+  },
+  {
+    name: 'nuts',
+    description: 'No-U-Turn sampler (Hoffman & Gelman 2014), multinomial, diagonal metric',
+    kind: 'mcmc',
+    run: (ctx) => nuts(ctx.target, samplerOptions(ctx)),
+    chainSpec: nutsChainSpec,
+    options: { ...hamiltonian, maxTreeDepth: 'integer' },
+  },
   { name: 'nuts-warm', description: 'NUTS warm-started from the flow: PSIS-resampled starts, dense metric, shortened warm-up', kind: 'flow-mcmc', run: runNutsWarm },
   { name: 'neutra', description: "NeuTra: NUTS on the flow's base space, draws mapped back (needs the flow's input gradient)", kind: 'flow-mcmc', run: runNeutra },
   { name: 'flowmc', description: 'local–global sampler: HMC steps plus independence-MH jumps proposed by the flow', kind: 'flow-mcmc', run: runFlowMc },

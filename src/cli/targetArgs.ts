@@ -50,7 +50,9 @@ export async function resolveTargetArgs(values: Record<string, unknown>, command
   if (values.target !== undefined || values.expr !== undefined) throw new UsageError(`give one of --target, --expr or --model (see 'flowsampler ${command} --help')`);
   if (model.trim() === '') throw new UsageError('--model is empty');
   const target = await loadModelTarget(model, data);
-  return { target, model: { file: resolve(model), data: data === undefined ? null : resolve(data) } };
+  const file = resolve(model);
+  const dataFile = data === undefined ? null : resolve(data);
+  return { target, model: { file, data: dataFile }, source: { kind: 'model', model: file, ...(dataFile ? { data: dataFile } : {}) } };
 }
 
 export function targetFromArgs(values: Record<string, unknown>, command: string): CompareTarget {
@@ -60,9 +62,9 @@ export function targetFromArgs(values: Record<string, unknown>, command: string)
   if (spec === undefined && expr === undefined) throw new UsageError(`missing --target SPEC, --expr "EXPR" or --model FILE (see 'flowsampler ${command} --help')`);
   if (spec !== undefined) {
     if (spec.trim() === '') throw new UsageError('--target is empty');
-    return { target: parseTargetSpec(spec) };
+    return { target: parseTargetSpec(spec), source: { kind: 'spec', spec } };
   }
   if (expr!.trim() === '') throw new UsageError('--expr is empty');
   const target: Target = expressionTarget(expr!);
-  return { target, expression: expr };
+  return { target, expression: expr, source: { kind: 'expr', expr: expr! } };
 }

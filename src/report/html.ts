@@ -83,49 +83,41 @@ figure{margin:20px 0} figcaption{color:#555;font-size:0.9em;max-width:900px}
 details pre{background:#f7f7f7;padding:8px;overflow:auto;font-size:0.85em}
 `;
 
-/** The complete HTML text of the report. */
-export async function renderReportHtml(input: ReportInput): Promise<string> {
+/** One figure's container; its spec is pushed onto `specs` for the page's embed script. */
+export function figureHtml(f: Figure, domId: string, specs: PageFigureSpec[]): string {
+  specs.push({ id: domId, mode: f.mode, spec: f.spec });
+  return `<figure><div class="figure-title">${escapeHtml(f.title)}</div><div class="vega-figure" id="${domId}" data-figure="${escapeHtml(f.id)}"></div><figcaption>${escapeHtml(f.caption)}</figcaption></figure>`;
+}
+
+export interface PageFigureSpec {
+  id: string;
+  mode: string;
+  spec: unknown;
+}
+
+/**
+ * A self-contained page: vega, vega-lite and vega-embed inlined, `body` (already escaped HTML)
+ * and the figures whose containers figureHtml made. Shared by report.html and the study report.
+ */
+export async function renderPage(input: { title: string; intro: string; body: string; specs: PageFigureSpec[]; meta: Record<string, unknown>; extraStyle?: string }): Promise<string> {
   const [vega, vegaLite, vegaEmbed] = await vendorScripts();
-  const specs: { id: string; mode: string; spec: unknown }[] = [];
-  const sections = input.sections
-    .map((s, si) => {
-      const figs = s.figures
-        .map((f, fi) => {
-          const domId = `fig-${si}-${fi}`;
-          specs.push({ id: domId, mode: f.mode, spec: f.spec });
-          return `<figure><div class="figure-title">${escapeHtml(f.title)}</div><div class="vega-figure" id="${domId}" data-figure="${escapeHtml(f.id)}"></div><figcaption>${escapeHtml(f.caption)}</figcaption></figure>`;
-        })
-        .join('\n');
-      const expr = s.target.expression ? `<p>Expression: <code>${escapeHtml(s.target.expression)}</code></p>` : '';
-      const notes = (s.notes ?? []).map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('\n');
-      return `<section>
-<h2>Target: ${escapeHtml(s.target.name)} <small>(dim ${escapeHtml(s.target.dim)})</small></h2>
-<p>${escapeHtml(s.target.description)}. Parameters: ${escapeHtml(paramsText(s.target.params))}.</p>
-${expr}
-${notes}
-${tableHtml(s.rows)}
-${warningsHtml(s.rows)}
-${figs}
-</section>`;
-    })
-    .join('\n');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(input.title)}</title>
-<style>${style}</style>
+<style>${style}${input.extraStyle ?? ''}</style>
 <script>${vega}</script>
 <script>${vegaLite}</script>
 <script>${vegaEmbed}</script>
 </head>
 <body>
 <h1>${escapeHtml(input.title)}</h1>
-<p>ESS bulk/tail: minimum over parameters; R-hat: maximum (values above 1.01, k-hat above its threshold, divergences and low ESS are highlighted; the warnings under each table say what they mean). ESS/s counts flow training time; ESS per 1000 evaluations counts the training's density evaluations.</p>
-${sections}
+${input.intro}
+${input.body}
 <details><summary>Run details (seed, versions, machine)</summary><pre>${escapeHtml(JSON.stringify(input.meta, null, 2))}</pre></details>
-<script type="application/json" id="figure-specs">${jsonForScript(specs)}</script>
+<script type="application/json" id="figure-specs">${jsonForScript(input.specs)}</script>
 <script>
 (function () {
   var specs = JSON.parse(document.getElementById('figure-specs').textContent);
@@ -140,4 +132,32 @@ ${sections}
 </body>
 </html>
 `;
+}
+
+/** The complete HTML text of the report. */
+export async function renderReportHtml(input: ReportInput): Promise<string> {
+  const specs: PageFigureSpec[] = [];
+  const sections = input.sections
+    .map((s, si) => {
+      const figs = s.figures.map((f, fi) => figureHtml(f, `fig-${si}-${fi}`, specs)).join('\n');
+      const expr = s.target.expression ? `<p>Expression: <code>${escapeHtml(s.target.expression)}</code></p>` : '';
+      const notes = (s.notes ?? []).map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('\n');
+      return `<section>
+<h2>Target: ${escapeHtml(s.target.name)} <small>(dim ${escapeHtml(s.target.dim)})</small></h2>
+<p>${escapeHtml(s.target.description)}. Parameters: ${escapeHtml(paramsText(s.target.params))}.</p>
+${expr}
+${notes}
+${tableHtml(s.rows)}
+${warningsHtml(s.rows)}
+${figs}
+</section>`;
+    })
+    .join('\n');
+  return renderPage({
+    title: input.title,
+    intro: '<p>ESS bulk/tail: minimum over parameters; R-hat: maximum (values above 1.01, k-hat above its threshold, divergences and low ESS are highlighted; the warnings under each table say what they mean). ESS/s counts flow training time; ESS per 1000 evaluations counts the training\'s density evaluations.</p>',
+    body: sections,
+    specs,
+    meta: input.meta,
+  });
 }

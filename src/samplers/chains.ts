@@ -5,8 +5,10 @@
  *
  * A sampler file supplies only a `ChainRunner` factory: given a chain's random stream and start,
  * it returns an object whose `transition(iter)` moves the chain one step (adapting while
- * `iter < warmup`). Chains run sequentially on Node's one thread; each has its own derived
- * stream (`root.derive('chain', c)`), so adding a chain never changes the others' numbers.
+ * `iter < warmup`). Each chain has its own derived stream (`root.derive('chain', c)`), start and
+ * counted target, so adding a chain never changes the others' numbers, and chains can run on
+ * other threads (`runChainSubset` + `assembleChains`, used by src/study's worker pool) with the
+ * same numbers as `runChains` on one thread.
  */
 import { Cooperative } from '../core/cooperative.js';
 import { makeDraws, type Draws } from '../core/draws.js';
@@ -233,67 +235,145 @@ export interface ChainSpec {
   makeChain(c: number, rng: RandomStream, x0: Float64Array, target: CountedTarget, config: CommonConfig): ChainRunner;
 }
 
+/** What one chain leaves behind: its draws, its costs and the numbers Draws aggregates. */
+export interface ChainOutput {
+  chain: number;
+  /** Post-warm-up positions, draws x dim. */
+  values: Float64Array;
+  /** Sum of the acceptance statistic over the post-warm-up transitions. */
+  acceptSum: number;
+  /** Divergent transitions after warm-up. */
+  divergences: number;
+  densityEvals: number;
+  gradEvals: number;
+  nonFinite: number;
+  /** NaN or +Infinity log densities (never −Infinity, which is outside the support). */
+  invalid: number;
+  /** Evaluations up to the end of warm-up (initial search included). */
+  warmupGradEvals: number;
+  warmupDensityEvals: number;
+  summary?: Record<string, number>;
+  counts?: Record<string, number>;
+  wallTimeMs: number;
+}
+
 /**
- * Runs `config.chains` chains of `warmup + draws` transitions each, keeps the post-warm-up
- * positions and returns the Draws. Per-chain summaries are averaged into `info` (and also kept
- * per chain as `name[c]`), per-chain counts are added up; divergences after warm-up go to
- * `Draws.divergences`.
+ * Runs the chains `chainIds` (a subset of 0..chains-1) of a sampler, one after another. Each
+ * chain depends only on its own derived stream and start, so the chains of one run can be
+ * spread over threads or machines and put together by `assembleChains` into the same Draws,
+ * number for number, as `runChains`.
  */
-export async function runChains(target: Target, options: SamplerOptions, spec: ChainSpec): Promise<Draws> {
+export async function runChainSubset(target: Target, options: SamplerOptions, spec: ChainSpec, chainIds: number[]): Promise<ChainOutput[]> {
   checkTargetContract(target, spec.needsGradient);
   const config = commonConfig(options, spec.defaultWarmup ?? 1000);
   const { chains, draws, warmup } = config;
+  for (const c of chainIds) {
+    if (!Number.isInteger(c) || c < 0 || c >= chains) throw new ParameterError(`chain index ${c} is outside 0..${chains - 1}`);
+  }
   const dim = target.dim;
-  checkDrawsMemory(spec.sampler, chains, draws, dim);
+  checkDrawsMemory(spec.sampler, chainIds.length, draws, dim);
   const root = new RandomStream(config.seed);
   const starts = initialPoints(target, options.init, chains, root, spec.needsGradient);
   // A wrong gradient makes a gradient sampler look healthy and sample the wrong thing: check it
   // against finite differences at the first chains' starting points before anything runs.
   if (spec.needsGradient && options.checkTarget !== false) assertTarget(target, { points: starts.slice(0, 3), paths: ['float64', 'gradient'], require: ['gradient'], shapes: false });
-  const counted = new CountedTarget(target);
-  const values = new Float64Array(chains * draws * dim);
-  const total = chains * (warmup + draws);
+  const total = chainIds.length * (warmup + draws);
   let done = 0;
   let phase: 'warmup' | 'sampling' = 'warmup';
   const report = () => options.onProgress?.({ sampler: spec.sampler, done, total, phase });
   const coop = new Cooperative(options.signal, options.onProgress ? report : undefined);
   coop.checkAborted();
 
-  const t0 = performance.now();
-  let acceptSum = 0;
-  let divergences = 0;
-  const summaries: Record<string, number>[] = [];
-  const counts: Record<string, number> = {};
-  let warmupGradEvals = 0;
-  let warmupDensityEvals = 0;
-  for (let c = 0; c < chains; c++) {
-    const g0 = counted.gradEvals;
-    const d0 = counted.densityEvals;
+  const outputs: ChainOutput[] = [];
+  for (const c of chainIds) {
+    const t0 = performance.now();
+    const counted = new CountedTarget(target);
     const runner = spec.makeChain(c, root.derive('chain', c), starts[c], counted, config);
+    const values = new Float64Array(draws * dim);
+    let acceptSum = 0;
+    let divergences = 0;
+    let warmupGradEvals = 0;
+    let warmupDensityEvals = 0;
     const n = warmup + draws;
     for (let it = 0; it < n; it++) {
       if (it === warmup) {
-        warmupGradEvals += counted.gradEvals - g0;
-        warmupDensityEvals += counted.densityEvals - d0;
+        warmupGradEvals = counted.gradEvals;
+        warmupDensityEvals = counted.densityEvals;
       }
       phase = it < warmup ? 'warmup' : 'sampling';
       runner.transition(it);
       done++;
       if (it >= warmup) {
-        const i = it - warmup;
-        values.set(runner.position(), (c * draws + i) * dim);
+        values.set(runner.position(), (it - warmup) * dim);
         acceptSum += runner.acceptStat();
         if (runner.divergent?.()) divergences++;
       }
       await coop.tick();
     }
-    if (runner.summary) summaries.push(runner.summary());
-    if (runner.counts) for (const [k, v] of Object.entries(runner.counts())) counts[k] = (counts[k] ?? 0) + v;
+    if (warmup >= n) {
+      warmupGradEvals = counted.gradEvals;
+      warmupDensityEvals = counted.densityEvals;
+    }
+    outputs.push({
+      chain: c,
+      values,
+      acceptSum,
+      divergences,
+      densityEvals: counted.densityEvals,
+      gradEvals: counted.gradEvals,
+      nonFinite: counted.nonFinite,
+      invalid: counted.invalid,
+      warmupGradEvals,
+      warmupDensityEvals,
+      ...(runner.summary ? { summary: runner.summary() } : {}),
+      ...(runner.counts ? { counts: runner.counts() } : {}),
+      wallTimeMs: performance.now() - t0,
+    });
   }
-  const wallTimeMs = performance.now() - t0;
   report();
+  return outputs;
+}
 
+/**
+ * Puts the outputs of every chain (in any order, each chain once) into Draws, with its
+ * warnings. Per-chain summaries are averaged into `info` (and also kept per chain as
+ * `name[c]`), per-chain counts are added up; divergences after warm-up go to
+ * `Draws.divergences`. Sums run in chain order, so the result does not depend on how the chains
+ * were spread out.
+ */
+export function assembleChains(target: Target, options: SamplerOptions, spec: ChainSpec, outputs: ChainOutput[], wallTimeMs: number): Draws {
+  const config = commonConfig(options, spec.defaultWarmup ?? 1000);
+  const { chains, draws, warmup } = config;
+  const dim = target.dim;
+  const byChain = [...outputs].sort((a, b) => a.chain - b.chain);
+  if (byChain.length !== chains || byChain.some((o, c) => o.chain !== c)) {
+    throw new ParameterError(`assembleChains: need each of the ${chains} chains once, got chains ${outputs.map((o) => o.chain).join(', ')}`);
+  }
+  checkDrawsMemory(spec.sampler, chains, draws, dim);
+  const values = new Float64Array(chains * draws * dim);
+  let acceptSum = 0;
+  let divergences = 0;
+  let densityEvals = 0;
+  let gradEvals = 0;
+  let nonFinite = 0;
+  let invalid = 0;
+  let warmupGradEvals = 0;
+  let warmupDensityEvals = 0;
+  const counts: Record<string, number> = {};
+  for (const o of byChain) {
+    values.set(o.values, o.chain * draws * dim);
+    acceptSum += o.acceptSum;
+    divergences += o.divergences;
+    densityEvals += o.densityEvals;
+    gradEvals += o.gradEvals;
+    nonFinite += o.nonFinite;
+    invalid += o.invalid;
+    warmupGradEvals += o.warmupGradEvals;
+    warmupDensityEvals += o.warmupDensityEvals;
+    if (o.counts) for (const [k, v] of Object.entries(o.counts)) counts[k] = (counts[k] ?? 0) + v;
+  }
   const info: Record<string, number | string | boolean> = {};
+  const summaries = byChain.filter((o) => o.summary).map((o) => o.summary!);
   if (summaries.length > 0) {
     for (const key of Object.keys(summaries[0])) {
       let s = 0;
@@ -309,23 +389,33 @@ export async function runChains(target: Target, options: SamplerOptions, spec: C
   // Evaluations up to the end of warm-up (initial search included), all chains.
   info.warmupGradEvals = warmupGradEvals;
   info.warmupDensityEvals = warmupDensityEvals;
-  if (counted.invalid > 0) info.invalidDensities = counted.invalid;
-  return withWarnings(makeDraws({
-    sampler: spec.sampler,
-    target: target.name ?? '',
-    chains,
-    draws,
-    dim,
-    paramNames: target.paramNames,
-    values,
-    wallTimeMs,
-    densityEvals: counted.densityEvals,
-    gradEvals: counted.gradEvals,
-    acceptance: acceptSum / (chains * draws),
-    nonFinite: counted.nonFinite,
-    ...(spec.needsGradient ? { divergences } : {}),
-    info,
-  }));
+  if (invalid > 0) info.invalidDensities = invalid;
+  return withWarnings(
+    makeDraws({
+      sampler: spec.sampler,
+      target: target.name ?? '',
+      chains,
+      draws,
+      dim,
+      paramNames: target.paramNames,
+      values,
+      wallTimeMs,
+      densityEvals,
+      gradEvals,
+      acceptance: acceptSum / (chains * draws),
+      nonFinite,
+      ...(spec.needsGradient ? { divergences } : {}),
+      info,
+    }),
+  );
+}
+
+/** Runs every chain of a sampler on this thread, one after another, and returns the Draws. */
+export async function runChains(target: Target, options: SamplerOptions, spec: ChainSpec): Promise<Draws> {
+  const { chains } = commonConfig(options, spec.defaultWarmup ?? 1000);
+  const t0 = performance.now();
+  const outputs = await runChainSubset(target, options, spec, Array.from({ length: chains }, (_, c) => c));
+  return assembleChains(target, options, spec, outputs, performance.now() - t0);
 }
 
 /** Throws MemoryLimitError before allocating chains x draws x dim values that cannot fit. */
@@ -338,3 +428,4 @@ export function withWarnings(d: Draws): Draws {
   d.warnings = drawsWarnings(d);
   return d;
 }
+

@@ -15,7 +15,7 @@ import { ParameterError, checkParam, checkPositiveInt, DimensionError } from '..
 import type { RandomStream } from '../core/random.js';
 import type { Target } from '../targets/target.js';
 import { WarmupAdaptation, type WindowOptions } from './adaptation.js';
-import { runChains, type ChainRunner, type CommonConfig, type CountedTarget } from './chains.js';
+import { runChains, type ChainSpec, type ChainRunner, type CommonConfig, type CountedTarget } from './chains.js';
 import { findReasonableStepSize, hamiltonian, leapfrog, startTrajectory, type PhasePoint } from './hmcCore.js';
 import { Metric, asMetric, type MetricKind } from './metric.js';
 import type { SamplerOptions } from './sampler.js';
@@ -260,9 +260,8 @@ export function stepsFor(opts: HmcOptions, stepSize: number): number {
   return opts.numSteps ?? 16;
 }
 
-/** HMC with adapted step size and metric. Returns post-warm-up draws of every chain. */
-export async function hmc(target: Target, hmcOptions: HmcOptions): Promise<Draws> {
-  const options = applyWarmStart(hmcOptions, target);
+/** The chains of hmc as a ChainSpec, for running them here (`hmc`) or spread over threads. */
+export function hmcChainSpec(target: Target, options: HmcOptions): ChainSpec {
   if (options?.numSteps !== undefined) checkPositiveInt('numSteps', options.numSteps);
   if (options?.integrationLength !== undefined) {
     checkParam('integrationLength', options.integrationLength, (v) => v > 0, 'a positive number');
@@ -270,7 +269,7 @@ export async function hmc(target: Target, hmcOptions: HmcOptions): Promise<Draws
   if (options && target && Number.isInteger(target.dim)) checkHamiltonianOptions(options, target.dim);
   const jitter = options?.jitter ?? 0.2;
   checkParam('jitter', jitter, (v) => v >= 0 && v < 1, 'in [0, 1)');
-  const draws = await runChains(target, options, {
+  return {
     sampler: 'hmc',
     needsGradient: true,
     makeChain(_c, rng, x0, counted, config) {
@@ -298,6 +297,12 @@ export async function hmc(target: Target, hmcOptions: HmcOptions): Promise<Draws
         summary: () => ({ stepSize: chain.stepSize(), meanSteps: n > 0 ? stepsSum / n : 0 }),
       };
     },
-  });
+  };
+}
+
+/** HMC with adapted step size and metric. Returns post-warm-up draws of every chain. */
+export async function hmc(target: Target, hmcOptions: HmcOptions): Promise<Draws> {
+  const options = applyWarmStart(hmcOptions, target);
+  const draws = await runChains(target, options, hmcChainSpec(target, options));
   return chargeWarmStart(draws, options.warmStart);
 }

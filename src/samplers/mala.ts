@@ -14,7 +14,7 @@ import type { Draws } from '../core/draws.js';
 import type { RandomStream } from '../core/random.js';
 import type { Target } from '../targets/target.js';
 import { ParameterError } from '../core/errors.js';
-import { runChains, type CountedTarget } from './chains.js';
+import { runChains, type ChainSpec, type CountedTarget } from './chains.js';
 import { Metric } from './metric.js';
 import { checkHamiltonianOptions, hamiltonianChain, type HamiltonianOptions, type HmcState } from './hmc.js';
 import { exp } from '../core/portableMath.js';
@@ -62,18 +62,14 @@ export function malaStep(rng: RandomStream, target: CountedTarget, state: MalaSt
   return accepted ? [{ position: y, logDensity: ly, grad: gy }, info] : [state, info];
 }
 
-/**
- * MALA with adapted step size and diagonal preconditioner (Roberts & Stramer 2002, "Langevin
- * diffusions and Metropolis-Hastings algorithms", preconditioned form). Info: `stepSize`, and
- * `invMetricMin` / `invMetricMax`, the extremes of the frozen preconditioner A, per chain.
- */
-export async function mala(target: Target, options: MalaOptions): Promise<Draws> {
+/** The chains of mala as a ChainSpec, for running them here (`mala`) or spread over threads. */
+export function malaChainSpec(target: Target, options: MalaOptions): ChainSpec {
   if (options?.metric === 'dense' || (options?.invMetric && target && options.invMetric.length !== target.dim)) {
     throw new ParameterError("mala takes a diagonal metric only (hmc with numSteps: 1 is MALA and takes metric: 'dense')");
   }
   if (options && target && Number.isInteger(target.dim)) checkHamiltonianOptions(options, target.dim);
   const opts: HamiltonianOptions = { ...options, targetAccept: options?.targetAccept ?? 0.574 };
-  return runChains(target, options, {
+  return {
     sampler: 'mala',
     needsGradient: true,
     makeChain(_c, rng, x0, counted, config) {
@@ -85,5 +81,14 @@ export async function mala(target: Target, options: MalaOptions): Promise<Draws>
       };
       return { ...chain, divergent: undefined, summary };
     },
-  });
+  };
+}
+
+/**
+ * MALA with adapted step size and diagonal preconditioner (Roberts & Stramer 2002, "Langevin
+ * diffusions and Metropolis-Hastings algorithms", preconditioned form). Info: `stepSize`, and
+ * `invMetricMin` / `invMetricMax`, the extremes of the frozen preconditioner A, per chain.
+ */
+export async function mala(target: Target, options: MalaOptions): Promise<Draws> {
+  return runChains(target, options, malaChainSpec(target, options));
 }

@@ -19,7 +19,7 @@ import type { Draws } from '../core/draws.js';
 import { checkParam } from '../core/errors.js';
 import type { RandomStream } from '../core/random.js';
 import type { Target } from '../targets/target.js';
-import { runChains, type CountedTarget } from './chains.js';
+import { runChains, type ChainSpec, type CountedTarget } from './chains.js';
 import { applyWarmStart, chargeWarmStart, checkHamiltonianOptions, hamiltonianChain, type HamiltonianOptions, type HmcState } from './hmc.js';
 import { copyPoint, copyState, hamiltonian, leapfrog, newPoint, startTrajectory, type PhasePoint } from './hmcCore.js';
 import { asMetric, type Metric } from './metric.js';
@@ -316,14 +316,13 @@ export function nutsStep(
   return [{ position: s.q.slice(), logDensity: s.logp, grad: s.grad.slice() }, info];
 }
 
-/** NUTS with Stan's warm-up. Info: stepSize, meanTreeDepth, meanSteps; counts: maxTreeDepthHits. */
-export async function nuts(target: Target, nutsOptions: NutsOptions): Promise<Draws> {
-  const options = applyWarmStart(nutsOptions, target);
+/** The chains of nuts as a ChainSpec, for running them here (`nuts`) or spread over threads. */
+export function nutsChainSpec(target: Target, options: NutsOptions): ChainSpec {
   const maxTreeDepth = options?.maxTreeDepth ?? 10;
   checkParam('maxTreeDepth', maxTreeDepth, (v) => Number.isInteger(v) && v >= 1 && v <= 30, 'an integer in [1, 30]');
   if (options && target && Number.isInteger(target.dim)) checkHamiltonianOptions(options, target.dim);
   const maxEnergyError = options?.maxEnergyError ?? 1000;
-  const draws = await runChains(target, options, {
+  return {
     sampler: 'nuts',
     needsGradient: true,
     makeChain(_c, rng, x0, counted, config) {
@@ -353,6 +352,12 @@ export async function nuts(target: Target, nutsOptions: NutsOptions): Promise<Dr
         counts: () => ({ maxTreeDepthHits: hits }),
       };
     },
-  });
+  };
+}
+
+/** NUTS with Stan's warm-up. Info: stepSize, meanTreeDepth, meanSteps; counts: maxTreeDepthHits. */
+export async function nuts(target: Target, nutsOptions: NutsOptions): Promise<Draws> {
+  const options = applyWarmStart(nutsOptions, target);
+  const draws = await runChains(target, options, nutsChainSpec(target, options));
   return chargeWarmStart(draws, options.warmStart);
 }

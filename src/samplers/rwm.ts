@@ -18,7 +18,7 @@ import { cholesky, lowerMatVec } from '../core/linalg.js';
 import type { RandomStream } from '../core/random.js';
 import type { Target } from '../targets/target.js';
 import { DualAveraging, WelfordCovariance } from './adaptation.js';
-import { runChains, type CountedTarget } from './chains.js';
+import { runChains, type ChainSpec, type CountedTarget } from './chains.js';
 import type { SamplerOptions } from './sampler.js';
 import { exp } from '../core/portableMath.js';
 import { checkArray, checkMemory, FLOAT64_BYTES } from '../core/memory.js';
@@ -74,8 +74,8 @@ function scaledIdentity(d: number, s: number): Float64Array {
   return m;
 }
 
-/** Adaptive random-walk Metropolis. Info: final scale λ and acceptance per chain. */
-export async function rwm(target: Target, options: RwmOptions): Promise<Draws> {
+/** The chains of rwm as a ChainSpec, for running them here (`rwm`) or spread over threads. */
+export function rwmChainSpec(target: Target, options: RwmOptions): ChainSpec {
   const o = options ?? ({} as RwmOptions);
   if (o.proposalScale !== undefined) checkParam('proposalScale', o.proposalScale, (v) => v > 0, 'a positive number');
   if (o.targetAccept !== undefined) checkParam('targetAccept', o.targetAccept, (v) => v > 0 && v < 1, 'in (0, 1)');
@@ -100,7 +100,7 @@ export async function rwm(target: Target, options: RwmOptions): Promise<Draws> {
   const epsilon = o.epsilon ?? 1e-6;
   const adaptCov = o.adaptCovariance ?? true;
   const adaptScale = o.adaptScale ?? true;
-  return runChains(target, options, {
+  return {
     sampler: 'rwm',
     needsGradient: false,
     makeChain(_c, rng, x0, counted, config) {
@@ -155,5 +155,10 @@ export async function rwm(target: Target, options: RwmOptions): Promise<Draws> {
         summary: () => ({ scale: lambda }),
       };
     },
-  });
+  };
+}
+
+/** Adaptive random-walk Metropolis. Info: final scale λ and acceptance per chain. */
+export async function rwm(target: Target, options: RwmOptions): Promise<Draws> {
+  return runChains(target, options, rwmChainSpec(target, options));
 }

@@ -11,6 +11,7 @@ import { checkDrawsMemory } from '../../samplers/chains.js';
 import { checkTrainingBatchMemory } from '../../flows/train/checks.js';
 import { defaultBatchSize } from '../../flows/index.js';
 import { defaultHidden, DEFAULT_FLOW_LAYERS } from '../../flows/index.js';
+import { workersOption, workersHelp, withWorkers } from '../workersOption.js';
 
 const DEFAULT_SAMPLERS = 'iaf,imh,rwm,mala,hmc,nuts,rejection';
 
@@ -32,6 +33,7 @@ ${targetOptionHelp}
 ${flowFamilyHelp}
   --anneal B0        anneal the flow's target temperature from B0 in (0, 1] to 1 over the first
                      half of training (helps on multimodal targets, hurts on unimodal ones)
+${workersHelp}
   --out DIR          output directory (default ./flowsampler-out)
   --no-png           skip the PNG export of the figures
 ${strictHelp}
@@ -70,6 +72,7 @@ export const compareCommand: Command = {
       'no-png': { type: 'boolean' },
       ...strictOption,
       'no-coverage': { type: 'boolean' },
+      workers: { type: 'string' },
     });
     const samplers = parseSamplerList((values.samplers as string | undefined) ?? DEFAULT_SAMPLERS);
     const draws = intOption('draws', values.draws as string | undefined, 1000, 4);
@@ -83,6 +86,7 @@ export const compareCommand: Command = {
     const batch = batchRaw === undefined ? undefined : intOption('batch', batchRaw, 0, 2);
     const annealRaw = values.anneal as string | undefined;
     const annealFrom = annealRaw === undefined ? undefined : numberOption('anneal', annealRaw, 0, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
+    const workers = workersOption(values.workers as string | undefined);
     const target = await resolveTargetArgs(values, 'compare');
     // Sizes that cannot fit fail here, in one line, not after the flow has trained.
     checkDrawsMemory('compare', chains, draws, target.target.dim);
@@ -91,8 +95,9 @@ export const compareCommand: Command = {
     }
     const outDir = await ensureOutputDir((values.out as string | undefined) ?? 'flowsampler-out');
     await initBackend();
-    const outcome = await runCompare(
+    const outcome = await withWorkers(workers, (pool) => runCompare(
       {
+        pool,
         targets: [target],
         samplers,
         draws,
@@ -113,7 +118,7 @@ export const compareCommand: Command = {
         command: ['compare', ...argv],
       },
       io,
-    );
+    ));
     return compareExitCode(outcome, Boolean(values.strict), io, 'compare');
   },
 };

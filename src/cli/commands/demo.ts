@@ -5,6 +5,7 @@ import { runCompare } from '../compareRun.js';
 import { parseTargetSpec } from '../../targets/registry.js';
 import { initBackend } from '../../core/backend.js';
 import { compareExitCode, strictHelp, strictOption } from '../exitCodes.js';
+import { workersOption, workersHelp, withWorkers } from '../workersOption.js';
 
 /**
  * The demo's budget, chosen to finish in about a minute on a 2-vCPU machine: two 2-D targets
@@ -39,18 +40,21 @@ Takes about a minute on a 2-core machine. Prints the tables and writes results.j
   --out DIR          output directory (default ./flowsampler-demo)
   --no-png           skip the PNG export
 ${strictHelp}
+${workersHelp}
   -h, --help         this help`,
   async run(argv, io) {
-    const { values } = parseCommandArgs('demo', argv, { seed: { type: 'string' }, out: { type: 'string' }, 'no-png': { type: 'boolean' }, ...strictOption });
+    const { values } = parseCommandArgs('demo', argv, { seed: { type: 'string' }, out: { type: 'string' }, 'no-png': { type: 'boolean' }, workers: { type: 'string' }, ...strictOption });
+    const workers = workersOption(values.workers as string | undefined);
     const seedRaw = (values.seed as string | undefined) ?? '1';
     if (seedRaw.trim() === '') throw new UsageError('--seed is empty');
     const seed = /^-?\d+$/.test(seedRaw) ? Number(seedRaw) : seedRaw;
     const outDir = await ensureOutputDir((values.out as string | undefined) ?? 'flowsampler-demo');
     await initBackend();
     const t0 = performance.now();
-    const outcome = await runCompare(
+    const outcome = await withWorkers(workers, (pool) => runCompare(
       {
-        targets: DEMO.targets.map((t) => ({ target: parseTargetSpec(t.spec) })),
+        pool,
+        targets: DEMO.targets.map((t) => ({ target: parseTargetSpec(t.spec), source: { kind: 'spec' as const, spec: t.spec } })),
         samplers: parseSamplerList(DEMO.samplers),
         draws: DEMO.draws,
         chains: DEMO.chains,
@@ -63,7 +67,7 @@ ${strictHelp}
         title: 'flowsampler demo: normalizing flows vs MCMC on the banana and the ring of 8 Gaussians',
       },
       io,
-    );
+    ));
     io.out(`demo finished in ${((performance.now() - t0) / 1000).toFixed(1)} s; open ${outcome.reportPath}`);
     return compareExitCode(outcome, Boolean(values.strict), io, 'demo');
   },

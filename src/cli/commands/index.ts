@@ -7,5 +7,7 @@ import { trainCommand } from './train.js';
 import { sampleCommand } from './sample.js';
 import { diagnoseCommand } from './diagnose.js';
 import { warmstartCommand } from './warmstart.js';
+import { studyCommand } from './study.js';
+import { workerCommand } from './worker.js';
 
-export const commands: Command[] = [demoCommand, targetsCommand, compareCommand, trainCommand, sampleCommand, diagnoseCommand, warmstartCommand];
+export const commands: Command[] = [demoCommand, targetsCommand, compareCommand, trainCommand, sampleCommand, diagnoseCommand, warmstartCommand, studyCommand, workerCommand];
