@@ -4,7 +4,7 @@
  * 4·sqrt(mcse_ref² + sd²/ESS) at a fixed seed, on the constrained scale with Stan's names.
  *
  * The default run covers three fast posteriors; FLOWSAMPLER_POSTERIORS=1 runs all nine, and
- * FLOWSAMPLER_POSTERIORS_FLOW=1 also trains the flow on each (minutes; see docs/models.md).
+ * test/quality/posteriors.flow.test.ts (npm run test:quality) trains the flow on each (minutes).
  * The eight schools centred posterior must be flagged: NUTS reports divergences, and its Draws
  * carry the divergences warning.
  */
@@ -66,25 +66,4 @@ describe('posteriordb posteriors under NUTS', () => {
     const dn = await nuts(nc, { seed: 1, chains: 4, draws: 1000 });
     expect(d.divergences!).toBeGreaterThan(10 * Math.max(1, dn.divergences ?? 0));
   });
-});
-
-describe.skipIf(!process.env.FLOWSAMPLER_POSTERIORS_FLOW)('posteriordb posteriors under the flow (opt-in)', () => {
-  for (const name of ALL) {
-    it(`${name}: importance-sampled flow draws against the reference means (k-hat reported)`, async () => {
-      await initBackend();
-      const t = await loadModelTarget(join(ROOT, name, 'model.mjs'), join(ROOT, name, 'data.json'));
-      const flow = createDefaultFlow(t.dim, { seed: 1 });
-      try {
-        const fit = await trainReverseKL(flow, t, { seed: 1, steps: 2000, maxSeconds: 120 });
-        const is = flowImportanceSample(flow, t, { n: 4000, seed: 2, resample: true });
-        const d = constrainDraws(is.draws, t);
-        const { misses } = missedMeans(d, reference(name));
-        console.log(`${name}: ${fit.steps} steps, k-hat ${is.paretoK.toFixed(2)}, misses ${misses.length}: ${misses.join('; ')}`);
-        // Every failure must be visible: a missed mean comes with k-hat ≥ 0.7.
-        if (misses.length > 0) expect(is.paretoK).toBeGreaterThanOrEqual(0.7);
-      } finally {
-        flow.dispose();
-      }
-    });
-  }
 });
