@@ -35,7 +35,8 @@ import { Adam, gradientNorm } from './adam.js';
 import { objectiveGradient } from './objective.js';
 import { targetValueAndGrad } from '../../targets/batch.js';
 import { Cooperative } from '../../core/cooperative.js';
-import { AbortedError, ParameterError, checkDim, checkParam, checkPositiveInt } from '../../core/errors.js';
+import { AbortedError, FlowsamplerError, ParameterError, checkDim, checkParam, checkPositiveInt } from '../../core/errors.js';
+import { pilotFlow, type PilotKind } from '../pilot.js';
 import { RandomStream, type RandomStreamState } from '../../core/random.js';
 import { float32ToBase64, base64ToFloat32 } from '../serialize.js';
 import { psis } from '../../diagnostics/psis.js';
@@ -107,6 +108,12 @@ export interface TrainOptions {
   /** Continue a run from its checkpoint (`TrainResult.checkpoint`): the same result as an uninterrupted run. */
   resume?: TrainCheckpoint;
   /**
+   * Start where the target is (src/flows/pilot.ts): before the first step, the flow's output
+   * layers get the target's Laplace approximation when that scores a better ELBO than the
+   * untouched flow (default true; a resumed run never re-pilots).
+   */
+  pilot?: boolean;
+  /**
    * Parameter averaging (Polyak & Juditsky 1992): an exponential moving average of the iterates
    * with this decay (e.g. 0.98, a window of ~50 steps) is what the proposal checks see and what
    * the flow holds at the end; the optimiser itself runs on the raw iterates. Averaging removes
@@ -130,9 +137,11 @@ export interface ProposalCheck {
   essFraction: number;
   /** Stop when a check passes (default true; false only records the checks). */
   stop: boolean;
+  /** Checks in a row that must pass, each on fresh draws (default 2: one lucky sample is not enough). */
+  consecutive: number;
 }
 
-export const PROPOSAL_CHECK_DEFAULTS: ProposalCheck = { every: 100, draws: 2048, paretoK: 0.6, essFraction: 0.6, stop: true };
+export const PROPOSAL_CHECK_DEFAULTS: ProposalCheck = { every: 100, draws: 2048, paretoK: 0.6, essFraction: 0.6, stop: true, consecutive: 2 };
 
 /** One proposal check: at which step, and what it measured. */
 export interface ProposalCheckResult {
@@ -184,6 +193,8 @@ export interface TrainResult {
   finalElboMA: number;
   /** The engine the steps ran on. */
   path: 'heap' | 'tfjs';
+  /** The start the pilot chose ('none' when it kept the untouched flow or did not run). */
+  pilot: PilotKind;
   options: Required<Pick<TrainOptions, 'steps' | 'batchSize' | 'learningRate' | 'schedule' | 'clipNorm' | 'stl'>> & { seed: string };
 }
 
@@ -296,6 +307,15 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
   }
 
   if (!resume0(options)) checkTrainingStart(flow, target, batchSize, seed);
+  let pilot: PilotKind = 'none';
+  if (!resume0(options) && (options.pilot ?? true)) {
+    try {
+      pilot = pilotFlow(flow, target, { seed }).kind;
+    } catch (e) {
+      // A target without a usable gradient (or an exotic one) simply starts untouched.
+      if (!(e instanceof FlowsamplerError)) throw e;
+    }
+  }
   const counters = new TrainCounters();
   const engine = selectEngine(options.engine ?? flow.engine);
   const adam = new Adam(flow.store);
@@ -460,7 +480,9 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
         const q = withAverage(() => proposalQuality(flow, target, check.draws, checkRng));
         const passed = q.paretoK < check.paretoK && q.essFraction >= check.essFraction;
         checks.push({ step, paretoK: q.paretoK, essFraction: q.essFraction, passed });
-        if (passed && check.stop) {
+        let run = 0;
+        for (let i = checks.length - 1; i >= 0 && checks[i].passed; i--) run++;
+        if (run >= check.consecutive && check.stop) {
           stoppedBy = 'usable';
           break;
         }
@@ -499,6 +521,7 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
     stoppedBy,
     finalElboMA: elboMA(),
     path: engine.name,
+    pilot,
     checks,
     checkpoint,
     warnings: [],
