@@ -33,6 +33,7 @@ import type { Param } from '../params.js';
 import { selectEngine, type EngineChoice } from '../engine/engine.js';
 import { Adam, gradientNorm } from './adam.js';
 import { objectiveGradient } from './objective.js';
+import type { GradientShards } from './shards.js';
 import { targetValueAndGrad } from '../../targets/batch.js';
 import { Cooperative } from '../../core/cooperative.js';
 import { AbortedError, FlowsamplerError, ParameterError, checkDim, checkParam, checkPositiveInt } from '../../core/errors.js';
@@ -120,6 +121,12 @@ export interface TrainOptions {
    * most of the step-to-step jitter of a high learning rate. Default false.
    */
   averaging?: number | false;
+  /**
+   * Data-parallel gradients on other threads (src/flows/train/shards.ts; Node: WorkerShards in
+   * src/flows/train/parallel/). Used for the ELBO objective (renyiAlpha 1, no STL); the draws are
+   * the same as on one thread, the gradient sums differ in rounding only.
+   */
+  shards?: GradientShards;
   /** Called with a checkpoint about every `checkpointSeconds` (default 30), e.g. to save it. */
   onCheckpoint?: (checkpoint: TrainCheckpoint) => void;
   checkpointSeconds?: number;
@@ -193,6 +200,8 @@ export interface TrainResult {
   finalElboMA: number;
   /** The engine the steps ran on. */
   path: 'heap' | 'tfjs';
+  /** Threads the gradients ran on (1, or the shards of `options.shards`). */
+  threads: number;
   /** The start the pilot chose ('none' when it kept the untouched flow or did not run). */
   pilot: PilotKind;
   options: Required<Pick<TrainOptions, 'steps' | 'batchSize' | 'learningRate' | 'schedule' | 'clipNorm' | 'stl'>> & { seed: string };
@@ -373,9 +382,53 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
   const D = flow.dim;
   const program = flow.samplingProgram();
   let grads: Map<Param, Float64Array> = new Map();
+  const shards = options.shards && alpha === 1 && !stl ? options.shards : null;
+  const computeSharded = (beta: number, eps: Float64Array) => {
+    const s = shards!;
+    const rows = s.rows(batchSize);
+    const m = rows[1] - rows[0];
+    s.start(flow.store, eps, batchSize, beta);
+    let own: { sumObjective: number; sumElbo: number; grads: Map<Param, Float64Array> } | null = null;
+    try {
+      let sumObjective = NaN;
+      let sumElbo = NaN;
+      const r = engine.differentiate(flow.store, program, [{ values: eps.subarray(0, m * D), rows: m, cols: D }], ([x, logq]) => {
+        const { logp, grad } = targetValueAndGrad(target, x, m, D);
+        const obj = objectiveGradient(logp, grad, logq, D, beta, 1);
+        sumObjective = -obj.loss * m;
+        sumElbo = obj.elbo * m;
+        const c = m / batchSize;
+        for (let i = 0; i < obj.dX.length; i++) obj.dX[i] *= c;
+        for (let i = 0; i < obj.dLogq.length; i++) obj.dLogq[i] *= c;
+        return [obj.dX, obj.dLogq];
+      });
+      own = { sumObjective, sumElbo, grads: r.paramGrads };
+    } finally {
+      // Always collect the other shards, so the next step starts clean.
+      const others = s.wait();
+      if (own) {
+        let so = own.sumObjective;
+        let se = own.sumElbo;
+        for (const o of others) {
+          so += o.sumObjective;
+          se += o.sumElbo;
+          for (const [p, g] of o.grads) {
+            const acc = own.grads.get(p);
+            if (!acc) own.grads.set(p, g);
+            else for (let k = 0; k < acc.length; k++) acc[k] += g[k];
+          }
+        }
+        own.sumObjective = so;
+        own.sumElbo = se;
+      }
+    }
+    grads = own!.grads;
+    return { loss: -own!.sumObjective / batchSize, elbo: own!.sumElbo / batchSize, norm: gradientNorm(grads) };
+  };
   const compute = (beta: number) => {
     const eps = new Float64Array(batchSize * D);
     rng.fillNormal(eps);
+    if (shards) return computeSharded(beta, eps);
     let loss = NaN;
     let elbo = NaN;
     const r = engine.differentiate(flow.store, program, [{ values: eps, rows: batchSize, cols: D }], ([x, logq]) => {
@@ -521,6 +574,7 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
     stoppedBy,
     finalElboMA: elboMA(),
     path: engine.name,
+    threads: shards ? shards.shards : 1,
     pilot,
     checks,
     checkpoint,
