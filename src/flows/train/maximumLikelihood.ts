@@ -65,7 +65,7 @@ export interface LikelihoodTrainOptions {
   warmupSteps?: number;
   /** Clip the global gradient norm (default 100; Infinity disables). */
   clipNorm?: number;
-  /** Steps between validation evaluations (default 100). */
+  /** Steps between validation evaluations (default: one epoch, at least 10 and at most 100 steps). */
   validateEvery?: number;
   /** Stop after this many evaluations without improvement (default 20; Infinity disables). */
   patience?: number;
@@ -222,7 +222,9 @@ function resolveOptions(o: LikelihoodTrainOptions, trainRows: number): Resolved 
   const warmup = Math.floor(checkParam('warmupSteps', o.warmupSteps ?? Math.min(100, steps / 10), (v) => v >= 0, 'non-negative'));
   const clipNorm = o.clipNorm ?? FIT_DEFAULTS.clipNorm;
   if (!(clipNorm > 0)) throw new ParameterError(`invalid parameter clipNorm = ${clipNorm}: must be positive`);
-  const validateEvery = checkPositiveInt('validateEvery', o.validateEvery ?? FIT_DEFAULTS.validateEvery);
+  // Small data sets overfit within a few epochs: check them every epoch.
+  const epochSteps = Number.isFinite(trainRows) ? Math.ceil(trainRows / batchSize) : Infinity;
+  const validateEvery = checkPositiveInt('validateEvery', o.validateEvery ?? Math.max(10, Math.min(FIT_DEFAULTS.validateEvery, epochSteps)));
   const patience = o.patience ?? FIT_DEFAULTS.patience;
   if (!(patience === Infinity || (Number.isInteger(patience) && patience > 0))) throw new ParameterError(`invalid parameter patience = ${patience}: must be a positive integer or Infinity`);
   const minDelta = checkParam('minDelta', o.minDelta ?? FIT_DEFAULTS.minDelta, (v) => v >= 0, 'non-negative');
