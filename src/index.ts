@@ -68,3 +68,8 @@ export { trainForwardKL, pairedForwardKL, type ForwardKLOptions, type ForwardKLR
 export { toDataMatrix, discreteColumns, standardizeFlow, type FitData } from './flows/train/fitData.js';
 export { fitGaussian, fitGaussianMixture, selectGaussianMixture, type DensityModel, type GaussianMixtureModel, type GaussianMixtureOptions } from './density/gaussianMixture.js';
 export { rocAuc } from './diagnostics/auc.js';
+export { createDensityFlow, DENSITY_FLOW_DEFAULTS, type DensityFlowOptions, type DensityFamily } from './flows/densityFlow.js';
+export { logDensityQuantiles, quantileFromTable } from './flows/train/anomaly.js';
+export { readDataCsv, type DataTable, type DataCsvOptions } from './io/dataCsv.js';
+export { flow1dFigure, type Flow1dFigureOptions } from './report/flow1dFigure.js';
+export { densityFigure1d, type DensityFigure1dOptions } from './report/densityFigure1d.js';
