@@ -16,6 +16,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { createDensityFlow } from '../src/flows/densityFlow.js';
 import { fitMaximumLikelihood } from '../src/flows/train/maximumLikelihood.js';
 import { fitGaussian, selectGaussianMixture, type DensityModel } from '../src/density/gaussianMixture.js';
@@ -77,7 +78,7 @@ async function knownBars(quick: boolean, log: (l: string) => void) {
     const flowRes = judgeKnown(t, flow.logProbArrays(test), test, H.mean);
     flow.dispose();
     const gauss = fitGaussian(data, t.dim);
-    const gmm = selectGaussianMixture(data, t.dim, { seed: 1, maxComponents: quick ? 4 : 10 });
+    const gmm = selectGaussianMixture(data, t.dim, { seed: 1, maxComponents: quick ? 4 : 10, restarts: 2, maxIter: 300 });
     const row = {
       target: t.name,
       dim: t.dim,
@@ -104,7 +105,8 @@ const PENGUIN_COLUMNS = ['Beak Length (mm)', 'Beak Depth (mm)', 'Flipper Length 
 
 /** The complete rows of the penguins table as n x 4. */
 export function penguins(): { x: Float64Array; n: number; names: string[] } {
-  const file = createRequire(import.meta.url).resolve('vega-datasets/data/penguins.json');
+  // The package exports only its build; its data folder sits beside it.
+  const file = join(dirname(createRequire(import.meta.url).resolve('vega-datasets')), '..', 'data', 'penguins.json');
   const rows = (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>[]).filter((r) => PENGUIN_COLUMNS.every((c) => typeof r[c] === 'number'));
   const x = new Float64Array(rows.length * 4);
   rows.forEach((r, i) => PENGUIN_COLUMNS.forEach((c, j) => (x[i * 4 + j] = r[c] as number)));

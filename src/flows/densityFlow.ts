@@ -26,13 +26,13 @@ export interface DensityFlowOptions {
   layers?: number;
   /** Conditioner hidden widths (default `defaultHidden(dim)`). */
   hidden?: number[];
-  /** Spline bins (default 8) and the half-width of its interval on the standardised scale (default 4). */
+  /** Spline bins (default 16) and the half-width of its interval on the standardised scale (default 3). */
   bins?: number;
   bound?: number;
   seed?: number | string;
 }
 
-export const DENSITY_FLOW_DEFAULTS = { family: 'coupling', transformer: 'spline', layers: 4, bins: 8, bound: 4 } as const;
+export const DENSITY_FLOW_DEFAULTS = { family: 'coupling', transformer: 'spline', layers: 4, bins: 16, bound: 3 } as const;
 
 export function createDensityFlow(dim: number, options: DensityFlowOptions = {}): Flow {
   checkPositiveInt('flow dim', dim);

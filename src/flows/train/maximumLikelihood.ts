@@ -55,7 +55,7 @@ export interface LikelihoodTrainOptions {
   steps?: number;
   /** Rows per step (default 256, at most the training rows). */
   batchSize?: number;
-  /** Peak Adam learning rate (default 2e-3), after a linear warm-up, decayed by `schedule`. */
+  /** Peak Adam learning rate (default 5e-3), after a linear warm-up, decayed by `schedule`. */
   learningRate?: number;
   /** Decay after warm-up (default 'cosine' over `steps`). */
   schedule?: LearningRateSchedule;
@@ -132,7 +132,7 @@ export interface FitResult extends LikelihoodTrainResult {
 export const FIT_DEFAULTS = {
   steps: 20_000,
   batchSize: 256,
-  learningRate: 2e-3,
+  learningRate: 5e-3,
   validationFraction: 0.1,
   validateEvery: 100,
   patience: 20,
