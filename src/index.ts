@@ -63,7 +63,7 @@ export { coverageCheck, marginalSds, bonferroniZ, type CoverageInput, type Cover
 
 // Flows fitted to data (issue 15): maximum likelihood with a validation split and early stopping,
 // forward KL from exact draws, the classical baselines (Gaussian, EM mixture) and the ROC AUC.
-export { fitMaximumLikelihood, trainLikelihood, logDensityRows, meanNll, epochBatches, checkDensityDirection, FIT_DEFAULTS, type FitOptions, type FitResult, type FitProgress, type FitHistoryEntry, type LikelihoodTrainOptions, type LikelihoodTrainResult, type BatchSource } from './flows/train/maximumLikelihood.js';
+export { fitMaximumLikelihood, maximumLikelihoodRefit, trainLikelihood, logDensityRows, meanNll, epochBatches, checkDensityDirection, FIT_DEFAULTS, type FitOptions, type FitResult, type FitProgress, type FitHistoryEntry, type LikelihoodTrainOptions, type LikelihoodTrainResult, type BatchSource } from './flows/train/maximumLikelihood.js';
 export { trainForwardKL, pairedForwardKL, type ForwardKLOptions, type ForwardKLResult } from './flows/train/forwardKL.js';
 export { toDataMatrix, discreteColumns, standardizeFlow, type FitData } from './flows/train/fitData.js';
 export { fitGaussian, fitGaussianMixture, selectGaussianMixture, type DensityModel, type GaussianMixtureModel, type GaussianMixtureOptions } from './density/gaussianMixture.js';

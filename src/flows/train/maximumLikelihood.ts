@@ -455,3 +455,19 @@ export function logDensityRows(flow: Flow, data: FitData, names?: readonly strin
   return flow.logProbArrays(x);
 }
 
+
+/**
+ * A refit for the flow-assisted MCMC (src/samplers/flowMc.ts `refit`, flowMC's choice): each call
+ * continues fitting the flow in place on the chains' draws so far by maximum likelihood, without
+ * re-standardising (the flow keeps its scale), e.g.
+ *   flowMc(target, flow, { refit: maximumLikelihoodRefit(flow, { steps: 300 }), ... })
+ * The flow needs a parallel density direction (coupling or MAF layers).
+ */
+export function maximumLikelihoodRefit(flow: Flow, options: FitOptions = {}): (draws: Float64Array, n: number, signal?: AbortSignal) => Promise<void> {
+  checkDensityDirection(flow, options.allowSequentialDensity ?? false, 'maximumLikelihoodRefit');
+  let call = 0;
+  return async (draws, n, signal) => {
+    call++;
+    await fitMaximumLikelihood(flow, draws.subarray(0, n * flow.dim), { steps: 300, patience: 5, ...options, standardize: false, signal: signal ?? options.signal, seed: `${String(options.seed ?? 0)}/refit${call}` });
+  };
+}
