@@ -39,6 +39,7 @@ const BENCHES: Bench[] = [
   { name: 'posteriors', run: async (q) => (await import('./posteriors.js')).benchPosteriors(q ? { names: ['eight_schools_noncentered'], steps: 200 } : {}) },
   { name: 'coverage', run: async (q) => (await import('./coverage.js')).benchCoverage({ quick: q }) },
   { name: 'smc', run: async (q) => (await import('./smc.js')).benchSmc({ quick: q }) },
+  { name: 'density', run: async (q) => (await import('./density.js')).benchDensity({ quick: q }) },
   { name: 'parallel', run: async (q) => (await import('./parallel.js')).benchParallel({ quick: q }) },
 ];
 

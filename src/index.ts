@@ -60,3 +60,16 @@ export { referenceFor, nextTemperature, conditionalEss, type GaussianReference, 
 export { hmcMove, rwmMove, type Population, type HmcMoveParams, type RwmMoveParams } from './samplers/smcMoves.js';
 export { modeVisits, type ModeVisits, type ModeAssigner } from './diagnostics/modes.js';
 export { coverageCheck, marginalSds, bonferroniZ, type CoverageInput, type CoverageResult, type ThinCoordinate, type LogZEstimateInput } from './diagnostics/coverage.js';
+
+// Flows fitted to data (issue 15): maximum likelihood with a validation split and early stopping,
+// forward KL from exact draws, the classical baselines (Gaussian, EM mixture) and the ROC AUC.
+export { fitMaximumLikelihood, maximumLikelihoodRefit, trainLikelihood, logDensityRows, meanNll, epochBatches, checkDensityDirection, FIT_DEFAULTS, type FitOptions, type FitResult, type FitProgress, type FitHistoryEntry, type LikelihoodTrainOptions, type LikelihoodTrainResult, type BatchSource } from './flows/train/maximumLikelihood.js';
+export { trainForwardKL, pairedForwardKL, type ForwardKLOptions, type ForwardKLResult } from './flows/train/forwardKL.js';
+export { toDataMatrix, discreteColumns, standardizeFlow, type FitData } from './flows/train/fitData.js';
+export { fitGaussian, fitGaussianMixture, selectGaussianMixture, type DensityModel, type GaussianMixtureModel, type GaussianMixtureOptions } from './density/gaussianMixture.js';
+export { rocAuc } from './diagnostics/auc.js';
+export { createDensityFlow, DENSITY_FLOW_DEFAULTS, type DensityFlowOptions, type DensityFamily } from './flows/densityFlow.js';
+export { logDensityQuantiles, quantileFromTable } from './flows/train/anomaly.js';
+export { readDataCsv, type DataTable, type DataCsvOptions } from './io/dataCsv.js';
+export { flow1dFigure, type Flow1dFigureOptions } from './report/flow1dFigure.js';
+export { densityFigure1d, type DensityFigure1dOptions } from './report/densityFigure1d.js';

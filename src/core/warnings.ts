@@ -30,7 +30,11 @@ export type WarningCode =
   /** Rejection sampling met draws above its envelope: the draws are not exact. */
   | 'envelope-violations'
   /** The input itself is suspect (e.g. a CSV counting negative divergences). */
-  | 'input';
+  | 'input'
+  /** A data column takes few distinct values: a continuous density fit can degenerate on them. */
+  | 'discrete-data'
+  /** A maximum-likelihood fit hit its time or step limit while the validation NLL still improved. */
+  | 'fit-unconverged';
 
 export interface Warning {
   code: WarningCode;

@@ -9,5 +9,7 @@ import { diagnoseCommand } from './diagnose.js';
 import { warmstartCommand } from './warmstart.js';
 import { studyCommand } from './study.js';
 import { workerCommand } from './worker.js';
+import { fitCommand } from './fit.js';
+import { scoreCommand } from './score.js';
 
-export const commands: Command[] = [demoCommand, targetsCommand, compareCommand, trainCommand, sampleCommand, diagnoseCommand, warmstartCommand, studyCommand, workerCommand];
+export const commands: Command[] = [demoCommand, targetsCommand, compareCommand, trainCommand, sampleCommand, fitCommand, scoreCommand, diagnoseCommand, warmstartCommand, studyCommand, workerCommand];

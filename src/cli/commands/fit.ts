@@ -1,0 +1,192 @@
+import { dirname, resolve } from 'node:path';
+import { parseCommandArgs, intOption, numberOption, UsageError, type Command } from '../command.js';
+import { ensureOutputDir, ensureWritableFile } from '../outputDir.js';
+import { createProgress } from '../progress.js';
+import { readDataFiles, columnsOption } from '../dataFiles.js';
+import { writeJsonAtomic } from '../../core/atomicWrite.js';
+import { initBackend } from '../../core/backend.js';
+import { fmt, formatWarnings } from '../../core/warnings.js';
+import { flowToJSON } from '../../flows/serialize.js';
+import { createDensityFlow, DENSITY_FLOW_DEFAULTS, type DensityFamily } from '../../flows/densityFlow.js';
+import { fitMaximumLikelihood, FIT_DEFAULTS, type FitResult } from '../../flows/train/maximumLikelihood.js';
+import { logDensityQuantiles, quantileFromTable } from '../../flows/train/anomaly.js';
+import { strictHelp, strictOption, warningsExitCode } from '../exitCodes.js';
+
+/** Default share of the training rows below the anomaly threshold. */
+export const DEFAULT_ANOMALY_QUANTILE = 0.01;
+
+function stopText(r: FitResult, maxSeconds: number): string {
+  switch (r.stoppedBy) {
+    case 'early-stopping':
+      return `early stopping: no better validation NLL for ${r.options.patience} checks`;
+    case 'time':
+      return `the ${maxSeconds} s time budget`;
+    case 'steps':
+      return 'all requested steps';
+    default:
+      return r.stoppedBy;
+  }
+}
+
+export const fitCommand: Command = {
+  name: 'fit',
+  summary: 'fit a flow to data (CSV columns = variables) by maximum likelihood and save it',
+  help: `usage: flowsampler fit DATA.csv [MORE.csv ...] --out FLOW.json [options]
+
+Fits a normalizing flow to the rows of DATA.csv by maximum likelihood (minibatch negative
+log-likelihood, Adam, a seeded validation split and early stopping on it; the flow keeps the
+parameters of its best validation NLL). The data are standardised by a fixed affine layer of the
+flow, so the saved flow's log density is on the data's own scale. Save and score new rows with
+'flowsampler score'; draw from it with 'flowsampler sample'.
+
+DATA.csv has a header line of column names and one row per observation. CmdStan CSV draws work
+as they are (comments, warm-up and sampler columns such as lp__ are skipped; several files, one
+per chain, are concatenated). Columns holding only text are left out and reported.
+
+  --out FILE          where to save the flow (default flow.json)
+  --columns A,B,C     the columns to fit (default: every numeric column)
+  --drop-missing      drop rows with a missing value (NA, empty, NaN) instead of stopping
+  --flow NAME         coupling (default: rational-quadratic spline coupling layers, RQ-NSF;
+                      one pass both ways) or maf (masked autoregressive: one-pass density,
+                      sampling in dim passes)
+  --transformer T     spline (default) or affine
+  --layers L          flow layers (default ${DENSITY_FLOW_DEFAULTS.layers})
+  --hidden H          hidden units per conditioner layer (default max(64, 4 dim), at most 256)
+  --steps K           maximum optimiser steps (default ${FIT_DEFAULTS.steps})
+  --batch B           rows per step (default ${FIT_DEFAULTS.batchSize})
+  --lr RATE           peak Adam learning rate, cosine-decayed (default ${FIT_DEFAULTS.learningRate})
+  --validation F      share of rows held out for early stopping (default ${FIT_DEFAULTS.validationFraction})
+  --patience P        validation checks (every epoch, at least 10 and at most ${FIT_DEFAULTS.validateEvery} steps)
+                      without improvement before stopping (default ${FIT_DEFAULTS.patience})
+  --max-seconds T     wall-time budget (default ${FIT_DEFAULTS.maxSeconds})
+  --anomaly-quantile Q  rows whose log density is below the Q quantile of the data's are
+                      anomalies for 'score' (default ${DEFAULT_ANOMALY_QUANTILE}; saved with the flow)
+  --seed S            seed of the split, the minibatches and the initial weights (default 1)
+${strictHelp}
+  -h, --help          this help
+
+Ctrl-C stops the fit and saves the best flow so far, marked interrupted (exit 130).`,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(
+      'fit',
+      argv,
+      {
+        out: { type: 'string' },
+        columns: { type: 'string' },
+        'drop-missing': { type: 'boolean' },
+        flow: { type: 'string' },
+        transformer: { type: 'string' },
+        layers: { type: 'string' },
+        hidden: { type: 'string' },
+        steps: { type: 'string' },
+        batch: { type: 'string' },
+        lr: { type: 'string' },
+        validation: { type: 'string' },
+        patience: { type: 'string' },
+        'max-seconds': { type: 'string' },
+        'anomaly-quantile': { type: 'string' },
+        seed: { type: 'string' },
+        ...strictOption,
+      },
+      true,
+    );
+    const family = (values.flow as string | undefined) ?? DENSITY_FLOW_DEFAULTS.family;
+    if (family !== 'coupling' && family !== 'maf') throw new UsageError(`--flow must be coupling or maf for a density fit, got '${family}' (an IAF evaluates densities in dim sequential passes)`);
+    const transformer = (values.transformer as string | undefined) ?? DENSITY_FLOW_DEFAULTS.transformer;
+    if (transformer !== 'spline' && transformer !== 'affine') throw new UsageError(`--transformer must be spline or affine, got '${transformer}'`);
+    const layers = intOption('layers', values.layers as string | undefined, DENSITY_FLOW_DEFAULTS.layers, 1);
+    const hiddenRaw = values.hidden as string | undefined;
+    const hiddenWidth = hiddenRaw === undefined ? undefined : intOption('hidden', hiddenRaw, 0, 1);
+    const steps = intOption('steps', values.steps as string | undefined, FIT_DEFAULTS.steps, 1);
+    const batchSize = intOption('batch', values.batch as string | undefined, FIT_DEFAULTS.batchSize, 1);
+    const learningRate = numberOption('lr', values.lr as string | undefined, FIT_DEFAULTS.learningRate, (v) => v > 0, 'a positive number');
+    const validationFraction = numberOption('validation', values.validation as string | undefined, FIT_DEFAULTS.validationFraction, (v) => v >= 0 && v < 1, 'in [0, 1)');
+    const patience = intOption('patience', values.patience as string | undefined, FIT_DEFAULTS.patience, 1);
+    const maxSeconds = numberOption('max-seconds', values['max-seconds'] as string | undefined, FIT_DEFAULTS.maxSeconds, (v) => v > 0, 'a positive number');
+    const quantile = numberOption('anomaly-quantile', values['anomaly-quantile'] as string | undefined, DEFAULT_ANOMALY_QUANTILE, (v) => v > 0 && v < 1, 'in (0, 1)');
+    const seedRaw = (values.seed as string | undefined) ?? '1';
+    if (seedRaw.trim() === '') throw new UsageError('--seed is empty');
+    const seed = /^-?\d+$/.test(seedRaw) ? Number(seedRaw) : seedRaw;
+    const out = resolve((values.out as string | undefined) ?? 'flow.json');
+    const inputs = positionals.map((p) => resolve(p));
+    if (inputs.includes(out)) throw new UsageError(`--out ${values.out as string} is one of the data files; writing the flow there would destroy the data`);
+
+    const table = readDataFiles(positionals, { columns: columnsOption(values.columns as string | undefined), dropMissing: values['drop-missing'] === true }, 'fit');
+    await ensureOutputDir(dirname(out), '--out');
+    await ensureWritableFile(out, '--out');
+    const dim = table.names.length;
+    io.out(
+      `data: ${table.rows} rows x ${dim} columns (${table.names.join(', ')})` +
+        (table.droppedRows ? `; ${table.droppedRows} rows with missing values dropped` : '') +
+        (table.textColumns.length ? `; text columns left out: ${table.textColumns.join(', ')}` : '') +
+        (table.samplerColumns.length ? `; sampler columns left out: ${table.samplerColumns.join(', ')}` : '') +
+        (table.warmupRows ? `; ${table.warmupRows} warm-up rows skipped` : ''),
+    );
+    await initBackend();
+    const flow = createDensityFlow(dim, { family: family as DensityFamily, transformer, layers, hidden: hiddenWidth ? [hiddenWidth, hiddenWidth] : undefined, seed });
+    try {
+      const progress = createProgress(io, 'fit');
+      const fit = await fitMaximumLikelihood(flow, table.values, {
+        names: table.names,
+        seed,
+        steps,
+        batchSize,
+        learningRate,
+        validationFraction,
+        patience,
+        maxSeconds,
+        signal: io.signal,
+        onProgress: (p) => progress.update(p.step, p.steps, 'fitting'),
+      });
+      const interrupted = fit.stoppedBy === 'abort';
+      progress.stop(interrupted ? 'interrupted' : `${fit.seconds.toFixed(1)} s`);
+      // The anomaly threshold: the quantile of log q over every row fitted (training and validation).
+      const lq = flow.logProbArrays(table.values);
+      const quantiles = logDensityQuantiles(lq);
+      const threshold = quantileFromTable(quantiles, quantile);
+      const training = {
+        method: 'maximum-likelihood',
+        family,
+        transformer,
+        layers,
+        hidden: hiddenWidth ?? null,
+        seed,
+        steps: fit.steps,
+        requestedSteps: steps,
+        stoppedBy: fit.stoppedBy,
+        interrupted,
+        bestStep: fit.bestStep,
+        epochs: fit.epochs,
+        seconds: fit.seconds,
+        batchSize: fit.options.batchSize,
+        learningRate,
+        maxSeconds,
+        nTrain: fit.nTrain,
+        nValidation: fit.nValidation,
+        trainNll: fit.trainNll,
+        validationNll: Number.isFinite(fit.bestValidationNll) ? fit.bestValidationNll : null,
+        standardization: fit.standardization,
+        history: fit.history.map((h) => ({ step: h.step, trainNll: Number.isFinite(h.trainNll) ? h.trainNll : null, validationNll: Number.isFinite(h.validationNll) ? h.validationNll : null })),
+        warnings: fit.warnings,
+        anomaly: { quantile, logDensityThreshold: threshold, rows: table.rows },
+        logDensityQuantiles: quantiles,
+      };
+      const target = { data: { files: positionals, columns: table.names, rows: table.rows } };
+      await writeJsonAtomic(out, flowToJSON(flow, { target, training }));
+      if (interrupted) {
+        io.err(`interrupted at step ${fit.steps}: wrote the best flow so far (step ${fit.bestStep}) to ${out}, marked interrupted`);
+        return 130;
+      }
+      io.out(
+        `fitted a ${family} ${transformer} flow (${flow.parameterCount()} weights): ${fit.steps} steps (${fit.epochs.toFixed(1)} epochs) in ${fit.seconds.toFixed(1)} s, stopped by ${stopText(fit, maxSeconds)}; kept step ${fit.bestStep}`,
+      );
+      io.out(`NLL per row: training ${fmt(fit.trainNll)}, validation ${fmt(fit.bestValidationNll)} (nats, on the data's scale)`);
+      io.out(`anomaly threshold: log density ${fmt(threshold)} (the ${quantile} quantile of the ${table.rows} data rows)`);
+      for (const line of formatWarnings(fit.warnings)) io.out(line);
+      io.out(`wrote ${out}`);
+      return warningsExitCode(values.strict === true, fit.warnings.length, io, 'fit');
+    } finally {
+      flow.dispose();
+    }
+  },
+};
