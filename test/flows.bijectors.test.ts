@@ -16,6 +16,8 @@ import { Coupling } from '../src/flows/bijectors/coupling.js';
 import { Elementwise } from '../src/flows/bijectors/elementwise.js';
 import { LuLinear } from '../src/flows/bijectors/luLinear.js';
 import { Permute } from '../src/flows/bijectors/permute.js';
+import { AdditiveCoupling } from '../src/flows/bijectors/additiveCoupling.js';
+import { IResNetBlock } from '../src/flows/bijectors/iresnet.js';
 import { Made, madeMasks } from '../src/flows/nn/made.js';
 import { Flow } from '../src/flows/flow.js';
 import { createDefaultFlow } from '../src/flows/builder.js';
@@ -61,6 +63,11 @@ const cases: Case[] = [
   { name: 'elementwise rq-spline', make: () => new Elementwise({ dim: D, transformer: spline }), diagonal: true, pointSd: 1.5 },
   { name: 'elementwise pw-linear', make: () => new Elementwise({ dim: D, transformer: pwl }), diagonal: true, pointSd: 1.5 },
   { name: 'elementwise affine', make: () => new Elementwise({ dim: D, transformer: { kind: 'affine' } }), diagonal: true },
+  { name: 'additive coupling (i-RevNet)', make: () => new AdditiveCoupling({ dim: D, hidden: [12, 12], seed: 15 }) },
+  { name: 'additive coupling (dim 2)', make: () => new AdditiveCoupling({ dim: 2, hidden: [8], seed: 16 }) },
+  { name: 'iresnet lipswish (explicit density side)', make: () => new IResNetBlock({ dim: D, hidden: [16, 12], lipschitz: 0.7, seed: 17 }) },
+  { name: 'iresnet elu (explicit sampling side)', make: () => new IResNetBlock({ dim: D, hidden: [12], lipschitz: 0.5, activation: 'elu', explicit: 'sampling', seed: 18 }) },
+  { name: 'iresnet (dim 1)', make: () => new IResNetBlock({ dim: 1, hidden: [8], lipschitz: 0.6, seed: 19 }) },
 ];
 
 describe.each(cases)('bijector contract: $name', ({ make, order, diagonal, pointSd }) => {
