@@ -210,7 +210,10 @@ describe('fixed-point inverse', () => {
     expect(Number.isNaN(x[4])).toBe(true);
     expect(Number.isFinite(x[0]) && Number.isFinite(x[9])).toBe(true);
     expect(b.lastFixedPoint!.converged).toBe(true);
-    expect(b.lastFixedPoint!.iterations).toBeGreaterThan(5);
+    const clean = Float64Array.from(z);
+    clean.set([0, 0, 0], 3);
+    const [x2] = selectEngine('auto').evaluate(flow.store, layerProgram(b, false), [{ values: clean, rows: 4, cols: 3 }]);
+    for (const k of [0, 1, 2, 6, 7, 8, 9, 10, 11]) expect(Math.abs(x[k] - x2[k])).toBeLessThan(1e-5 * (1 + Math.abs(x2[k])));
     flow.dispose();
   });
 

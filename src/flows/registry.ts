@@ -12,6 +12,7 @@ import { LuLinear } from './bijectors/luLinear.js';
 import { Permute } from './bijectors/permute.js';
 import { AdditiveCoupling } from './bijectors/additiveCoupling.js';
 import { IResNetBlock } from './bijectors/iresnet.js';
+import { MultiScale } from './bijectors/multiScale.js';
 import { ParameterError } from '../core/errors.js';
 
 export type BijectorFactory = (config: Record<string, unknown>) => Bijector;
@@ -26,6 +27,7 @@ const registry = new Map<string, BijectorFactory>([
   ['elementwise', (c) => new Elementwise(c as never)],
   ['additive-coupling', (c) => new AdditiveCoupling(c as never)],
   ['iresnet', (c) => new IResNetBlock(c as never)],
+  ['multi-scale', (c) => new MultiScale(c as never)],
   // Flows saved before the engine redesign.
   ['iaf-affine', (c) => iafAffineFromLegacy(c as never)],
   [
