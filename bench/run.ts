@@ -40,6 +40,8 @@ const BENCHES: Bench[] = [
   { name: 'coverage', run: async (q) => (await import('./coverage.js')).benchCoverage({ quick: q }) },
   { name: 'smc', run: async (q) => (await import('./smc.js')).benchSmc({ quick: q }) },
   { name: 'parallel', run: async (q) => (await import('./parallel.js')).benchParallel({ quick: q }) },
+  { name: 'residual', run: async (q) => (await import('./residual.js')).benchResidual({ quick: q }) },
+  { name: 'multiscale', run: async (q) => (await import('./multiScale.js')).benchMultiScale({ quick: q }) },
 ];
 
 export async function runBenches(names: string[], quick: boolean): Promise<number> {

@@ -8,15 +8,17 @@
  *   src/flows/bijectors/residualLogDet.ts (exact, truncated Hutchinson series, or the unbiased
  *   Russian roulette of Chen et al. 2019).
  * - The other direction solves F(x) = y by the Banach fixed-point iteration x ← y − g(x) from
- *   x = y, which converges at rate L. It stops when the a-posteriori bound
- *   ‖x_k − x*‖₂ ≤ L/(1 − L)·‖x_k − x_{k−1}‖₂ is below `tolerance`·max(1, ‖x_k‖₂) in every row, or
- *   when a row's iterate repeats one of its last 8 exactly (float32 round-off reached: further
- *   iterations only cycle; `lastFixedPoint.roundOff` says so), or at its cap, which is an error by default (`onNonConvergence: 'error'`) or a warning on
- *   `block.warnings` and stderr ('warn'); never silent. `lastFixedPoint` tells how it went. The
- *   default cap is the a-priori Banach count ‖x_k − x*‖₂ ≤ L^k/(1 − L)·‖x_1 − x_0‖₂ ≤ tolerance
- *   after the first step, plus 10: enough in exact arithmetic, so hitting it means float32
- *   round-off or a Lipschitz constant above its bound, not a slow but healthy solve.
- *   When gradients are recorded, the iterations are too (the gradient of what was computed).
+ *   x = y, which converges at rate L. A row is done when the a-posteriori bound
+ *   ‖x_k − x*‖₂ ≤ L/(1 − L)·‖x_k − x_{k−1}‖₂ is below `tolerance`·max(1, ‖x_k‖₂), or when it has
+ *   reached float32 round-off: in exact arithmetic the steps shrink, ‖Δ_{k+1}‖ ≤ L‖Δ_k‖, so a
+ *   step that grows past ((1 + L)/2)·‖Δ_k‖ is rounding noise, and ln(100)/ln(1/L) iterations after
+ *   the first such step the error has shrunk 100-fold towards the floor (`lastFixedPoint.roundOff`
+ *   says this happened). Without either by the cap, it is an error by default
+ *   (`onNonConvergence: 'error'`) or a warning on `block.warnings` and stderr ('warn'); never
+ *   silent. The default cap is the a-priori Banach count ‖x_k − x*‖₂ ≤ L^k/(1 − L)·‖x_1 − x_0‖₂
+ *   ≤ tolerance after the first step, plus 10 (enough in exact arithmetic), plus the round-off
+ *   allowance. When gradients are recorded, the iterations are too (the gradient of what was
+ *   computed).
  *
  * `explicit: 'density'` (default) puts the explicit map on the density side, x ↦ x + g(x) from data
  * to noise, as i-ResNet is trained by maximum likelihood: log q is one pass, sampling iterates.
@@ -89,62 +91,50 @@ export interface FixedPointReport {
   roundOff: boolean;
 }
 
-/** Iterates remembered (per row) for the round-off test. */
-const CYCLE_MEMORY = 8;
-
 /**
  * Which rows of the iteration are done: their a-posteriori bound met the tolerance, or their
- * iterate repeated one of its last CYCLE_MEMORY values exactly (float32 round-off reached).
+ * steps stopped shrinking (round-off, see the file header) `settle` iterations ago.
  */
 class RowProgress {
   readonly done: Uint8Array;
   readonly roundOff: Uint8Array;
-  private readonly hashes: Uint32Array;
-  private readonly history: Float32Array;
-  private count = 0;
+  private readonly lastStep: Float64Array;
+  private readonly floorAt: Int32Array;
 
   constructor(
     readonly n: number,
-    readonly D: number,
+    private readonly growth: number,
+    private readonly settle: number,
   ) {
     this.done = new Uint8Array(n);
     this.roundOff = new Uint8Array(n);
-    this.hashes = new Uint32Array(n * CYCLE_MEMORY);
-    this.history = new Float32Array(n * CYCLE_MEMORY * D);
+    this.lastStep = new Float64Array(n).fill(Infinity);
+    this.floorAt = new Int32Array(n).fill(-1);
   }
 
-  /** Records iterate `cur`; a row that repeats an earlier iterate is done by round-off. */
-  record(cur: Float32Array): void {
-    const { n, D } = this;
-    const bits = new Uint32Array(cur.buffer, cur.byteOffset, cur.length);
-    const slot = this.count % CYCLE_MEMORY;
-    const seen = Math.min(this.count, CYCLE_MEMORY);
-    for (let r = 0; r < n; r++) {
-      let h = 0x811c9dc5;
-      for (let j = 0; j < D; j++) h = Math.imul(h ^ bits[r * D + j], 0x01000193);
-      h >>>= 0;
-      if (!this.done[r]) {
-        for (let s = 0; s < seen; s++) {
-          if (this.hashes[r * CYCLE_MEMORY + s] !== h) continue;
-          const o = (r * CYCLE_MEMORY + s) * D;
-          let same = true;
-          for (let j = 0; j < D && same; j++) same = this.history[o + j] === cur[r * D + j];
-          if (same) {
-            this.done[r] = 1;
-            this.roundOff[r] = 1;
-            break;
-          }
-        }
-      }
-      this.hashes[r * CYCLE_MEMORY + slot] = h;
-      this.history.set(cur.subarray(r * D, (r + 1) * D), (r * CYCLE_MEMORY + slot) * D);
+  /** Row r at iteration k took a step of norm `step` with a-posteriori bound `bound` (relative). */
+  update(r: number, k: number, step: number, bound: number, tolerance: number): void {
+    if (this.done[r]) return;
+    if (bound <= tolerance) {
+      this.done[r] = 1;
+      return;
     }
-    this.count++;
+    if (this.floorAt[r] < 0 && step > this.growth * this.lastStep[r]) this.floorAt[r] = k;
+    this.lastStep[r] = step;
+    if (this.floorAt[r] >= 0 && k - this.floorAt[r] >= this.settle) {
+      this.done[r] = 1;
+      this.roundOff[r] = 1;
+    }
   }
 
   allDone(): boolean {
     return this.done.every((d) => d === 1);
   }
+}
+
+/** Iterations that shrink the error 100-fold at rate L. */
+export function settleIterations(lipschitz: number): number {
+  return Math.ceil(Math.log(100) / -Math.log(lipschitz));
 }
 
 /** Rows of fixed-point iterations per scope when not recording (bounds the memory held). */
@@ -227,12 +217,12 @@ export class IResNetBlock implements Bijector {
     let iterations = 0;
     let bound = Infinity;
     let cap = this.maxIterations === 'auto' ? MAX_FIXED_POINT_ITERATIONS : this.maxIterations;
-    const rows = new RowProgress(n, D);
+    const settle = settleIterations(L);
+    const rows = new RowProgress(n, (1 + L) / 2, settle);
     const step = (): boolean => {
       x = ops.sub(y, this.net.apply(ops, x, w).out);
       iterations++;
       const cur = ops.read(x);
-      rows.record(cur);
       bound = 0;
       let first = 0;
       for (let r = 0; r < n; r++) {
@@ -249,12 +239,13 @@ export class IResNetBlock implements Bijector {
           rows.done[r] = 1;
           continue;
         }
-        first = Math.max(first, Math.sqrt(d2));
-        const b = (factor * Math.sqrt(d2)) / Math.max(1, Math.sqrt(x2));
-        if (b <= this.tolerance) rows.done[r] = 1;
+        const stepNorm = Math.sqrt(d2);
+        first = Math.max(first, stepNorm);
+        const b = (factor * stepNorm) / Math.max(1, Math.sqrt(x2));
+        rows.update(r, iterations, stepNorm, b, this.tolerance);
         bound = Math.max(bound, b);
       }
-      if (iterations === 1 && this.maxIterations === 'auto') cap = aPrioriIterations(L, this.tolerance, first);
+      if (iterations === 1 && this.maxIterations === 'auto') cap = aPrioriIterations(L, this.tolerance, first) + settle;
       prev = cur;
       return rows.allDone();
     };
