@@ -1,6 +1,6 @@
 /**
  * Residual flows (docs/residual-flows.md): `npm run bench -- residual`, or alone
- * `npx tsx bench/residual.ts [--quick] [--parts memory,engines,estimators,fixedpoint,banana]`.
+ * `npx tsx bench/residual.ts [--quick] [--parts memory,engines,secondorder,estimators,fixedpoint,banana]`.
  *
  * - memory: one NLL gradient of a chain of K i-RevNet additive-coupling blocks (D = 16, hidden
  *   [256, 256], batch 1024), taped (one tape for the chain) against reconstruction
@@ -11,6 +11,10 @@
  *   exact, series and roulette log-dets (the tfjs engine is the reference that could also
  *   differentiate vector–Jacobian products; the heap engine needs only first-order products
  *   because the layer writes its Jacobian–vector products as forward ops);
+ * - secondorder: the road not taken, measured: the same series log-det built the way i-ResNet's
+ *   PyTorch code does it, vᵀJ^k by nested vector–Jacobian products (tf.grad inside
+ *   tf.variableGrads, i.e. double back-propagation through tfjs), against our formulation
+ *   (Jacobian–vector products as forward ops, differentiated once) on both engines;
  * - estimators: cost per call and spread per row of the three log-det estimators of one block
  *   (hidden [64, 64], batch 256) at D = 2, 10, 64;
  * - fixedpoint: iterations and time of the fixed-point inverse (1024 rows, D = 10) against the
@@ -32,6 +36,7 @@ import type { ResidualLogDetConfig } from '../src/flows/bijectors/residualLogDet
 import { HeapEngine, selectEngine, type Program } from '../src/flows/engine/engine.js';
 import type { Ops } from '../src/flows/engine/ops.js';
 import { densityGradientReversible } from '../src/flows/train/reversibleGradient.js';
+import { spectralNormKernel } from '../src/flows/kernels/spectralNorm.js';
 import { banana } from '../src/targets/banana.js';
 import { heldOutNll, trainMle } from '../test/helpers/mle.js';
 import { isMain, optionValue } from './standalone.js';
@@ -151,6 +156,69 @@ function benchEngines(quick: boolean, log: (l: string) => void) {
   return rows;
 }
 
+/** ms per training step of one block's series log-det NLL: nested VJPs (tfjs) vs ours. */
+function benchSecondOrder(quick: boolean, log: (l: string) => void) {
+  const n = 256;
+  const D = 2;
+  const terms = 5;
+  const b = new IResNetBlock({ dim: D, hidden: [64, 64], lipschitz: 0.9, logDet: { method: 'series', terms }, seed: 1 });
+  const flow = new Flow([b]);
+  const x = points(n, D, 'so-x');
+  const net = b.net;
+  const vars = flow.trainableParams().map((p) => tf.variable(tf.tensor2d(flow.store.data(p).slice(), [p.rows, p.cols])));
+  const ests = net.weights.map((p, l) => net.estimate(l, flow.store.data(p)));
+  const xT = tf.tensor2d(Float32Array.from(x), [n, D]);
+  const rng = new RandomStream('so-v');
+  const v = tf.tensor2d(Float32Array.from({ length: n * D }, () => (rng.uniform() < 0.5 ? -1 : 1)), [n, D]);
+  const loss = () => {
+    const W = net.weights.map((p, l) => spectralNormKernel.tfjs([vars[2 * l] as tf.Tensor2D, tf.tensor2d(Float32Array.from(ests[l].u), [1, p.rows]), tf.tensor2d(Float32Array.from(ests[l].v), [1, p.cols])], { c: net.layerBound })[0]);
+    const g = (z: tf.Tensor2D) => {
+      let a = z;
+      W.forEach((w, l) => {
+        const h = tf.add(tf.matMul(a, w), vars[2 * l + 1]) as tf.Tensor2D;
+        a = l < W.length - 1 ? (tf.div(tf.mul(h, tf.sigmoid(h)), 1.1) as tf.Tensor2D) : h;
+      });
+      return a;
+    };
+    let w: tf.Tensor2D = v;
+    let ld: tf.Tensor = tf.zeros([n]);
+    for (let k = 1; k <= terms; k++) {
+      const wk = w;
+      // wᵀJ by a vector–Jacobian product; its gradient in the weights is second order.
+      w = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(g(z as tf.Tensor2D), wk)))(xT) as tf.Tensor2D;
+      ld = tf.add(ld, tf.mul(tf.sum(tf.mul(w, v), 1), (k % 2 ? 1 : -1) / k));
+    }
+    const y = tf.add(xT, g(xT));
+    return tf.mean(tf.sub(tf.mul(tf.sum(tf.square(y), 1), 0.5), ld)) as tf.Scalar;
+  };
+  const reps = quick ? 2 : 5;
+  const nested: number[] = [];
+  for (let r = 0; r < reps + 1; r++) {
+    const t0 = performance.now();
+    const { value, grads } = tf.variableGrads(loss);
+    tf.dispose([value, ...Object.values(grads)]);
+    nested.push(performance.now() - t0);
+  }
+  tf.dispose([...vars, xT, v]);
+  const row: Record<string, number> = { batch: n, dim: D, terms, nestedVjpTfjsMs: best(nested.slice(1)) };
+  const cot = new Float64Array(n).fill(-1 / n);
+  for (const e of ['heap', 'tfjs'] as const) {
+    flow.engine = e;
+    const prog = flow.densityProgram();
+    const t: number[] = [];
+    for (let r = 0; r < reps + 1; r++) {
+      const t0 = performance.now();
+      flow.activeEngine().differentiate(flow.store, prog, [{ values: x, rows: n, cols: D }], () => [null, cot]);
+      t.push(performance.now() - t0);
+    }
+    row[`jvpForward${e === 'heap' ? 'Heap' : 'Tfjs'}Ms`] = best(t.slice(1));
+  }
+  row.nestedOverOursTfjs = row.nestedVjpTfjsMs / row.jvpForwardTfjsMs;
+  flow.dispose();
+  log(`second order (one block, hidden [64, 64], series ${terms} terms): ${JSON.stringify(row)}`);
+  return row;
+}
+
 function benchEstimators(quick: boolean, log: (l: string) => void) {
   const rows = [];
   const n = 256;
@@ -256,10 +324,11 @@ function benchBanana(quick: boolean, log: (l: string) => void) {
 export async function benchResidual(options: ResidualBenchOptions = {}) {
   const quick = options.quick ?? false;
   const log = options.log ?? ((l: string) => console.log(l));
-  const parts = options.parts ?? ['memory', 'engines', 'estimators', 'fixedpoint', 'banana'];
+  const parts = options.parts ?? ['memory', 'engines', 'secondorder', 'estimators', 'fixedpoint', 'banana'];
   const out: Record<string, unknown> = { loadAverageStart: loadavg()[0] };
   if (parts.includes('memory')) out.memory = await benchMemory(quick, log);
   if (parts.includes('engines')) out.engines = benchEngines(quick, log);
+  if (parts.includes('secondorder')) out.secondOrder = benchSecondOrder(quick, log);
   if (parts.includes('estimators')) out.estimators = benchEstimators(quick, log);
   if (parts.includes('fixedpoint')) out.fixedPoint = benchFixedPoint(quick, log);
   if (parts.includes('banana')) out.banana = benchBanana(quick, log);
