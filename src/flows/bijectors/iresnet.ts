@@ -137,7 +137,7 @@ export function settleIterations(lipschitz: number): number {
   return Math.ceil(Math.log(100) / -Math.log(lipschitz));
 }
 
-/** Rows of fixed-point iterations per scope when not recording (bounds the memory held). */
+/** Fixed-point iterations per scope when not recording: bounds the memory the iterates hold. */
 const SCOPE_ITERATIONS = 16;
 
 export class IResNetBlock implements Bijector {
