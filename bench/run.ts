@@ -41,6 +41,8 @@ const BENCHES: Bench[] = [
   { name: 'smc', run: async (q) => (await import('./smc.js')).benchSmc({ quick: q }) },
   { name: 'density', run: async (q) => (await import('./density.js')).benchDensity({ quick: q }) },
   { name: 'parallel', run: async (q) => (await import('./parallel.js')).benchParallel({ quick: q }) },
+  { name: 'residual', run: async (q) => (await import('./residual.js')).benchResidual({ quick: q }) },
+  { name: 'multiscale', run: async (q) => (await import('./multiScale.js')).benchMultiScale({ quick: q }) },
 ];
 
 export async function runBenches(names: string[], quick: boolean): Promise<number> {

@@ -16,6 +16,9 @@ import { Coupling } from '../src/flows/bijectors/coupling.js';
 import { Elementwise } from '../src/flows/bijectors/elementwise.js';
 import { LuLinear } from '../src/flows/bijectors/luLinear.js';
 import { Permute } from '../src/flows/bijectors/permute.js';
+import { AdditiveCoupling } from '../src/flows/bijectors/additiveCoupling.js';
+import { IResNetBlock } from '../src/flows/bijectors/iresnet.js';
+import { MultiScale } from '../src/flows/bijectors/multiScale.js';
 import { Made, madeMasks } from '../src/flows/nn/made.js';
 import { Flow } from '../src/flows/flow.js';
 import { createDefaultFlow } from '../src/flows/builder.js';
@@ -61,6 +64,25 @@ const cases: Case[] = [
   { name: 'elementwise rq-spline', make: () => new Elementwise({ dim: D, transformer: spline }), diagonal: true, pointSd: 1.5 },
   { name: 'elementwise pw-linear', make: () => new Elementwise({ dim: D, transformer: pwl }), diagonal: true, pointSd: 1.5 },
   { name: 'elementwise affine', make: () => new Elementwise({ dim: D, transformer: { kind: 'affine' } }), diagonal: true },
+  { name: 'additive coupling (i-RevNet)', make: () => new AdditiveCoupling({ dim: D, hidden: [12, 12], seed: 15 }) },
+  { name: 'additive coupling (dim 2)', make: () => new AdditiveCoupling({ dim: 2, hidden: [8], seed: 16 }) },
+  { name: 'iresnet lipswish (explicit density side)', make: () => new IResNetBlock({ dim: D, hidden: [16, 12], lipschitz: 0.7, seed: 17 }) },
+  { name: 'iresnet elu (explicit sampling side)', make: () => new IResNetBlock({ dim: D, hidden: [12], lipschitz: 0.5, activation: 'elu', explicit: 'sampling', seed: 18 }) },
+  { name: 'iresnet (dim 1)', make: () => new IResNetBlock({ dim: 1, hidden: [8], lipschitz: 0.6, seed: 19 }) },
+  {
+    name: 'multi-scale (5 → 3)',
+    make: () => new MultiScale({ dim: D, seed: 20, levels: [[{ type: 'actnorm' }, { type: 'coupling', hidden: [8] }, { type: 'lu-linear' }], [{ type: 'coupling', hidden: [8], parity: 1 }, { type: 'affine-diagonal' }]] }),
+  },
+  {
+    name: 'multi-scale (7 → 4 → 2, with an iresnet level)',
+    make: () =>
+      new MultiScale({
+        dim: 7,
+        seed: 21,
+        levels: [[{ type: 'coupling', hidden: [8] }, { type: 'elementwise', transformer: { kind: 'affine' } }], [{ type: 'iresnet', hidden: [8], lipschitz: 0.6 }, { type: 'lu-linear' }], [{ type: 'coupling', hidden: [6] }]],
+      }),
+  },
+  { name: 'multi-scale (dim 1, one level)', make: () => new MultiScale({ dim: 1, levels: [[{ type: 'elementwise', transformer: spline }, { type: 'affine-diagonal' }]] }), diagonal: true },
 ];
 
 describe.each(cases)('bijector contract: $name', ({ make, order, diagonal, pointSd }) => {

@@ -21,6 +21,9 @@ export class ParameterError extends FlowsamplerError {}
 /** A density or value that must be finite is NaN or infinite. */
 export class NonFiniteError extends FlowsamplerError {}
 
+/** An iterative solve (e.g. a residual flow's fixed-point inverse) hit its cap unconverged. */
+export class ConvergenceError extends FlowsamplerError {}
+
 /** A file or expression could not be parsed; `line` is 1-based when known. */
 export class ParseError extends FlowsamplerError {
   constructor(message: string, readonly line?: number, readonly file?: string) {

@@ -29,6 +29,8 @@ export type WarningCode =
   | 'max-tree-depth'
   /** Rejection sampling met draws above its envelope: the draws are not exact. */
   | 'envelope-violations'
+  /** A residual flow's fixed-point inverse hit its iteration cap (its output is not exact). */
+  | 'fixed-point'
   /** The input itself is suspect (e.g. a CSV counting negative divergences). */
   | 'input'
   /** A data column takes few distinct values: a continuous density fit can degenerate on them. */

@@ -20,6 +20,7 @@ import { Autoregressive } from './bijectors/autoregressive.js';
 import { Coupling } from './bijectors/coupling.js';
 import { LuLinear } from './bijectors/luLinear.js';
 import { Permute } from './bijectors/permute.js';
+import { MultiScale } from './bijectors/multiScale.js';
 import type { TransformerConfig } from './bijectors/transformers.js';
 import { Flow } from './flow.js';
 import { bijectorFactory, bijectorTypes } from './registry.js';
@@ -169,4 +170,53 @@ export function createSplineFlow(dim: number, options: SplineFlowOptions = {}): 
     affine: options.outputAffine === false ? 'none' : 'output',
     seed: options.seed,
   });
+}
+
+export interface MultiScaleFlowOptions {
+  /** Levels (default: as many as keep at least 2 variables in the last one, at most 4). */
+  levels?: number;
+  /** Coupling steps per level (default 4). */
+  stepsPerLevel?: number;
+  /** Hidden widths of every coupling conditioner (default `defaultHidden(dim)`). */
+  hidden?: number[];
+  /** Coupling transformer (default affine). */
+  transformer?: TransformerConfig;
+  /** An LU linear layer in every step (default true). */
+  lu?: boolean;
+  /** An ActNorm layer in every step (default true). */
+  actnorm?: boolean;
+  seed?: number | string;
+}
+
+/** Levels of the default multi-scale flow on `dim` variables. */
+export function defaultMultiScaleLevels(dim: number): number {
+  let levels = 1;
+  for (let d = dim; levels < 4 && Math.ceil(d / 2) >= 2; d = Math.ceil(d / 2)) levels++;
+  return levels;
+}
+
+/**
+ * The multi-scale flow of Dinh et al. (2017) for vectors (src/flows/bijectors/multiScale.ts):
+ * `levels` levels, each `stepsPerLevel` steps of [ActNorm, LU linear, affine coupling] (Glow's
+ * step of flow, Kingma & Dhariwal 2018), half of the variables factored out after each level.
+ * `createFamilyFlow('coupling', dim, { layers: levels · stepsPerLevel, lu, actnorm })` is the
+ * single-scale flow of the same steps.
+ */
+export function createMultiScaleFlow(dim: number, options: MultiScaleFlowOptions = {}): Flow {
+  checkPositiveInt('flow dim', dim);
+  if (dim < 2) throw new ParameterError('a multi-scale coupling flow needs dim >= 2 (coupling layers split the coordinates in two)');
+  const levels = checkPositiveInt('multi-scale levels', options.levels ?? defaultMultiScaleLevels(dim));
+  const steps = checkPositiveInt('multi-scale steps per level', options.stepsPerLevel ?? 4);
+  const hidden = options.hidden ?? defaultHidden(dim);
+  const seed = options.seed ?? 0;
+  const spec = Array.from({ length: levels }, () => {
+    const level: LayerSpec[] = [];
+    for (let k = 0; k < steps; k++) {
+      if (options.actnorm ?? true) level.push({ type: 'actnorm' });
+      if (options.lu ?? true) level.push({ type: 'lu-linear' });
+      level.push({ type: 'coupling', hidden, partition: 'alternate', parity: k % 2, transformer: options.transformer ?? { kind: 'affine' } });
+    }
+    return level;
+  });
+  return new Flow([new MultiScale({ dim, levels: spec, seed })]);
 }

@@ -275,14 +275,16 @@ export class Flow {
    */
   initializeFromData(x: ArrayLike<number>): void {
     const n = this.checkRows(x);
-    const D = this.dim;
     const engine = this.activeEngine();
-    let cur = Float64Array.from(x);
+    const run = (b: Bijector, pts: Float64Array, rows: number): Float64Array => {
+      const [y] = engine.evaluate(this.store, <V>(ops: Ops<V>, [v]: V[]) => [b.inverse(ops, v).y], [{ values: pts, rows, cols: b.dim }]);
+      return Float64Array.from(y);
+    };
+    let cur: Float64Array = Float64Array.from(x);
     for (let i = this.bijectors.length - 1; i >= 0; i--) {
       const b = this.bijectors[i];
-      b.initializeFromData?.(cur, n, (p, v) => this.store.set(p, v));
-      const [y] = engine.evaluate(this.store, <V>(ops: Ops<V>, [v]: V[]) => [b.inverse(ops, v).y], [{ values: cur, rows: n, cols: D }]);
-      cur = Float64Array.from(y);
+      b.initializeFromData?.(cur, n, (p, v) => this.store.set(p, v), run);
+      cur = run(b, cur, n);
     }
   }
 

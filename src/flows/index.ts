@@ -2,13 +2,21 @@
  * Normalizing flows (UDL ch. 16): bijectors defined once over `Ops`, the engines that run them,
  * the Flow, reverse-KL training, save/load.
  */
-export type { Bijector, BijectorResult, PassCost } from './bijectors/bijector.js';
+export type { Bijector, BijectorResult, PassCost, InverseRunner } from './bijectors/bijector.js';
 export { AffineDiagonal, ActNorm, type AffineDiagonalConfig } from './bijectors/affineDiagonal.js';
 export { Autoregressive, type AutoregressiveConfig, type AutoregressiveDirection } from './bijectors/autoregressive.js';
 export { Coupling, transformedSet, type CouplingConfig, type Partition } from './bijectors/coupling.js';
 export { Elementwise, type ElementwiseConfig } from './bijectors/elementwise.js';
 export { LuLinear, type LuLinearConfig } from './bijectors/luLinear.js';
 export { Permute } from './bijectors/permute.js';
+// Residual and multi-scale flows (issue 15: UDL §16.3.6–16.4; docs/residual-flows.md).
+export { AdditiveCoupling, type AdditiveCouplingConfig } from './bijectors/additiveCoupling.js';
+export { IResNetBlock, aPrioriIterations, settleIterations, EXACT_LOGDET_MAX_DIM, MAX_FIXED_POINT_ITERATIONS, type IResNetConfig, type FixedPointReport, type ResidualExplicit } from './bijectors/iresnet.js';
+export { residualLogDet, resolveLogDet, seriesTruncationBound, rouletteWeights, type ResidualLogDetConfig, type ResolvedLogDet, type Probe } from './bijectors/residualLogDet.js';
+export { LipschitzMlp, spectralNorm, type LipschitzMlpConfig, type SpectralEstimate } from './nn/lipschitzMlp.js';
+export { LIPSCHITZ_ACTIVATIONS, type LipschitzActivation } from './kernels/lipschitzActivation.js';
+export { MultiScale, levelDims, type MultiScaleConfig, type MultiScaleLayerSpec } from './bijectors/multiScale.js';
+export { densityGradientReversible, type ReversibleGradient } from './train/reversibleGradient.js';
 export { createTransformer, type Transformer, type TransformerConfig } from './bijectors/transformers.js';
 export { Made, madeMasks, naturalOrder, reversedOrder, hiddenDegrees, type MadeConfig } from './nn/made.js';
 export { Mlp, type MlpConfig } from './nn/mlp.js';
@@ -22,6 +30,8 @@ export {
   createFamilyFlow,
   createDefaultFlow,
   createSplineFlow,
+  createMultiScaleFlow,
+  defaultMultiScaleLevels,
   defaultHidden,
   DEFAULT_FLOW_LAYERS,
   FLOW_FAMILIES,
@@ -31,6 +41,7 @@ export {
   type LayerSpec,
   type DefaultFlowOptions,
   type SplineFlowOptions,
+  type MultiScaleFlowOptions,
 } from './builder.js';
 export { registerBijector, bijectorTypes, type BijectorFactory } from './registry.js';
 export { flowToJSON, flowFromJSON, FLOW_FORMAT, FLOW_FORMAT_VERSION, type SavedFlow, type FlowMeta } from './serialize.js';

@@ -10,6 +10,9 @@ import { Coupling } from './bijectors/coupling.js';
 import { Elementwise } from './bijectors/elementwise.js';
 import { LuLinear } from './bijectors/luLinear.js';
 import { Permute } from './bijectors/permute.js';
+import { AdditiveCoupling } from './bijectors/additiveCoupling.js';
+import { IResNetBlock } from './bijectors/iresnet.js';
+import { MultiScale } from './bijectors/multiScale.js';
 import { ParameterError } from '../core/errors.js';
 
 export type BijectorFactory = (config: Record<string, unknown>) => Bijector;
@@ -22,6 +25,9 @@ const registry = new Map<string, BijectorFactory>([
   ['autoregressive', (c) => new Autoregressive(c as never)],
   ['coupling', (c) => new Coupling(c as never)],
   ['elementwise', (c) => new Elementwise(c as never)],
+  ['additive-coupling', (c) => new AdditiveCoupling(c as never)],
+  ['iresnet', (c) => new IResNetBlock(c as never)],
+  ['multi-scale', (c) => new MultiScale(c as never)],
   // Flows saved before the engine redesign.
   ['iaf-affine', (c) => iafAffineFromLegacy(c as never)],
   [

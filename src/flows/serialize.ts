@@ -146,8 +146,18 @@ function checkDeclaredSizes(architecture: SavedFlow['architecture'], weights: un
     const data = (w as Partial<SavedWeight> | null)?.data;
     if (typeof data === 'string') dataBytes += Math.floor((data.length * 3) / 4);
   }
-  architecture.forEach((layer, i) => {
-    const c = (layer?.config ?? {}) as { dim?: unknown; hidden?: unknown };
+  const check = (layer: SavedFlow['architecture'][number], i: number | string) => {
+    const c = (layer?.config ?? {}) as { dim?: unknown; hidden?: unknown; levels?: unknown };
+    // A multi-scale layer's levels are layers too.
+    if (layer?.type === 'multi-scale' && Array.isArray(c.levels)) {
+      c.levels.forEach((level: unknown, l) => {
+        if (Array.isArray(level)) level.forEach((inner: unknown, k) => {
+          const { type, ...config } = (inner ?? {}) as { type?: string };
+          check({ type: String(type), config } as SavedFlow['architecture'][number], `${i}.${l}.${k}`);
+        });
+      });
+      return;
+    }
     if (typeof c.dim !== 'number' || !Number.isInteger(c.dim) || c.dim < 1) return;
     let floats = 0;
     if (Array.isArray(c.hidden)) {
@@ -162,7 +172,8 @@ function checkDeclaredSizes(architecture: SavedFlow['architecture'], weights: un
     if (bytes > dataBytes) {
       fail(`layer ${i} (${String(layer.type)}): its config (dim ${c.dim}${Array.isArray(c.hidden) ? `, hidden [${c.hidden.join(', ')}]` : ''}) needs at least ${formatBytes(bytes)} of weights, but the file holds ${formatBytes(dataBytes)}`, file);
     }
-  });
+  };
+  architecture.forEach((layer, i) => check(layer, i));
   // The weights themselves, decoded, and their float32 copies in the store.
   checkMemory(`the flow file's ${formatBytes(dataBytes)} of weights`, 3 * dataBytes);
 }

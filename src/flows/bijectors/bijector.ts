@@ -22,6 +22,12 @@ export interface BijectorResult<V> {
 
 export type PassCost = 'parallel' | 'sequential';
 
+/**
+ * Runs a bijector's density direction on points (row-major [n, b.dim], float64) on the engine of
+ * the flow being initialised: lets a layer made of layers (multi-scale) initialise its parts.
+ */
+export type InverseRunner = (b: Bijector, x: Float64Array, n: number) => Float64Array;
+
 export interface Bijector {
   /** Registered type name used by save/load, e.g. 'autoregressive'. */
   readonly type: string;
@@ -35,9 +41,10 @@ export interface Bijector {
   getConfig(): Record<string, unknown>;
   /**
    * Data-dependent initialisation (e.g. ActNorm): given points at this layer's x side (row-major
-   * [n, dim], float64), set the parameters. Layers without one ignore it.
+   * [n, dim], float64), set the parameters. Layers without one ignore it. `runInverse` runs an
+   * inner layer's density direction (for composite layers).
    */
-  initializeFromData?(x: Float64Array, n: number, set: (p: Param, values: ArrayLike<number>) => void): void;
+  initializeFromData?(x: Float64Array, n: number, set: (p: Param, values: ArrayLike<number>) => void, runInverse?: InverseRunner): void;
 }
 
 /** A constant zero log-det, [1, 1]. */

@@ -57,6 +57,12 @@ export interface Ops<V> {
   param(p: Param): V;
   /** A constant made from numbers (row-major). */
   constant(values: ArrayLike<number>, rows: number, cols: number): V;
+  /**
+   * The numbers of v (a row-major copy), for control flow that depends on values, such as the
+   * stopping test of a fixed-point iteration (src/flows/bijectors/iresnet.ts). Reading takes no
+   * part in gradients.
+   */
+  read(v: V): Float32Array;
 
   /** ReLU MLP: relu(... relu(x W0 + b0) ...) W_L + b_L (no activation on the last layer). */
   mlp(x: V, layers: DenseLayer<V>[], options?: MlpOptions): V;

@@ -9,6 +9,9 @@ export class BufferPool {
   private readonly free = new Map<number, HeapBuffer[]>();
   /** Buffers handed out and not given back. */
   outstanding = 0;
+  /** Floats in the buffers handed out, and the most there were at once since `resetPeak()`. */
+  floatsOut = 0;
+  peakFloats = 0;
 
   constructor(readonly kernels: HeapKernels) {}
 
@@ -18,6 +21,8 @@ export class BufferPool {
     const b = list?.pop() ?? this.kernels.alloc(size);
     b.version++;
     this.outstanding++;
+    this.floatsOut += size;
+    if (this.floatsOut > this.peakFloats) this.peakFloats = this.floatsOut;
     return b;
   }
 
@@ -26,6 +31,12 @@ export class BufferPool {
     if (!list) this.free.set(b.size, (list = []));
     list.push(b);
     this.outstanding--;
+    this.floatsOut -= b.size;
+  }
+
+  /** Starts a new high-water mark (memory benches). */
+  resetPeak(): void {
+    this.peakFloats = this.floatsOut;
   }
 
   /** Buffers kept for reuse. */

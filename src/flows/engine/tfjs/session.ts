@@ -135,6 +135,10 @@ export class TfSession implements Ops<T> {
     return tf.tensor2d(Float32Array.from(values), [rows, cols]);
   }
 
+  read(v: T): Float32Array {
+    return Float32Array.from(v.dataSync());
+  }
+
   mlp(x: T, layers: DenseLayer<T>[]): T {
     return mlpOp(
       x,
