@@ -2,8 +2,9 @@
  * The browser build: bundles with esbuild for `--platform=browser` (no Node built-ins may reach
  * a bundle: esbuild fails on them) and puts tfjs-backend-wasm's .wasm binaries beside the
  * bundles, where the backend fetches them from. The browser tests use bundleForBrowser and
- * copyWasmBinaries; buildWeb is for the playground (web/index.html, web/src/main.ts and
- * worker.ts, not written yet: issue 11 part 3), which it will build into web/dist/.
+ * copyWasmBinaries; buildWeb builds the playground (web/index.html, style.css, web/src/main.ts
+ * for the page and web/src/worker.ts for its workers) into web/dist/: plain files that any
+ * static server publishes (`flowsampler serve` on this machine).
  */
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { copyFile, mkdir, readdir, rm, writeFile, readFile } from 'node:fs/promises';
@@ -52,8 +53,9 @@ export async function buildWeb(outDir = join(HERE, 'dist')): Promise<string> {
   const out = resolve(outDir);
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
-  await bundleForBrowser(join(HERE, 'src', 'main.ts'), join(out, 'main.js'));
-  await bundleForBrowser(join(HERE, 'src', 'worker.ts'), join(out, 'worker.js'));
+  // No source maps: they would be five times the size of the page they describe (15 MB).
+  await bundleForBrowser(join(HERE, 'src', 'main.ts'), join(out, 'main.js'), { sourcemap: false });
+  await bundleForBrowser(join(HERE, 'src', 'worker.ts'), join(out, 'worker.js'), { sourcemap: false });
   await copyWasmBinaries(out);
   await copyFile(join(HERE, 'index.html'), join(out, 'index.html'));
   await copyFile(join(HERE, 'style.css'), join(out, 'style.css'));

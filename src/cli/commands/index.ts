@@ -9,5 +9,6 @@ import { diagnoseCommand } from './diagnose.js';
 import { warmstartCommand } from './warmstart.js';
 import { studyCommand } from './study.js';
 import { workerCommand } from './worker.js';
+import { serveCommand } from './serve.js';
 
-export const commands: Command[] = [demoCommand, targetsCommand, compareCommand, trainCommand, sampleCommand, diagnoseCommand, warmstartCommand, studyCommand, workerCommand];
+export const commands: Command[] = [demoCommand, targetsCommand, compareCommand, trainCommand, sampleCommand, diagnoseCommand, warmstartCommand, studyCommand, workerCommand, serveCommand];
