@@ -48,24 +48,37 @@ export async function bundleForBrowser(entry: string, outfile: string, extra: Bu
   return r.metafile!;
 }
 
-/** Builds the playground (web/index.html, web/src/) into `outDir`. */
-export async function buildWeb(outDir = join(HERE, 'dist')): Promise<string> {
+export interface WebBuild {
+  dir: string;
+  /** The source files in each bundle (esbuild's metafile), e.g. to check what the page's thread runs. */
+  inputs: { main: string[]; worker: string[] };
+}
+
+/**
+ * Builds the playground (web/index.html, web/src/) into `outDir`, replacing an earlier build
+ * there. A folder that holds something else (no build.json) is refused, not emptied.
+ */
+export async function buildWeb(outDir = join(HERE, 'dist')): Promise<WebBuild> {
   const out = resolve(outDir);
+  const existing = await readdir(out).catch(() => [] as string[]);
+  if (existing.length > 0 && !existing.includes('build.json')) {
+    throw new Error(`refusing to build the playground into ${out}: it is not empty and holds no earlier build (build.json)`);
+  }
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
   // No source maps: they would be five times the size of the page they describe (15 MB).
-  await bundleForBrowser(join(HERE, 'src', 'main.ts'), join(out, 'main.js'), { sourcemap: false });
-  await bundleForBrowser(join(HERE, 'src', 'worker.ts'), join(out, 'worker.js'), { sourcemap: false });
+  const main = await bundleForBrowser(join(HERE, 'src', 'main.ts'), join(out, 'main.js'), { sourcemap: false });
+  const worker = await bundleForBrowser(join(HERE, 'src', 'worker.ts'), join(out, 'worker.js'), { sourcemap: false });
   await copyWasmBinaries(out);
   await copyFile(join(HERE, 'index.html'), join(out, 'index.html'));
   await copyFile(join(HERE, 'style.css'), join(out, 'style.css'));
   const pkg = JSON.parse(await readFile(join(HERE, '..', 'package.json'), 'utf8')) as { version: string };
   await writeFile(join(out, 'build.json'), JSON.stringify({ flowsampler: pkg.version, built: new Date().toISOString() }) + '\n');
-  return out;
+  return { dir: out, inputs: { main: Object.keys(main.inputs), worker: Object.keys(worker.inputs) } };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const t0 = performance.now();
-  const out = await buildWeb(process.argv[2]);
+  const { dir: out } = await buildWeb(process.argv[2]);
   console.log(`playground built in ${out} (${((performance.now() - t0) / 1000).toFixed(1)} s); serve it with: npx flowsampler serve`);
 }

@@ -10,6 +10,8 @@ import { figureSet, kishEss, makeDraws, modeVisits, type ComparisonRow, type Dra
 
 /** Draws shown from the flow at each snapshot (the density panel thins to 1000 anyway). */
 export const FLOW_SNAPSHOT_DRAWS = 1000;
+/** Side of a density panel in pixels (the report's are 220). */
+const PANEL_SIDE = 180;
 /** Points per sampler in the live density panels (the final figures show the report's 1000). */
 const LIVE_POINTS = 400;
 /** The same base noise at every snapshot, so the points move only because the flow changes. */
@@ -88,8 +90,9 @@ export class FigureHub {
     }
     const figs = figureSet(this.target, draws, live ? [] : this.rows, this.curve ? [this.curve] : [], {
       seed: this.seed,
-      // Live updates are redrawn every second or so on the page's thread: fewer points keep each redraw short.
-      ...(live ? { maxPoints: LIVE_POINTS } : {}),
+      // Four panels fit beside the form; live updates are redrawn every second or so on the
+      // page's thread, and fewer points keep each redraw short.
+      density: { cell: PANEL_SIDE, ...(live ? { maxPoints: LIVE_POINTS } : {}) },
       ...(this.target.modes ? { modeCounts } : {}),
     });
     return live ? figs.filter((f) => f.id === 'training' || f.id.startsWith('density-')) : figs;
