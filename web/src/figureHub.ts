@@ -88,7 +88,9 @@ export class FigureHub {
     if (this.target.modes && this.target.modes.count <= 256) {
       for (const d of draws) modeCounts[d.sampler] = Array.from(modeVisits(d.values, d.dim, this.target.modes).counts);
     }
-    const figs = figureSet(this.target, draws, live ? [] : this.rows, this.curve ? [this.curve] : [], {
+    // A curve without one finite loss (training that never got going) would be an empty chart.
+    const curves = this.curve && this.curve.points.some((p) => Number.isFinite(p.loss)) ? [this.curve] : [];
+    const figs = figureSet(this.target, draws, live ? [] : this.rows, curves, {
       seed: this.seed,
       // Four panels fit beside the form; live updates are redrawn every second or so on the
       // page's thread, and fewer points keep each redraw short.

@@ -52,13 +52,17 @@ export async function runFlow(run: FlowRun, choice: TargetChoice, settings: RunS
       keepOnAbort: true,
       onProgress: (p) => {
         const point: TrainingPoint = { step: p.done, loss: p.loss };
-        live.push(point);
         post({ type: 'training', run: id, step: p.done, total: p.total, loss: p.loss, elboMA: p.elboMA, stepsPerSec: p.stepsPerSec });
         const now = performance.now();
-        if (now - lastFigures >= LIVE_FIGURE_MS) {
+        const redraw = now - lastFigures >= LIVE_FIGURE_MS;
+        if (redraw) {
           lastFigures = now;
           const ess = hub.snapshotFlow(p.flow);
           if (ess !== null) point.essFraction = ess;
+        }
+        // A step whose loss was not finite (skipped by the trainer) has nothing to plot.
+        if (Number.isFinite(point.loss) || point.essFraction !== undefined) live.push(point);
+        if (redraw) {
           hub.setCurve({ name: curveName, points: live });
           post({ type: 'figures', run: id, figures: hub.figures(true), live: true });
         }
