@@ -2,10 +2,9 @@
  * A CLI command: one file per command under src/cli/commands/, registered in src/cli/main.ts.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { FlowsamplerError } from '../core/errors.js';
+import { UsageError } from './usageError.js';
 
-/** Bad command-line usage: printed as one line on stderr, exit code 2. */
-export class UsageError extends FlowsamplerError {}
+export { UsageError };
 
 export interface Command {
   name: string;

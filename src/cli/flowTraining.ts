@@ -43,7 +43,11 @@ export interface TrainOptions {
 export interface TrainRunOptions extends TrainOptions {
   seed: number | string;
   signal?: AbortSignal;
-  onProgress?: (p: { done: number; total: number }) => void;
+  /**
+   * About every 25 steps: steps done of the total, the last batch's loss and the ELBO's moving
+   * average; `flow` holds the current parameters during the call (the playground draws from it).
+   */
+  onProgress?: (p: { done: number; total: number; loss: number; elboMA: number; stepsPerSec: number; flow: Flow }) => void;
   /**
    * Stop once the flow is a usable proposal (default true: `trainReverseKL`'s `untilUsable`
    * checks); false trains every step (the checks still run, for the curve).
@@ -92,7 +96,7 @@ export async function trainFlowFor(target: Target, opts: TrainRunOptions): Promi
       untilUsable: { ...CLI_PROPOSAL_CHECK, stop: opts.untilUsable ?? true },
       ...(opts.resume ? { resume: opts.resume.checkpoint } : {}),
       progressEvery: 25,
-      onProgress: (step) => opts.onProgress?.({ done: step, total: steps }),
+      onProgress: (step, loss, elboMA, stepsPerSec) => opts.onProgress?.({ done: step, total: steps, loss, elboMA, stepsPerSec, flow }),
       ...(opts.onCheckpoint ? { onCheckpoint: (cp: TrainCheckpoint) => opts.onCheckpoint!(flow, cp), checkpointSeconds: opts.checkpointSeconds } : {}),
     });
   } catch (e) {

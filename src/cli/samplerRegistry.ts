@@ -8,7 +8,7 @@ import type { Draws } from '../core/draws.js';
 import type { Target } from '../targets/target.js';
 import type { SamplerOptions, SamplerProgress } from '../samplers/sampler.js';
 import type { TrainingCurve } from '../report/trainingFigure.js';
-import { UsageError } from './command.js';
+import { UsageError } from './usageError.js';
 import { rwm, rwmChainSpec } from '../samplers/rwm.js';
 import { mala, malaChainSpec } from '../samplers/mala.js';
 import { hmc, hmcChainSpec } from '../samplers/hmc.js';

@@ -6,7 +6,7 @@ import type { Draws } from '../core/draws.js';
 import type { Target } from '../targets/target.js';
 import type { Figure } from './figure.js';
 import type { SummaryRow } from './summaryRow.js';
-import { densityFigure } from './densityFigure.js';
+import { densityFigure, type DensityFigureOptions } from './densityFigure.js';
 import { densityFigure1d } from './densityFigure1d.js';
 import { traceFigure } from './traceFigure.js';
 import { autocorrFigure } from './autocorrFigure.js';
@@ -19,6 +19,8 @@ export interface FigureSetOptions {
   pairs?: [number, number][];
   /** Draws per known mode, by sampler (shown in the density panels). */
   modeCounts?: Record<string, number[]>;
+  /** Points per sampler and panel side of the density panels (the playground's are smaller). */
+  density?: Pick<DensityFigureOptions, 'maxPoints' | 'cell'>;
 }
 
 export function figureSet(
@@ -32,7 +34,7 @@ export function figureSet(
   if (draws.length > 0 && target.dim >= 2) {
     const pairs: [number, number][] = opts.pairs ?? (target.dim === 2 ? [[0, 1]] : target.dim === 3 ? [[0, 1], [0, 2], [1, 2]] : [[0, 1], [0, 2], [1, 2]]);
     // Mode counts only in the first pair's panels (the counts are over all coordinates).
-    pairs.forEach((pair, k) => figs.push(densityFigure(target, draws, { pair, seed: opts.seed, ...(k === 0 && opts.modeCounts ? { modeCounts: opts.modeCounts } : {}) })));
+    pairs.forEach((pair, k) => figs.push(densityFigure(target, draws, { ...opts.density, pair, seed: opts.seed, ...(k === 0 && opts.modeCounts ? { modeCounts: opts.modeCounts } : {}) })));
   }
   if (draws.length > 0 && target.dim === 1) figs.push(densityFigure1d(target, draws, { modeCounts: opts.modeCounts }));
   if (draws.length > 0) {

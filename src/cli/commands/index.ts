@@ -11,5 +11,6 @@ import { studyCommand } from './study.js';
 import { workerCommand } from './worker.js';
 import { fitCommand } from './fit.js';
 import { scoreCommand } from './score.js';
+import { serveCommand } from './serve.js';
 
-export const commands: Command[] = [demoCommand, targetsCommand, compareCommand, trainCommand, sampleCommand, fitCommand, scoreCommand, diagnoseCommand, warmstartCommand, studyCommand, workerCommand];
+export const commands: Command[] = [demoCommand, targetsCommand, compareCommand, trainCommand, sampleCommand, fitCommand, scoreCommand, diagnoseCommand, warmstartCommand, studyCommand, workerCommand, serveCommand];
