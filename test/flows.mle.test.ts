@@ -198,7 +198,7 @@ describe('maximumLikelihoodRefit', () => {
     const before = flow.store.snapshot();
     const { maximumLikelihoodRefit } = await import('../src/flows/train/maximumLikelihood.js');
     const draws = await flowMc(target, flow, { seed: 1, chains: 4, draws: 100, warmup: 200, refit: maximumLikelihoodRefit(flow, { steps: 50, maxSeconds: Infinity }) });
-    expect(draws.info.refits).toBe(1);
+    expect(draws.info?.refits).toBe(1);
     const after = flow.store.snapshot();
     expect(after.some((a, i) => a.some((v, k) => v !== before[i][k]))).toBe(true);
     // The chains still target p: the means are within 5 MCSE-ish bounds of the truth (sd 1, ≥ 50 ESS).
