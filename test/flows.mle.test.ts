@@ -159,9 +159,15 @@ describe('fitMaximumLikelihood', () => {
     expect(fit.steps).toBeLessThan(200);
     const timed = await fitMaximumLikelihood(flow, data, { seed: 1, maxSeconds: 0.3, patience: Infinity });
     expect(timed.stoppedBy).toBe('time');
-    expect(timed.warnings.map((w) => w.code)).toContain('fit-unconverged');
     expect(meanNll(flow, selectEngine(), data, 2000)).toBeLessThan(Infinity);
     flow.dispose();
+    // A step limit reached while the validation NLL still falls (a fresh flow, 30 steps) warns;
+    // a step limit rather than a time budget keeps this independent of the machine's speed.
+    const fresh = createFamilyFlow('maf', 2, { layers: 1, hidden: [8], seed: 16 });
+    const short = await fitMaximumLikelihood(fresh, data, { seed: 1, steps: 30, validateEvery: 10, maxSeconds: Infinity, patience: Infinity });
+    expect(short.stoppedBy).toBe('steps');
+    expect(short.warnings.map((w) => w.code)).toContain('fit-unconverged');
+    fresh.dispose();
   });
 
   it('refuses an IAF (sequential density direction) and bad data, in one line', async () => {

@@ -6,7 +6,7 @@
  * for the page and web/src/worker.ts for its workers) into web/dist/: plain files that any
  * static server publishes (`flowsampler serve` on this machine).
  */
-import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { copyFile, mkdir, readdir, rm, writeFile, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -29,6 +29,17 @@ export async function copyWasmBinaries(dir: string): Promise<string[]> {
   return names;
 }
 
+/**
+ * Modules that run on Node built-ins only, each replaced in a browser bundle by a stand-in in
+ * web/src/nodeOnly/ (code that reaches them in a browser gets a one-line error).
+ */
+const NODE_ONLY: Plugin = {
+  name: 'flowsampler-node-only',
+  setup(b) {
+    b.onResolve({ filter: /[\\/]parallel[\\/]workerShards\.js$/ }, () => ({ path: join(HERE, 'src', 'nodeOnly', 'workerShards.ts') }));
+  },
+};
+
 /** One ES-module bundle for browsers (a page's script or a module worker). */
 export async function bundleForBrowser(entry: string, outfile: string, extra: BuildOptions = {}): Promise<Metafile> {
   const r = await build({
@@ -44,6 +55,7 @@ export async function bundleForBrowser(entry: string, outfile: string, extra: Bu
     metafile: true,
     logLevel: 'silent',
     ...extra,
+    plugins: [NODE_ONLY, ...(extra.plugins ?? [])],
   });
   return r.metafile!;
 }
