@@ -41,7 +41,7 @@ import { isMain, optionValue } from './standalone.js';
 
 const run = promisify(execFile);
 const HERE = dirname(fileURLToPath(import.meta.url));
-const PYTHON = process.env.FLOWSAMPLER_PYTHON ?? '/usr/bin/python3';
+const PYTHON = process.env.FLOWSAMPLER_PYTHON ?? 'python3';
 
 export const K_LAYERS = 6;
 export const BATCH = 256;

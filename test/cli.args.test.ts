@@ -42,6 +42,7 @@ describe('CLI arguments', () => {
     await expectUsageError(['nonsense'], /unknown command 'nonsense'/);
     await expectUsageError(['compare', '--target', 'potato'], /potato/);
     await expectUsageError(['compare', '--target', 'banana', '--samplers', 'nuts,gibbs'], /unknown sampler 'gibbs'/);
+    await expectUsageError(['train', '--target', 'banana', '--lu', '--no-lu'], /--lu and --no-lu contradict/);
     await expectUsageError(['compare', '--target', 'banana', '--samplers', 'nuts,nuts'], /twice/);
     await expectUsageError(['compare', '--target', 'banana', '--draws', 'many'], /--draws must be an integer/);
     await expectUsageError(['compare', '--target', 'banana', '--chains', '0'], /--chains must be an integer >= 1/);

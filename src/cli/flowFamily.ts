@@ -6,8 +6,17 @@ export const flowFamilyHelp = `  --flow NAME        flow family (default iaf):
 ${Object.entries(FLOW_FAMILIES)
   .map(([k, v]) => `                       ${k.padEnd(9)} ${v}`)
   .join('\n')}
-  --lu               an LU-parametrised linear layer before each flow layer
+  --no-lu            no LU-parametrised linear layer before each flow layer (by default there
+                     is one: it learns the correlations in a few hundred steps)
   --actnorm          an ActNorm layer before each flow layer`;
+
+/** `--lu` (the default, kept for scripts that pass it) and `--no-lu`. */
+export function luOption(values: Record<string, unknown>): boolean {
+  if (values.lu === true && values['no-lu'] === true) throw new UsageError('--lu and --no-lu contradict each other: give one');
+  return values['no-lu'] !== true;
+}
+
+export const luOptions = { lu: { type: 'boolean' }, 'no-lu': { type: 'boolean' } } as const;
 
 export function flowFamilyOption(raw: string | undefined): FlowFamily {
   if (raw === undefined) return 'iaf';

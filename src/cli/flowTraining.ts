@@ -19,13 +19,13 @@ import type { TrainingPoint } from '../report/trainingFigure.js';
 export interface TrainOptions {
   /** Optimiser steps (default: the trainer's, TRAIN_DEFAULTS.steps). */
   steps?: number;
-  /** Base draws per step (default: the trainer's, defaultBatchSize(dim)). */
+  /** Base draws per step (default cliBatchSize(dim, untilUsable)). */
   batchSize?: number;
   /** Flow family (default 'iaf'): see FLOW_FAMILIES in src/flows/builder.ts. */
   family?: FlowFamily;
   /** Flow layers (default: the family's). */
   layers?: number;
-  /** An LU linear layer before each flow layer. */
+  /** An LU linear layer before each flow layer (default CLI_LU). */
   lu?: boolean;
   /** An ActNorm layer before each flow layer. */
   actnorm?: boolean;
@@ -68,15 +68,28 @@ export interface TrainRunOptions extends TrainOptions {
   checkpointSeconds?: number;
 }
 
-/** The proposal checks of CLI training: every 100 steps, 2048 draws. */
-export const CLI_PROPOSAL_CHECK = { every: 100, draws: 2048 } as const;
+/**
+ * The CLI's training defaults, chosen by the time to a usable proposal (bench/timeToProposal.ts,
+ * docs/flows.md "Time to a usable proposal"): proposal checks every 100 steps on 4096 fresh
+ * draws (2048 let k̂'s noise pass flows that failed on 10 000), parameter averaging, an LU layer
+ * before each flow layer, and 256 draws per step while training stops at the first usable
+ * proposal (a fixed number of steps, --all-steps, keeps the trainer's larger default batch).
+ */
+export const CLI_PROPOSAL_CHECK = { every: 100, draws: 4096 } as const;
+export const CLI_AVERAGING = 0.98;
+export const CLI_LU = true;
+
+/** Base draws per step of CLI training. */
+export function cliBatchSize(dim: number, untilUsable: boolean): number {
+  return untilUsable ? 256 : defaultBatchSize(dim);
+}
 
 export async function trainFlowFor(target: Target, opts: TrainRunOptions): Promise<TrainedFlow> {
   await initBackend();
   const steps = opts.steps ?? TRAIN_DEFAULTS.steps;
-  const batchSize = opts.batchSize ?? defaultBatchSize(target.dim);
+  const batchSize = opts.batchSize ?? cliBatchSize(target.dim, opts.untilUsable ?? true);
   const root = new RandomStream(opts.seed).derive('flow');
-  const flow = opts.resume?.flow ?? createFamilyFlow(opts.family ?? 'iaf', target.dim, { layers: opts.layers, lu: opts.lu, actnorm: opts.actnorm, seed: root.derive('init').seed });
+  const flow = opts.resume?.flow ?? createFamilyFlow(opts.family ?? 'iaf', target.dim, { layers: opts.layers, lu: opts.lu ?? CLI_LU, actnorm: opts.actnorm, seed: root.derive('init').seed });
   const t0 = performance.now();
   let result: TrainResult;
   let shards: WorkerShards | null = null;
@@ -91,6 +104,7 @@ export async function trainFlowFor(target: Target, opts: TrainRunOptions): Promi
       ...(opts.learningRate !== undefined ? { learningRate: opts.learningRate } : {}),
       ...(opts.maxSeconds !== undefined ? { maxSeconds: opts.maxSeconds } : {}),
       ...(opts.annealFrom !== undefined ? { anneal: { from: opts.annealFrom, steps: Math.floor(steps / 2) } } : {}),
+      averaging: CLI_AVERAGING,
       seed: root.derive('train').seed,
       signal: opts.signal,
       untilUsable: { ...CLI_PROPOSAL_CHECK, stop: opts.untilUsable ?? true },

@@ -4,12 +4,12 @@ import { parseSamplerList, samplerRegistry } from '../samplerRegistry.js';
 import { resolveTargetArgs, targetOptions, targetOptionHelp, protectExprValue } from '../targetArgs.js';
 import { runCompare } from '../compareRun.js';
 import { TRAIN_DEFAULTS } from '../../flows/index.js';
-import { flowFamilyHelp, flowFamilyOption } from '../flowFamily.js';
+import { flowFamilyHelp, flowFamilyOption, luOption, luOptions } from '../flowFamily.js';
 import { initBackend } from '../../core/backend.js';
 import { compareExitCode, strictHelp, strictOption } from '../exitCodes.js';
 import { checkDrawsMemory } from '../../samplers/chains.js';
 import { checkTrainingBatchMemory } from '../../flows/train/checks.js';
-import { defaultBatchSize } from '../../flows/index.js';
+import { cliBatchSize } from '../flowTraining.js';
 import { defaultHidden, DEFAULT_FLOW_LAYERS } from '../../flows/index.js';
 import { workersOption, workersHelp, withWorkers } from '../workersOption.js';
 
@@ -29,7 +29,7 @@ ${targetOptionHelp}
   --warmup W         warm-up iterations per chain (default: each sampler's own, 1000 for MCMC)
   --seed S           seed of every random choice (default 1)
   --train-steps K    flow training steps (default ${TRAIN_DEFAULTS.steps}, or an earlier plateau stop)
-  --batch B          flow training batch size (default 1024 up to 16 dimensions, 512 above)
+  --batch B          flow training batch size (default 256)
 ${flowFamilyHelp}
   --anneal B0        anneal the flow's target temperature from B0 in (0, 1] to 1 over the first
                      half of training (helps on multimodal targets, hurts on unimodal ones)
@@ -64,7 +64,7 @@ export const compareCommand: Command = {
       seed: { type: 'string' },
       anneal: { type: 'string' },
       flow: { type: 'string' },
-      lu: { type: 'boolean' },
+      ...luOptions,
       actnorm: { type: 'boolean' },
       'train-steps': { type: 'string' },
       batch: { type: 'string' },
@@ -91,7 +91,7 @@ export const compareCommand: Command = {
     // Sizes that cannot fit fail here, in one line, not after the flow has trained.
     checkDrawsMemory('compare', chains, draws, target.target.dim);
     if (samplers.some((s) => s.kind === 'importance' || s.kind === 'flow-mcmc')) {
-      checkTrainingBatchMemory(target.target.dim, batch ?? defaultBatchSize(target.target.dim), defaultHidden(target.target.dim), DEFAULT_FLOW_LAYERS, 'a smaller --batch, or leave iaf and imh out of --samplers');
+      checkTrainingBatchMemory(target.target.dim, batch ?? cliBatchSize(target.target.dim, true), defaultHidden(target.target.dim), DEFAULT_FLOW_LAYERS, 'a smaller --batch, or leave iaf and imh out of --samplers');
     }
     const outDir = await ensureOutputDir((values.out as string | undefined) ?? 'flowsampler-out');
     await initBackend();
@@ -109,7 +109,7 @@ export const compareCommand: Command = {
           steps: trainSteps,
           batchSize: batch,
           family: flowFamilyOption(values.flow as string | undefined),
-          lu: values.lu === true,
+          lu: luOption(values),
           actnorm: values.actnorm === true,
           ...(annealFrom !== undefined ? { annealFrom } : {}),
         },

@@ -2,13 +2,13 @@ import { dirname, resolve } from 'node:path';
 import { parseCommandArgs, intOption, numberOption, UsageError, type Command } from '../command.js';
 import { ensureOutputDir, ensureWritableFile } from '../outputDir.js';
 import { resolveTargetArgs, targetOptions, targetOptionHelp, protectExprValue } from '../targetArgs.js';
-import { trainFlowFor } from '../flowTraining.js';
+import { trainFlowFor, cliBatchSize } from '../flowTraining.js';
 import { createProgress } from '../progress.js';
 import { writeJsonAtomic } from '../../core/atomicWrite.js';
 import { readFileSync } from 'node:fs';
 import { flowToJSON, flowFromJSON, defaultHidden, type Flow, type FlowFamily, type SavedFlow, type TrainCheckpoint } from '../../flows/index.js';
-import { flowFamilyOption, flowFamilyHelp } from '../flowFamily.js';
-import { TRAIN_DEFAULTS, defaultBatchSize } from '../../flows/index.js';
+import { flowFamilyOption, flowFamilyHelp, luOption, luOptions } from '../flowFamily.js';
+import { TRAIN_DEFAULTS } from '../../flows/index.js';
 import { checkTrainingBatchMemory } from '../../flows/train/checks.js';
 import { flowImportanceSample } from '../../samplers/flowImportance.js';
 import { addWarnings, fmt, formatWarnings } from '../../core/warnings.js';
@@ -46,15 +46,16 @@ importance sampling ${TRAIN_CHECK_DRAWS} fresh draws (Kish ESS/N, PSIS k-hat, lo
 ${targetOptionHelp}
 ${flowFamilyHelp}
   --steps K          optimiser steps (default ${TRAIN_DEFAULTS.steps})
-  --batch B          base draws per step (default 1024 up to 16 dimensions, 512 above)
+  --batch B          base draws per step (default 256; with --all-steps 1024 up to 16
+                     dimensions, 512 above)
   --layers L         flow layers (default 3; 4 for spline)
   --lr RATE          peak Adam learning rate, cosine-decayed (default ${TRAIN_DEFAULTS.learningRate})
   --max-seconds T    wall-time budget (optional)
   --anneal B0        anneal the target temperature from B0 in (0, 1] to 1 over half the steps
   --seed S           seed (default 1)
   --all-steps        train every step (default: stop once the flow is a usable proposal, i.e.
-                     a check on 2048 fresh draws every 100 steps finds PSIS k-hat < 0.6 and
-                     Kish ESS/N >= 0.6)
+                     checks on 4096 fresh draws every 100 steps find PSIS k-hat < 0.6 and
+                     Kish ESS/N >= 0.6 twice in a row)
   --workers N        threads that share each batch's gradient (default 1; the draws are the
                      same for any N, the gradient sums differ in rounding only)
   --resume FILE      continue an interrupted run (Ctrl-C or SIGTERM writes its checkpoint into
@@ -73,7 +74,7 @@ ${strictHelp}
       batch: { type: 'string' },
       layers: { type: 'string' },
       flow: { type: 'string' },
-      lu: { type: 'boolean' },
+      ...luOptions,
       actnorm: { type: 'boolean' },
       lr: { type: 'string' },
       'max-seconds': { type: 'string' },
@@ -95,7 +96,7 @@ ${strictHelp}
     const family = resumed ? (prev!.family as FlowFamily) : flowFamilyOption(values.flow as string | undefined);
     const layersRaw = values.layers as string | undefined;
     const layers = layersRaw === undefined ? (prev?.layers ?? undefined) : intOption('layers', layersRaw, 0, 1);
-    const lu = resumed ? prev!.lu : values.lu === true;
+    const lu = resumed ? prev!.lu : luOption(values);
     const actnorm = resumed ? prev!.actnorm : values.actnorm === true;
     const lrRaw = values.lr as string | undefined;
     const learningRate = lrRaw === undefined ? (prev?.learningRate ?? undefined) : numberOption('lr', lrRaw, 0, (v) => v > 0, 'a positive number');
@@ -110,7 +111,7 @@ ${strictHelp}
     const threads = intOption('workers', values.workers as string | undefined, 1, 1);
     const out = resolve((values.out as string | undefined) ?? resumeFile ?? 'flow.json');
     const ct = resumed && !values.target && !values.expr && !values.model ? await resumed.target() : await resolveTargetArgs(values, 'train');
-    const batchSize = batchArg ?? defaultBatchSize(ct.target.dim);
+    const batchSize = batchArg ?? cliBatchSize(ct.target.dim, untilUsable);
     checkTrainingBatchMemory(ct.target.dim, batchSize, defaultHidden(ct.target.dim), layers ?? 3);
     await ensureOutputDir(dirname(out), '--out');
     await ensureWritableFile(out, '--out');
