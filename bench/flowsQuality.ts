@@ -1,13 +1,13 @@
 /**
  * Quality within a fixed training budget: does an autoregressive RQ-spline flow
- * (src/flows/splineAutoregressive.ts) fit banana2d and funnel10 better than the affine IAF in
+ * (the `spline` family of src/flows/builder.ts) fit banana2d and funnel10 better than the affine IAF in
  * the same wall time? Each flow is trained by reverse KL (trainReverseKL, batch 256, constant
  * Adam lr, no early stopping) for `seconds` (default 60) of wall time, then 10k fresh draws give
  * log w = log p̃(x) − log q(x) (float64 target density) and
  *   ELBO = mean(log w),  Kish ESS/N,  PSIS k-hat (Vehtari et al. 2024),  log Ẑ − log Z.
  *
  * Flows compared (all with base N(0, I)):
- *   'affine-iaf': createDefaultFlow (learnable diagonal affine, 4 gated affine IAF layers, affine);
+ *   'affine-iaf': createDefaultFlow (learnable diagonal affine, 3 gated affine IAF layers, affine);
  *   'spline-iaf': createSplineFlow (4 RQ-spline AR layers, K = 8 bins, B = 4, then a diagonal affine).
  *
  * Run: `npx tsx bench/flowsQuality.ts [--seconds 60] [--targets banana2d,funnel10]` -> bench/results/flowsQuality.json
