@@ -10,7 +10,7 @@ import { initBackend } from '../src/core/backend.js';
 import { createFamilyFlow, createFlow } from '../src/flows/builder.js';
 import { fitMaximumLikelihood, trainLikelihood, meanNll, epochBatches } from '../src/flows/train/maximumLikelihood.js';
 import { trainForwardKL } from '../src/flows/train/forwardKL.js';
-import { selectEngine } from '../src/flows/engine/engine.js';
+import { selectEngine } from '../src/flows/engine/select.js';
 import { TrainingError } from '../src/flows/train/checks.js';
 import { gaussian } from '../src/targets/gaussian.js';
 import { mixture1d } from '../src/targets/mixture.js';

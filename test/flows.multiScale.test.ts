@@ -13,7 +13,7 @@ import { initBackend } from '../src/core/backend.js';
 import { MultiScale, levelDims } from '../src/flows/bijectors/multiScale.js';
 import { Flow } from '../src/flows/flow.js';
 import { createFamilyFlow, createMultiScaleFlow, defaultMultiScaleLevels } from '../src/flows/builder.js';
-import { selectEngine } from '../src/flows/engine/engine.js';
+import { selectEngine } from '../src/flows/engine/select.js';
 import { flowFromJSON, flowToJSON } from '../src/flows/serialize.js';
 import { DimensionError, ParameterError, ParseError } from '../src/core/errors.js';
 import { expectClose, layerProgram, points, randomizeParams } from './helpers/bijectorContract.js';

@@ -17,7 +17,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Bijector } from './bijectors/bijector.js';
 import { ParamStore, type Param } from './params.js';
-import { selectEngine, HeapEngine, type EngineChoice, type Program } from './engine/engine.js';
+import type { EngineChoice, Program } from './engine/engine.js';
+import { selectEngine } from './engine/select.js';
 import { standardNormalLogProb, type Ops } from './engine/ops.js';
 import { DimensionError, ParameterError, checkPositiveInt } from '../core/errors.js';
 import { RandomStream } from '../core/random.js';
@@ -31,11 +32,6 @@ function toStream(seed: SeedLike): RandomStream {
 function checkBaseScale(baseScale: number): void {
   if (!(baseScale > 0) || !Number.isFinite(baseScale)) throw new ParameterError(`baseScale must be positive, got ${baseScale}`);
 }
-
-/** Rows per pass on the heap engine: the activations stay in cache. */
-export const HEAP_CHUNK = 1024;
-/** Rows per pass on the tfjs engine. */
-export const TFJS_CHUNK = 10_000;
 
 function rowsOf(x: ArrayLike<number>, from: number, to: number): ArrayLike<number> {
   if (x instanceof Float64Array || x instanceof Float32Array) return x.subarray(from, to);
@@ -141,7 +137,7 @@ export class Flow {
   }
 
   private chunk(): number {
-    return this.activeEngine() instanceof HeapEngine ? HEAP_CHUNK : TFJS_CHUNK;
+    return this.activeEngine().chunkRows;
   }
 
   /**
@@ -229,38 +225,13 @@ export class Flow {
     const engine = this.activeEngine();
     const program = this.transformProgram();
     const D = this.dim;
-    if (engine instanceof HeapEngine) {
-      const s = engine.open(this.store, true, false);
-      const zv = s.input(z, n, D, true);
-      const [xv, ldv] = program(s, [zv]);
-      const x = Float64Array.from(s.read(xv));
-      const logDet = Float64Array.from(s.read(ldv));
-      let used = false;
-      let open = true;
-      return {
-        x,
-        logDet,
-        backward: (dX, dLogDet) => {
-          if (!open) throw new Error('flow tape: used after dispose');
-          if (used) {
-            // The tape accumulates: replay on a fresh tape for a second cotangent.
-            return this.vjp(z, n, dX, dLogDet);
-          }
-          used = true;
-          s.backward([
-            { value: xv, grad: dX },
-            { value: ldv, grad: dLogDet },
-          ]);
-          return s.gradOf(zv);
-        },
-        dispose: () => {
-          open = false;
-          s.end();
-        },
-      };
-    }
-    const [x, logDet] = engine.evaluate(this.store, program, [{ values: z, rows: n, cols: D }]);
-    return { x: Float64Array.from(x), logDet: Float64Array.from(logDet), backward: (dX, dLogDet) => this.vjp(z, n, dX, dLogDet), dispose: () => undefined };
+    const run = engine.record(this.store, program, [{ values: z, rows: n, cols: D, requiresGrad: true }]);
+    return {
+      x: Float64Array.from(run.outputs[0]),
+      logDet: Float64Array.from(run.outputs[1]),
+      backward: (dX, dLogDet) => run.inputGrads([dX, dLogDet])[0]!,
+      dispose: () => run.dispose(),
+    };
   }
 
   /** dL/dz of x = f(z), log-det, for given cotangents (one forward and backward pass). */

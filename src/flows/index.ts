@@ -23,8 +23,11 @@ export { Mlp, type MlpConfig } from './nn/mlp.js';
 export { Param, ParamStore } from './params.js';
 export type { Ops, Kernel, Shape, DenseLayer } from './engine/ops.js';
 export { standardNormalLogProb } from './engine/ops.js';
-export { selectEngine, HeapEngine, TfjsEngine, type Engine, type EngineChoice, type Program, type ProgramInput } from './engine/engine.js';
-export { Flow, HEAP_CHUNK, TFJS_CHUNK, type SeedLike, type FlowTape } from './flow.js';
+export { selectEngine } from './engine/select.js';
+export { HeapEngine } from './engine/heap/heapEngine.js';
+export { TfjsEngine } from './engine/tfjs/tfjsEngine.js';
+export type { Engine, EngineChoice, Program, ProgramInput, RecordedRun } from './engine/engine.js';
+export { Flow, type SeedLike, type FlowTape } from './flow.js';
 export {
   createFlow,
   createFamilyFlow,

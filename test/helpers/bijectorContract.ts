@@ -15,7 +15,9 @@ import * as tf from '@tensorflow/tfjs';
 import { RandomStream } from '../../src/core/random.js';
 import type { Bijector } from '../../src/flows/bijectors/bijector.js';
 import { Flow } from '../../src/flows/flow.js';
-import { selectEngine, HeapEngine, type Engine, type Program } from '../../src/flows/engine/engine.js';
+import { selectEngine } from '../../src/flows/engine/select.js';
+import { HeapEngine } from '../../src/flows/engine/heap/heapEngine.js';
+import type { Engine, Program } from '../../src/flows/engine/engine.js';
 import type { Ops } from '../../src/flows/engine/ops.js';
 import type { Param } from '../../src/flows/params.js';
 

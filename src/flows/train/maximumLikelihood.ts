@@ -25,7 +25,8 @@
  */
 import type { Flow } from '../flow.js';
 import type { Param } from '../params.js';
-import { selectEngine, type Engine, type EngineChoice } from '../engine/engine.js';
+import { selectEngine } from '../engine/select.js';
+import type { Engine, EngineChoice } from '../engine/engine.js';
 import { Adam, gradientNorm } from './adam.js';
 import { learningRateAt, type LearningRateSchedule } from './reverseKL.js';
 import { TrainingError } from './checks.js';

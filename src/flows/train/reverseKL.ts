@@ -30,7 +30,8 @@
 import type { Target } from '../../targets/target.js';
 import type { Flow } from '../flow.js';
 import type { Param } from '../params.js';
-import { selectEngine, type EngineChoice } from '../engine/engine.js';
+import { selectEngine } from '../engine/select.js';
+import type { EngineChoice } from '../engine/engine.js';
 import { Adam, gradientNorm } from './adam.js';
 import { objectiveGradient } from './objective.js';
 import type { GradientShards } from './shards.js';
