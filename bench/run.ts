@@ -34,6 +34,7 @@ const BENCHES: Bench[] = [
   { name: 'diagnostics', run: async () => (await import('./diagnostics.js')).benchDiagnostics() },
   { name: 'flows', run: async (q) => (await import('./flows.js')).benchFlows({ blocks: q ? 3 : 7, ...(q ? { sweep: false, families: false } : {}), out: null, log: (l) => console.log(l) }) },
   { name: 'engineChoices', run: async (q) => (await import('./engineChoices.js')).benchEngineChoices({ blocks: q ? 3 : 7, out: null, log: (l) => console.log(l) }) },
+  { name: 'flowDirections', run: async (q) => (await import('./flowDirections.js')).benchFlowDirections({ quick: q, log: (l) => console.log(l) }) },
   { name: 'timeToProposal', run: async (q) => (await import('./timeToProposal.js')).benchTimeToProposal({ ...(q ? { seeds: [1], targets: ['banana2d'] } : {}), log: (l) => console.log(l) }) },
   { name: 'checks', run: async (q) => (await import('./checks.js')).benchChecks({ quick: q }) },
   { name: 'macro', run: async (q) => (await import('./macro.js')).benchMacro({ quick: q }) },
