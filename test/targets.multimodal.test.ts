@@ -11,7 +11,7 @@ import { midgley40, mixture1d, ring } from '../src/targets/mixture.js';
 import { parseTargetSpec } from '../src/targets/registry.js';
 import { RandomStream } from '../src/core/random.js';
 import { ParameterError } from '../src/core/errors.js';
-import { modeVisits } from '../src/diagnostics/modes.js';
+import { modeVisits, modesMissedWarning } from '../src/diagnostics/modes.js';
 import { ksOneSample } from './helpers/ks.js';
 import { initBackend } from '../src/core/backend.js';
 
@@ -122,14 +122,20 @@ describe('mixtures with known modes', () => {
       const mv = modeVisits(x, 2, t.modes!);
       expect(mv.visited).toBe(t.modes!.count);
       expect(mv.totalVariation).toBeLessThan(0.1);
-      // Draws of one component only: one mode visited, TV = 1 − w.
+      // Draws of one component only (1000, so every mode expects at least 20): one mode visited, TV = 1 − w.
       const c = t.modes!.center!(3);
-      const stuck = new Float64Array(200 * 2);
-      for (let r = 0; r < 200; r++) stuck.set(c, 2 * r);
+      const stuck = new Float64Array(1000 * 2);
+      for (let r = 0; r < 1000; r++) stuck.set(c, 2 * r);
       const sv = modeVisits(stuck, 2, t.modes!);
       expect(sv.visited).toBe(1);
-      expect(sv.counts[3]).toBe(200);
+      expect(sv.counts[3]).toBe(1000);
       expect(sv.totalVariation).toBeCloseTo(1 - t.modes!.weights[3], 12);
+      // The stuck draws warn; the exact ones do not; too few draws to see a mode do not either.
+      expect(modesMissedWarning('x', mv)).toBeNull();
+      const w = modesMissedWarning('stuck', sv)!;
+      expect(w.code).toBe('modes-missed');
+      expect(w.values).toMatchObject({ visited: 1, modes: t.modes!.count });
+      expect(modesMissedWarning('few', modeVisits(stuck.subarray(0, 10 * 2), 2, t.modes!))).toBeNull();
     }
   });
 

@@ -29,7 +29,8 @@ import { exportFiguresPng } from '../report/png.js';
 import { safeId } from '../report/figure.js';
 import type { TrainingCurve } from '../report/trainingFigure.js';
 import { constrainDraws } from '../models/draws.js';
-import { modeVisits } from '../diagnostics/modes.js';
+import { modeVisits, modesMissedWarning } from '../diagnostics/modes.js';
+import { addWarnings } from '../core/warnings.js';
 import { flowCoverage, coverageLines, type CoverageReport } from './coverageProbe.js';
 import type { TargetSource } from '../study/targetSource.js';
 import type { WorkerPool } from '../study/pool.js';
@@ -214,6 +215,8 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
           const mv = modeVisits(d.values, d.dim, target.modes);
           row.modesVisited = mv.visited;
           row.modes = mv.modes;
+          const missed = modesMissedWarning(s.name, mv);
+          if (missed) row.warnings = addWarnings(row.warnings ?? [], [missed]);
           if (mv.modes <= 256) res.modeCounts[d.sampler] = Array.from(mv.counts);
         }
         res.rows.push(row);

@@ -36,7 +36,9 @@ export type WarningCode =
   /** A data column takes few distinct values: a continuous density fit can degenerate on them. */
   | 'discrete-data'
   /** A maximum-likelihood fit hit its time or step limit while the validation NLL still improved. */
-  | 'fit-unconverged';
+  | 'fit-unconverged'
+  /** On a target whose modes are known, the draws left out modes they should have visited. */
+  | 'modes-missed';
 
 export interface Warning {
   code: WarningCode;

@@ -9,6 +9,7 @@
  * √(K / (2π n)) when every n·w_k is large).
  */
 import { ParameterError } from '../core/errors.js';
+import { makeWarning, type Warning } from '../core/warnings.js';
 
 /** What `modeVisits` needs of a target's mode structure (src/targets/target.ts ModeStructure). */
 export interface ModeAssigner {
@@ -51,4 +52,26 @@ export function modeVisits(values: Float64Array, dim: number, modes: ModeAssigne
     tv += Math.abs(counts[j] / Math.max(n, 1) - modes.weights[j]);
   }
   return { modes: k, visited, counts, expected, totalVariation: tv / 2, n };
+}
+
+/** Expected draws in a mode below which missing it is not evidence (too few draws to tell). */
+const MISSED_MODE_MIN_EXPECTED = 20;
+
+/**
+ * A `modes-missed` warning when the draws left out modes that held enough expected draws to be
+ * seen (at least MISSED_MODE_MIN_EXPECTED): the sign that R-hat and ESS cannot give when every
+ * chain sits in the same modes.
+ */
+export function modesMissedWarning(sampler: string, mv: ModeVisits): Warning | null {
+  let missed = 0;
+  for (let j = 0; j < mv.modes; j++) {
+    const seen = mv.counts[j] >= 1 && mv.counts[j] >= 0.25 * mv.expected[j];
+    if (!seen && mv.expected[j] >= MISSED_MODE_MIN_EXPECTED) missed++;
+  }
+  if (missed === 0) return null;
+  return makeWarning(
+    'modes-missed',
+    `${sampler}: visited ${mv.visited} of ${mv.modes} known modes (${missed} missed that should have held at least ${MISSED_MODE_MIN_EXPECTED} draws each); its draws miss probability mass whatever R-hat and ESS say`,
+    { visited: mv.visited, modes: mv.modes, missed },
+  );
 }
