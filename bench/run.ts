@@ -46,6 +46,7 @@ const BENCHES: Bench[] = [
   { name: 'parallel', run: async (q) => (await import('./parallel.js')).benchParallel({ quick: q }) },
   { name: 'residual', run: async (q) => (await import('./residual.js')).benchResidual({ quick: q }) },
   { name: 'multiscale', run: async (q) => (await import('./multiScale.js')).benchMultiScale({ quick: q }) },
+  { name: 'flowMcmc', run: async (q) => (await import('./flowMcmc.js')).benchFlowMcmc({ quick: q, log: (l) => console.log(l) }) },
 ];
 
 export async function runBenches(names: string[], quick: boolean): Promise<number> {
