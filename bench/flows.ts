@@ -1,225 +1,159 @@
 /**
- * Flow speed benchmark, side by side with the PyTorch reference IAF in ONE run
- * (bench/anchors/iaf_anchor.py; see bench/anchors/README.md). For banana2d (D=2, H=64), funnel10
- * (D=10, H=128) and gauss50 (D=50, H=256) it measures, for the anchor architecture (K = 6 gated
- * IAF layers, MADE with 2 hidden ReLU layers of H units, order reversed between layers, base
- * N(0, I), batch 256, Adam lr 1e-3):
- *   - reverse-KL training steps/s of our flows,
- *   - sampling throughput with log q (batches of 10k),
- * for three implementations:
- *   - 'd1':      IafAffine + Permute (src/flows/iaf.ts, permute.ts) with tf.train.adam, all tfjs;
- *   - 'fast':    FastIafAffine (src/flows/fastIaf.ts; fused op with a hand-written backward,
- *                reversal folded into the MADE order) with FusedAdam, through tfjs autodiff;
- *   - 'default': what the library does: createDefaultFlow + trainReverseKL + sampleArrays, which
- *                run on the wasm kernels (src/flows/wasmFlow.ts, wasmTrainer.ts);
- * ('d1' and 'fast' sample through the tfjs forward, `forwardFromNoise`; 'default' through the
- * kernels);
- * then runs the anchor's `--bench-only` (training steps/s, 1 thread for torch and OpenBLAS) and
- * bench/flowsAnchor.py (sampling, 1 thread), and writes ours, torch's and the ratios to
- * bench/results/flows.json (atomically). A benchmark.js micro bench times one forward step and
- * one training step at D = 2.
+ * Flow speed against the PyTorch reference IAF, in ONE run and timed the same way on both
+ * sides (bench/flowsTorch.py mirrors the timing below). For banana2d (D = 2, H = 64), funnel10
+ * (D = 10, H = 128) and gauss50 (D = 50, H = 256), the anchors' architecture: K = 6 gated IAF
+ * layers, MADE with 2 hidden ReLU layers of H units, order reversed between layers, base N(0, I),
+ * batch 256, Adam lr 1e-3.
  *
- * Timing: the two implementations are interleaved in blocks and the best block is reported
- * (other processes share the 2 cores; the minimum time is the least disturbed estimate), and the
- * 1-minute load average is recorded beside every number.
+ * - Training: 30 warm-up steps, then `blocks` blocks of a fixed number of steps, all in one
+ *   training run (trainReverseKL's progress callback marks the blocks; torch's loop likewise);
+ *   steps/s per block. The headline is the median block of each side; the best block is kept
+ *   too.
+ * - Sampling: sampleArrays(10 000) with log q, 2 warm-up calls and 7 timed calls; median and best.
+ * - Ours on the heap engine on 1 thread and on 2 (data-parallel gradients,
+ *   src/flows/train/parallel/), and on the tfjs engine; torch on 1 thread with OpenBLAS on 1 thread
+ *   (the anchors' fair reference: torch's 2-thread configuration was slower here), on the
+ *   OpenBLAS core it reports (a generic "Prescott" fallback is reported and can be overridden with
+ *   --openblas-coretype, e.g. SkylakeX or Zen, for the torch command alone).
+ * - A batch sweep at D = 2 (64 … 1024) on both sides, and the other families (coupling, MAF,
+ *   spline) against the IAF at D = 10 on ours.
  *
- * Run alone: `npx tsx bench/flows.ts` (about 2-4 minutes). Options:
- *   --targets banana2d,funnel10  --no-anchor  --no-micro  --seconds 2  --out path
- *   --wasm-fix (install src/flows/wasmSliceFix.ts's kernels first, for both implementations)
+ * Writes bench/results/flows.json. Run alone: `npx tsx bench/flows.ts` (a few minutes). Options:
+ * --targets banana2d,funnel10  --no-anchor  --no-sweep  --no-families  --blocks 7  --out path
+ * --openblas-coretype NAME
  */
 import * as tf from '@tensorflow/tfjs';
-import Benchmark from 'benchmark';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { loadavg, cpus, tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
+import { loadavg, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { initBackend } from '../src/core/backend.js';
 import { writeJsonAtomic } from '../src/core/atomicWrite.js';
-import { Flow } from '../src/flows/flow.js';
-import { createDefaultFlow } from '../src/flows/builder.js';
+import type { Flow } from '../src/flows/flow.js';
+import { createDefaultFlow, createFamilyFlow, type FlowFamily } from '../src/flows/builder.js';
 import { trainReverseKL } from '../src/flows/train/reverseKL.js';
+import { WorkerShards } from '../src/flows/train/parallel/workerShards.js';
 import type { EngineChoice } from '../src/flows/engine/engine.js';
-import { RandomStream } from '../src/core/random.js';
-import { ANCHOR_DIR, BENCH_TARGETS, benchTarget, type BenchTarget, type BenchTargetName } from './flowsTargets.js';
+import { BENCH_TARGETS, benchTarget, type BenchTarget, type BenchTargetName } from './flowsTargets.js';
 import { isMain, optionValue } from './standalone.js';
 
 const run = promisify(execFile);
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PYTHON = process.env.FLOWSAMPLER_PYTHON ?? '/usr/bin/python3';
 
-/** The library path on each engine: 'heap' (the default) and 'tfjs'. */
-export type FlowVariant = 'heap' | 'tfjs';
-
-/** The anchors' published 1-thread numbers on a quiet machine (anchors README, headline table). */
-export const PUBLISHED_TORCH: Record<BenchTargetName, { train: number; sample: number }> = {
-  banana2d: { train: 371, sample: 7.4e5 },
-  funnel10: { train: 233, sample: 2.7e5 },
-  gauss50: { train: 78, sample: 6.6e4 },
-};
 export const K_LAYERS = 6;
 export const BATCH = 256;
-export const SAMPLE_BATCH = 10_000;
-export const VARIANTS: FlowVariant[] = ['heap', 'tfjs'];
+export const SAMPLE_N = 10_000;
+/** Steps per timed block, per target (about half a second each on this machine). */
+export const BLOCK_STEPS: Record<BenchTargetName, number> = { banana2d: 100, funnel10: 50, gauss50: 15 };
+export const SWEEP_BATCHES = [64, 128, 256, 512, 1024];
+export const FAMILIES: FlowFamily[] = ['iaf', 'coupling', 'maf', 'spline'];
 
-/** The anchor architecture (6 gated IAF layers, reversals folded into the MADE orders, no affine layers). */
-export function anchorFlow(dim: number, hidden: number, variant: FlowVariant, seed = 0): Flow {
-  const flow = createDefaultFlow(dim, { layers: K_LAYERS, hidden: [hidden, hidden], affine: 'none', seed });
-  flow.engine = variant as EngineChoice;
-  return flow;
+interface Timed {
+  median: number;
+  best: number;
+  blocks: number[];
 }
 
-/**
- * `n` steps of the library's own trainer (trainReverseKL: Adam, clipping, the non-finite guard,
- * history, cooperative yielding) at the anchor's settings: batch 256, constant lr 1e-3.
- */
-export async function defaultTrainSteps(flow: Flow, t: BenchTarget, n: number, seed = 0): Promise<void> {
-  await trainReverseKL(flow, t.target, { steps: n, batchSize: BATCH, learningRate: 1e-3, schedule: 'constant', warmupSteps: 0, earlyStopping: false, seed });
+function timed(rates: number[]): Timed {
+  const s = [...rates].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], best: s[s.length - 1], blocks: rates.map((r) => +r.toPrecision(4)) };
 }
 
 function load1(): number {
   return Math.round(loadavg()[0] * 100) / 100;
 }
 
-interface Timed {
-  /** Best block (least disturbed). */
-  best: number;
-  /** Median over blocks. */
-  median: number;
-  blocks: number[];
+/** The anchors' architecture on one engine. */
+export function anchorFlow(t: BenchTarget, engine: EngineChoice = 'auto', seed = 0): Flow {
+  const flow = createDefaultFlow(t.dim, { layers: K_LAYERS, hidden: [t.hidden, t.hidden], affine: 'none', seed });
+  flow.engine = engine;
+  return flow;
 }
 
-function summarise(rates: number[]): Timed {
-  const s = [...rates].sort((a, b) => a - b);
-  return { best: s[s.length - 1], median: s[Math.floor(s.length / 2)], blocks: rates.map((r) => +r.toPrecision(4)) };
-}
-
-interface VariantResult {
-  trainStepsPerSec: Timed;
-  samplesPerSec: Timed;
-  /** The same blocks timed by this process's CPU time (user + system): far less sensitive to
-   * other processes on the machine than wall time, but not the same quantity as torch's wall time. */
-  trainStepsPerCpuSec: Timed;
-  samplesPerCpuSec: Timed;
-  params: number;
-}
-
-function cpuMs(c: NodeJS.CpuUsage): number {
-  return (c.user + c.system) / 1000;
-}
-
-/** Our training steps/s and samples/s for both implementations, interleaved in blocks. */
-async function benchOurs(t: BenchTarget, seconds: number, variants: FlowVariant[]): Promise<Record<FlowVariant, VariantResult>> {
-  const flows = variants.map((v) => anchorFlow(t.dim, t.hidden, v));
-  const steps = variants.map((_, i) => ({ run: (n: number) => defaultTrainSteps(flows[i], t, n), dispose: () => {} }));
-  // Blocks long enough that trainReverseKL's per-call set-up (the default variant; ~2-5 ms) stays small.
-  const stepsPerBlock = t.dim <= 2 ? 60 : t.dim <= 10 ? 40 : 20;
-  for (const s of steps) await s.run(30); // warm-up, as the anchor
-  const rates: number[][] = variants.map(() => []);
-  const cpuRates: number[][] = variants.map(() => []);
-  const blocks = Math.max(3, Math.round(seconds / 0.25));
-  for (let b = 0; b < blocks; b++) {
-    for (let i = 0; i < variants.length; i++) {
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      await steps[i].run(stepsPerBlock / 2);
-      rates[i].push(stepsPerBlock / 2 / ((performance.now() - t0) / 1000));
-      cpuRates[i].push(stepsPerBlock / 2 / (cpuMs(process.cpuUsage(c0)) / 1000));
-    }
-    await new Promise((r) => setImmediate(r));
+/** Steps/s of `blocks` blocks of `steps` steps after 30 warm-up steps, in one training run. */
+export async function trainingBlocks(flow: Flow, t: BenchTarget, opts: { blocks: number; steps: number; batch?: number; threads?: number }): Promise<number[]> {
+  const batch = opts.batch ?? BATCH;
+  const warm = 30;
+  let shards: WorkerShards | null = null;
+  if ((opts.threads ?? 1) > 1) {
+    shards = await WorkerShards.create({ flow, source: { kind: 'module', module: join(HERE, 'flowsTargets.ts'), export: 'benchTargetDensity', args: [t.name] }, baseDir: HERE, batchSize: batch, workers: opts.threads! - 1 });
   }
-  // Sampling with log q, 10k per batch, 2 warm-up + 7 timed, interleaved.
-  const srates: number[][] = variants.map(() => []);
-  const scpu: number[][] = variants.map(() => []);
-  const sampleOnce = (f: Flow, seed: number, _variant: FlowVariant) => {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    f.sampleArrays(SAMPLE_BATCH, seed);
-    const dt = performance.now() - t0;
-    const dc = cpuMs(process.cpuUsage(c0));
-    return [SAMPLE_BATCH / (dt / 1000), SAMPLE_BATCH / (dc / 1000)];
-  };
-  for (let r = 0; r < 9; r++) {
-    flows.forEach((f, i) => {
-      const [rate, cpuRate] = sampleOnce(f, r, variants[i]);
-      if (r >= 2) {
-        srates[i].push(rate);
-        scpu[i].push(cpuRate);
-      }
-    });
-  }
-  const out = {} as Record<FlowVariant, VariantResult>;
-  variants.forEach((v, i) => {
-    out[v] = {
-      trainStepsPerSec: summarise(rates[i]),
-      samplesPerSec: summarise(srates[i]),
-      trainStepsPerCpuSec: summarise(cpuRates[i]),
-      samplesPerCpuSec: summarise(scpu[i]),
-      params: flows[i].parameterCount(),
-    };
-    steps[i].dispose();
-    flows[i].dispose();
-  });
-  return out;
-}
-
-/** torch training steps/s (anchor --bench-only) and sampling (flowsAnchor.py), 1 thread. */
-async function benchTorch(names: BenchTargetName[]) {
-  const dir = await mkdtemp(join(tmpdir(), 'flowsbench-'));
+  const marks: number[] = [];
+  let lastMarked = -1;
   try {
-    const out = join(dir, 'anchor.json');
-    const load0 = load1();
-    await run(PYTHON, [join(ANCHOR_DIR, 'iaf_anchor.py'), '--bench-only', '--repeats', '1', '--targets', names.join(','), '--out', out], {
-      timeout: 600_000,
-      maxBuffer: 1 << 24,
+    await trainReverseKL(flow, t.target, {
+      steps: warm + opts.blocks * opts.steps,
+      batchSize: batch,
+      learningRate: 1e-3,
+      schedule: 'constant',
+      warmupSteps: 0,
+      earlyStopping: false,
+      pilot: false,
+      seed: 0,
+      ...(shards ? { shards } : {}),
+      progressEvery: 1,
+      onProgress: (step) => {
+        // (The trainer also reports once more at the end, at the same step.)
+        if (step >= warm && (step - warm) % opts.steps === 0 && step !== lastMarked) {
+          lastMarked = step;
+          marks.push(performance.now());
+        }
+      },
     });
-    const anchor = JSON.parse(await readFile(out, 'utf8'));
-    const load1a = load1();
-    const { stdout } = await run(PYTHON, [join(HERE, 'flowsAnchor.py'), names.join(',')], { timeout: 600_000 });
-    const sampling = JSON.parse(stdout.trim().split('\n').pop()!);
-    const res: Record<string, { trainStepsPerSec1thr: number; trainStepsPerSecAll: Record<string, number>; samplesPerSec1thr: number }> = {};
-    for (const n of names) {
-      const a = anchor.targets[n];
-      res[n] = { trainStepsPerSec1thr: a.steps_per_s['1thr'], trainStepsPerSecAll: a.steps_per_s, samplesPerSec1thr: sampling[n] };
-    }
-    return { results: res, torch: anchor.config.torch as string, loadBefore: load0, loadBetween: load1a, loadAfter: load1() };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    shards?.dispose();
   }
+  const rates: number[] = [];
+  for (let b = 1; b < marks.length; b++) rates.push(opts.steps / ((marks[b] - marks[b - 1]) / 1000));
+  return rates;
 }
 
-/** benchmark.js: one forward step (256 samples + log q) and one training step at D = 2. */
-async function microBench(): Promise<Record<string, { hz: number; rme: number; samples: number }>> {
-  const t = benchTarget('banana2d');
-  const res: Record<string, { hz: number; rme: number; samples: number }> = {};
-  const suite = new Benchmark.Suite('flows-micro');
-  const cleanup: (() => void)[] = [];
-  for (const v of VARIANTS) {
-    const flow = anchorFlow(t.dim, t.hidden, v);
-    cleanup.push(() => flow.dispose());
-    suite.add(`${v}: forward (256 samples + log q)`, () => flow.sampleArrays(BATCH, 1), { minSamples: 10, maxTime: 1.5 });
-    suite.add(`${v}: training step (batch 256)`, { defer: true, minSamples: 10, maxTime: 2, fn: (d: { resolve(): void }) => void defaultTrainSteps(flow, t, 1).then(() => d.resolve()) });
+/** samples/s of sampleArrays(10 000) with log q: 2 warm-up calls, then `reps` timed. */
+export function samplingBlocks(flow: Flow, reps = 7): number[] {
+  for (let i = 0; i < 2; i++) flow.sampleArrays(SAMPLE_N, i);
+  const rates: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    flow.sampleArrays(SAMPLE_N, 100 + r);
+    rates.push(SAMPLE_N / ((performance.now() - t0) / 1000));
   }
-  suite.on('cycle', (e: Benchmark.Event) => {
-    const b = e.target as unknown as Benchmark;
-    res[String(b.name)] = { hz: +b.hz!.toPrecision(4), rme: +b.stats!.rme.toFixed(2), samples: b.stats!.sample.length };
-    console.log('  micro', String(e.target));
-  });
-  await new Promise<void>((resolve) => suite.on('complete', () => resolve()).run({ async: true }));
-  for (const c of cleanup) c();
-  return res;
+  return rates;
+}
+
+interface TorchOut {
+  torch: string;
+  threads: number;
+  openblas: { corename: string | null; config?: string };
+  OPENBLAS_CORETYPE: string | null;
+  gflops_1024_fp32_1thr: number;
+  train: Record<string, number[]>;
+  sample: Record<string, number[]>;
+  sweep: Record<string, Record<string, number[]>>;
+}
+
+async function benchTorch(names: BenchTargetName[], blocks: number, sweep: boolean, coretype?: string): Promise<TorchOut> {
+  const cfg = {
+    targets: names,
+    blocks,
+    steps: BLOCK_STEPS,
+    batch: BATCH,
+    ...(sweep ? { sweep: { banana2d: SWEEP_BATCHES }, sweepSteps: 50 } : {}),
+  };
+  const env = { ...process.env, ...(coretype ? { OPENBLAS_CORETYPE: coretype } : {}), OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
+  const { stdout } = await run(PYTHON, [join(HERE, 'flowsTorch.py'), JSON.stringify(cfg)], { timeout: 1_800_000, maxBuffer: 1 << 24, env });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as TorchOut;
 }
 
 export interface BenchFlowsOptions {
   targets?: BenchTargetName[];
-  /** Seconds of timed training per implementation and target (default 2). */
-  seconds?: number;
-  /** Run the PyTorch anchor beside ours (default true). */
+  blocks?: number;
   anchor?: boolean;
-  /** benchmark.js micro bench (default true). */
-  micro?: boolean;
-  /** Output path (default bench/results/flows.json); null to skip writing. */
+  sweep?: boolean;
+  families?: boolean;
+  openblasCoretype?: string;
   out?: string | null;
   log?: (line: string) => void;
 }
@@ -227,74 +161,92 @@ export interface BenchFlowsOptions {
 export async function benchFlows(opts: BenchFlowsOptions = {}) {
   const log = opts.log ?? console.log;
   const names = opts.targets ?? BENCH_TARGETS;
-  const seconds = opts.seconds ?? 2;
+  const blocks = opts.blocks ?? 7;
   const backend = await initBackend();
   const started = new Date().toISOString();
   const t0 = performance.now();
-  const ours: Record<string, Record<FlowVariant, VariantResult> & { loadBefore: number; loadAfter: number }> = {};
+  const ours: Record<string, Record<string, { train: Timed; sample?: Timed; params: number }>> = {};
+  const loads: Record<string, number[]> = {};
   for (const n of names) {
     const t = benchTarget(n);
-    const loadBefore = load1();
-    const r = await benchOurs(t, seconds, VARIANTS);
-    ours[n] = { ...r, loadBefore, loadAfter: load1() };
-    log(
-      `${n}: train steps/s ${VARIANTS.map((v) => `${v} ${r[v].trainStepsPerSec.best.toFixed(1)}`).join(' ')} | ` +
-        `samples/s ${VARIANTS.map((v) => `${v} ${r[v].samplesPerSec.best.toExponential(2)}`).join(' ')} (load ${loadBefore})`,
-    );
+    loads[n] = [load1()];
+    ours[n] = {};
+    for (const [variant, engine, threads] of [
+      ['heap', 'auto', 1],
+      ['heap-2threads', 'auto', 2],
+      ['tfjs', 'tfjs', 1],
+    ] as [string, EngineChoice, number][]) {
+      const flow = anchorFlow(t, engine);
+      // The tfjs engine is the slow reference: fewer blocks.
+      const train = timed(await trainingBlocks(flow, t, { blocks: engine === 'tfjs' ? 3 : blocks, steps: engine === 'tfjs' ? Math.ceil(BLOCK_STEPS[n] / 3) : BLOCK_STEPS[n], threads }));
+      const sample = threads === 1 ? timed(samplingBlocks(flow, engine === 'tfjs' ? 3 : 7)) : undefined;
+      ours[n][variant] = { train, ...(sample ? { sample } : {}), params: flow.parameterCount() };
+      flow.dispose();
+      log(`${n} ${variant}: train ${train.median.toFixed(1)} steps/s (best ${train.best.toFixed(1)})${sample ? `, sample ${sample.median.toExponential(2)}/s` : ''}`);
+    }
+    loads[n].push(load1());
   }
-  let torch: Awaited<ReturnType<typeof benchTorch>> | null = null;
+  // Batch sweep at D = 2 (ours, heap, 1 thread).
+  const sweep: Record<string, Timed> = {};
+  if (opts.sweep ?? true) {
+    const t = benchTarget('banana2d');
+    for (const b of SWEEP_BATCHES) {
+      const flow = anchorFlow(t);
+      sweep[String(b)] = timed(await trainingBlocks(flow, t, { blocks, steps: 50, batch: b }));
+      flow.dispose();
+      log(`sweep banana2d batch ${b}: ${sweep[String(b)].median.toFixed(1)} steps/s`);
+    }
+  }
+  // The other families at D = 10, same depth and width, against the IAF.
+  const families: Record<string, Timed> = {};
+  if (opts.families ?? true) {
+    const t = benchTarget('funnel10');
+    for (const fam of FAMILIES) {
+      const flow = createFamilyFlow(fam, t.dim, { layers: K_LAYERS, hidden: [t.hidden, t.hidden], affine: 'none', seed: 0 });
+      families[fam] = timed(await trainingBlocks(flow, t, { blocks: 5, steps: fam === 'maf' ? 10 : 30 }));
+      flow.dispose();
+      log(`family ${fam} at D = 10: ${families[fam].median.toFixed(1)} steps/s`);
+    }
+  }
+  let torch: TorchOut | null = null;
   if (opts.anchor ?? true) {
     try {
-      torch = await benchTorch(names);
-      for (const n of names) {
-        const a = torch.results[n];
-        log(`${n}: torch 1thr train steps/s ${a.trainStepsPerSec1thr.toFixed(1)} samples/s ${a.samplesPerSec1thr.toExponential(2)}`);
-      }
+      torch = await benchTorch(names, blocks, opts.sweep ?? true, opts.openblasCoretype);
+      log(`torch ${torch.torch}, OpenBLAS core ${torch.openblas.corename}${torch.OPENBLAS_CORETYPE ? ` (OPENBLAS_CORETYPE=${torch.OPENBLAS_CORETYPE})` : ''}, ${torch.gflops_1024_fp32_1thr.toFixed(0)} GFLOP/s fp32 on 1 thread`);
     } catch (e) {
       log(`torch anchor failed (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); ratios omitted`);
     }
   }
-  const ratios: Record<string, Record<string, { train: number; sample: number }>> = {};
+  const ratios: Record<string, Record<string, { train: number; sample?: number }>> = {};
+  const torchTimed: Record<string, { train: Timed; sample: Timed }> = {};
   if (torch) {
     for (const n of names) {
-      const a = torch.results[n];
+      torchTimed[n] = { train: timed(torch.train[n]), sample: timed(torch.sample[n]) };
       ratios[n] = {};
-      for (const v of VARIANTS) {
+      for (const [v, r] of Object.entries(ours[n])) {
         ratios[n][v] = {
-          train: +(ours[n][v].trainStepsPerSec.best / a.trainStepsPerSec1thr).toFixed(3),
-          sample: +(ours[n][v].samplesPerSec.best / a.samplesPerSec1thr).toFixed(3),
+          train: +(r.train.median / torchTimed[n].train.median).toFixed(3),
+          ...(r.sample ? { sample: +(r.sample.median / torchTimed[n].sample.median).toFixed(3) } : {}),
         };
       }
-      log(`${n}: ratio vs torch 1thr  ${VARIANTS.map((v) => `${v} train ${ratios[n][v].train} sample ${ratios[n][v].sample}`).join(' | ')}`);
+      log(`${n}: ratio to torch (medians) ${Object.entries(ratios[n]).map(([v, r]) => `${v} train ${r.train}${r.sample !== undefined ? ` sample ${r.sample}` : ''}`).join(' | ')}`);
     }
   }
-  // Secondary: our CPU-time rates against the anchors' published quiet-machine numbers — a
-  // contention-robust view when the shared machine is busy (both sides ~one undisturbed core).
-  const ratiosCpuVsPublished: Record<string, Record<string, { train: number; sample: number }>> = {};
-  for (const n of names) {
-    ratiosCpuVsPublished[n] = {};
-    for (const v of VARIANTS) {
-      ratiosCpuVsPublished[n][v] = {
-        train: +(ours[n][v].trainStepsPerCpuSec.best / PUBLISHED_TORCH[n].train).toFixed(3),
-        sample: +(ours[n][v].samplesPerCpuSec.best / PUBLISHED_TORCH[n].sample).toFixed(3),
-      };
-    }
-    log(`${n}: CPU-time rate / published torch  ${VARIANTS.map((v) => `${v} train ${ratiosCpuVsPublished[n][v].train} sample ${ratiosCpuVsPublished[n][v].sample}`).join(' | ')}`);
-  }
-  const micro = (opts.micro ?? true) ? await microBench() : null;
+  const sweepRatios: Record<string, number> = {};
+  if (torch?.sweep.banana2d) for (const b of SWEEP_BATCHES) sweepRatios[String(b)] = +(sweep[String(b)].median / timed(torch.sweep.banana2d[String(b)]).median).toFixed(3);
+  const familyRatios = Object.fromEntries(Object.entries(families).map(([f, r]) => [f, +(r.median / families.iaf.median).toFixed(3)]));
   const result = {
     bench: 'flows',
     started,
     wallSeconds: +((performance.now() - t0) / 1000).toFixed(1),
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '', node: process.version, tfjs: tf.version.tfjs, backend: backend.name },
-    config: { layers: K_LAYERS, batch: BATCH, sampleBatch: SAMPLE_BATCH, lr: 1e-3, timing: 'best of interleaved blocks; 1-min load average alongside' },
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '', node: process.version, tfjs: tf.version.tfjs, backend: backend.name, load: loads },
+    config: { layers: K_LAYERS, batch: BATCH, sampleN: SAMPLE_N, lr: 1e-3, blocks, blockSteps: BLOCK_STEPS, timing: 'median of equal blocks within one training run, on both sides' },
     ours,
-    torch,
+    torch: torch ? { version: torch.torch, openblas: torch.openblas, coretype: torch.OPENBLAS_CORETYPE, gflops: torch.gflops_1024_fp32_1thr, ...torchTimed } : null,
     ratios,
-    ratiosCpuVsPublished,
-    publishedTorch: PUBLISHED_TORCH,
-    bars: { trainD2: 0.5, trainD50: 0.3, sampleAll: 0.5 },
-    micro,
+    sweep: { ours: sweep, torch: torch?.sweep.banana2d ? Object.fromEntries(Object.entries(torch.sweep.banana2d).map(([b, r]) => [b, timed(r)])) : null, ratios: sweepRatios },
+    families: { stepsPerSec: families, ratioToIaf: familyRatios },
+    bars: { trainD2: 1.0, trainD10: 0.6, trainD50: 0.6, sampleAll: 1.0, familiesAtD10: 0.5 },
   };
   const out = opts.out === undefined ? join(HERE, 'results', 'flows.json') : opts.out;
   if (out) {
@@ -310,9 +262,11 @@ if (isMain(import.meta.url)) {
   const get = (k: string) => optionValue(k, argv);
   await benchFlows({
     targets: get('--targets')?.split(',') as BenchTargetName[] | undefined,
-    seconds: get('--seconds') ? Number(get('--seconds')) : undefined,
+    blocks: get('--blocks') ? Number(get('--blocks')) : undefined,
     anchor: !argv.includes('--no-anchor'),
-    micro: !argv.includes('--no-micro'),
+    sweep: !argv.includes('--no-sweep'),
+    families: !argv.includes('--no-families'),
+    openblasCoretype: get('--openblas-coretype'),
     out: get('--out'),
   });
 }

@@ -43,3 +43,8 @@ export function benchTarget(name: BenchTargetName): BenchTarget {
 }
 
 export const BENCH_TARGETS: BenchTargetName[] = ['banana2d', 'funnel10', 'gauss50'];
+
+/** The target alone, by name: the factory worker threads load (a TargetSource of kind 'module'). */
+export function benchTargetDensity(name: BenchTargetName): Target {
+  return benchTarget(name).target;
+}

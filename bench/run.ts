@@ -32,7 +32,7 @@ const BENCHES: Bench[] = [
   { name: 'targets', run: async (q) => (await import('./targets.js')).benchTargets({ maxTime: q ? 0.5 : 2 }) },
   { name: 'samplers', run: async (q) => (await import('./samplers.js')).benchSamplers({ draws: q ? 500 : 5000 }) },
   { name: 'diagnostics', run: async () => (await import('./diagnostics.js')).benchDiagnostics() },
-  { name: 'flows', run: async (q) => (await import('./flows.js')).benchFlows({ seconds: q ? 0.5 : 2, out: null, log: (l) => console.log(l) }) },
+  { name: 'flows', run: async (q) => (await import('./flows.js')).benchFlows({ blocks: q ? 3 : 7, ...(q ? { sweep: false, families: false } : {}), out: null, log: (l) => console.log(l) }) },
   { name: 'checks', run: async (q) => (await import('./checks.js')).benchChecks({ quick: q }) },
   { name: 'macro', run: async (q) => (await import('./macro.js')).benchMacro({ quick: q }) },
   { name: 'models', run: async (q) => (await import('./models.js')).benchModels({ seconds: q ? 0.3 : 2 }) },

@@ -11,6 +11,8 @@ import type { Target } from '../targets/target.js';
 import { createFamilyFlow, type Flow, type FlowFamily } from '../flows/index.js';
 import { trainReverseKL, TRAIN_DEFAULTS, defaultBatchSize, type TrainCheckpoint, type TrainResult } from '../flows/index.js';
 import { kishEss } from '../diagnostics/index.js';
+import { WorkerShards } from '../flows/train/parallel/workerShards.js';
+import type { TargetSource } from '../study/targetSource.js';
 import type { TrainedFlow } from './samplerRegistry.js';
 import type { TrainingPoint } from '../report/trainingFigure.js';
 
@@ -51,6 +53,12 @@ export interface TrainRunOptions extends TrainOptions {
   keepOnAbort?: boolean;
   /** Continue this flow from its checkpoint instead of a fresh flow. */
   resume?: { flow: Flow; checkpoint: TrainCheckpoint };
+  /**
+   * Gradient threads (default 1): with more, the batch is split over worker threads that each
+   * hold a replica of the flow and rebuild the target from `source` (src/flows/train/parallel/).
+   */
+  threads?: number;
+  source?: TargetSource;
   /** Called with the flow and its checkpoint about every `checkpointSeconds` (default 30). */
   onCheckpoint?: (flow: Flow, checkpoint: TrainCheckpoint) => void;
   checkpointSeconds?: number;
@@ -67,8 +75,13 @@ export async function trainFlowFor(target: Target, opts: TrainRunOptions): Promi
   const flow = opts.resume?.flow ?? createFamilyFlow(opts.family ?? 'iaf', target.dim, { layers: opts.layers, lu: opts.lu, actnorm: opts.actnorm, seed: root.derive('init').seed });
   const t0 = performance.now();
   let result: TrainResult;
+  let shards: WorkerShards | null = null;
   try {
+    if ((opts.threads ?? 1) > 1 && opts.source) {
+      shards = await WorkerShards.create({ flow, source: opts.source, baseDir: process.cwd(), batchSize, workers: opts.threads! - 1 });
+    }
     result = await trainReverseKL(flow, target, {
+      ...(shards ? { shards } : {}),
       steps,
       batchSize,
       ...(opts.learningRate !== undefined ? { learningRate: opts.learningRate } : {}),
@@ -85,6 +98,8 @@ export async function trainFlowFor(target: Target, opts: TrainRunOptions): Promi
   } catch (e) {
     if (!opts.resume) flow.dispose();
     throw e;
+  } finally {
+    shards?.dispose();
   }
   const trainTimeMs = performance.now() - t0;
   if (result.stoppedBy === 'abort' && !opts.keepOnAbort) {

@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ParameterError } from '../core/errors.js';
 import type { Target } from '../targets/target.js';
 import { parseTargetSpec } from '../targets/registry.js';
@@ -23,7 +24,9 @@ export type TargetSource =
   | { kind: 'spec'; spec: string }
   | { kind: 'expr'; expr: string; name?: string }
   /** Issue 12: a model module and its data. `inline` holds the file contents once made portable. */
-  | { kind: 'model'; model: string; data?: string; inline?: { model: string; data?: string } };
+  | { kind: 'model'; model: string; data?: string; inline?: { model: string; data?: string } }
+  /** A JavaScript module exporting a function that returns a Target (e.g. a custom target). */
+  | { kind: 'module'; module: string; export?: string; args?: unknown[] };
 
 export interface LoadContext {
   /** Folder that relative paths in the source are taken from (the study file's folder). */
@@ -71,10 +74,36 @@ const modelLoader: TargetLoader<Extract<TargetSource, { kind: 'model' }>> = {
   label: (s) => s.model.replace(/^.*[\\/]/, '').replace(/\.[^.]+$/, ''),
 };
 
+/** A module's exported target factory, called with `args` (JSON values). */
+const moduleLoader: TargetLoader<Extract<TargetSource, { kind: 'module' }>> = {
+  load: async (s, ctx) => {
+    const name = s.export ?? 'default';
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(pathToFileURL(resolvePath(s.module, ctx)).href)) as Record<string, unknown>;
+    } catch (e) {
+      throw new ParameterError(`target module ${s.module}: cannot load it (${(e as Error).message})`);
+    }
+    const f = mod[name];
+    if (typeof f !== 'function') throw new ParameterError(`target module ${s.module}: no exported function '${name}'`);
+    const t = (await (f as (...a: unknown[]) => unknown)(...(s.args ?? []))) as Target;
+    if (!t || typeof t.logDensity !== 'function' || !Number.isInteger(t.dim)) throw new ParameterError(`target module ${s.module}: '${name}' did not return a target`);
+    return t;
+  },
+  fingerprint: async (s, ctx) => {
+    const hash = createHash('sha256');
+    hash.update(await readFile(resolvePath(s.module, ctx)).catch(() => Buffer.from(`missing:${s.module}`)));
+    return `module:${s.module}:${s.export ?? 'default'}:${JSON.stringify(s.args ?? [])}:${hash.digest('hex')}`;
+  },
+  portable: async (s) => s,
+  label: (s) => `${s.module.replace(/^.*[\\/]/, '').replace(/\.[^.]+$/, '')}${s.export ? `.${s.export}` : ''}`,
+};
+
 const LOADERS: { [K in TargetSource['kind']]: TargetLoader<Extract<TargetSource, { kind: K }>> } = {
   spec: specLoader,
   expr: exprLoader,
   model: modelLoader,
+  module: moduleLoader,
 };
 
 function loaderFor<S extends TargetSource>(source: S): TargetLoader<S> {

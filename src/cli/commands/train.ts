@@ -55,6 +55,8 @@ ${flowFamilyHelp}
   --all-steps        train every step (default: stop once the flow is a usable proposal, i.e.
                      a check on 2048 fresh draws every 100 steps finds PSIS k-hat < 0.6 and
                      Kish ESS/N >= 0.6)
+  --workers N        threads that share each batch's gradient (default 1; the draws are the
+                     same for any N, the gradient sums differ in rounding only)
   --resume FILE      continue an interrupted run (Ctrl-C or SIGTERM writes its checkpoint into
                      --out; a checkpoint is also written every 30 s): the same result as an
                      uninterrupted run at the same seed
@@ -78,6 +80,7 @@ ${strictHelp}
       seed: { type: 'string' },
       anneal: { type: 'string' },
       'all-steps': { type: 'boolean' },
+      workers: { type: 'string' },
       resume: { type: 'string' },
       out: { type: 'string' },
       ...strictOption,
@@ -104,6 +107,7 @@ ${strictHelp}
     if (seedRaw.trim() === '') throw new UsageError('--seed is empty');
     const seed = /^-?\d+$/.test(seedRaw) ? Number(seedRaw) : seedRaw;
     const untilUsable = resumed ? prev!.untilUsable : !values['all-steps'];
+    const threads = intOption('workers', values.workers as string | undefined, 1, 1);
     const out = resolve((values.out as string | undefined) ?? resumeFile ?? 'flow.json');
     const ct = resumed && !values.target && !values.expr && !values.model ? await resumed.target() : await resolveTargetArgs(values, 'train');
     const batchSize = batchArg ?? defaultBatchSize(ct.target.dim);
@@ -133,6 +137,8 @@ ${strictHelp}
       annealFrom,
       seed,
       untilUsable,
+      threads,
+      ...(ct.source ? { source: ct.source } : {}),
       keepOnAbort: true,
       ...(resumed ? { resume: { flow: resumeFlow!, checkpoint: resumed.checkpoint } } : {}),
       signal: io.signal,

@@ -40,7 +40,6 @@ class SplineScratch {
   readonly sh: Float64Array;
   readonly xs: Float64Array; // left knots in x, K + 1 (xs[K] = B)
   readonly ys: Float64Array;
-  readonly d: Float64Array; // knot derivatives, K + 1 (d[0] = d[K] = 1)
   readonly gw: Float64Array;
   readonly gh: Float64Array;
   constructor(readonly K: number) {
@@ -48,7 +47,6 @@ class SplineScratch {
     this.sh = new Float64Array(K);
     this.xs = new Float64Array(K + 1);
     this.ys = new Float64Array(K + 1);
-    this.d = new Float64Array(K + 1);
     this.gw = new Float64Array(K);
     this.gh = new Float64Array(K);
   }
@@ -86,12 +84,14 @@ function knots(H: Float32Array, o: number, D: number, a: RqSplineAttrs, s: Splin
   }
   s.xs[K] = B;
   s.ys[K] = B;
-  s.d[0] = 1;
-  s.d[K] = 1;
-  for (let k = 1; k < K; k++) {
-    const u = H[o + (2 * K + k - 1) * D];
-    s.d[k] = a.minDerivative + (u > 0 ? u + Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u)));
-  }
+}
+
+/** The derivative at knot m (boundary knots have 1): only the bin's two are ever needed. */
+function knotDerivative(H: Float32Array, o: number, D: number, a: RqSplineAttrs, m: number): number {
+  const K = a.bins;
+  if (m === 0 || m === K) return 1;
+  const u = H[o + (2 * K + m - 1) * D];
+  return a.minDerivative + (u > 0 ? u + Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u)));
 }
 
 /** The bin holding v: the number of interior knots strictly below it (as the tfjs form). */
@@ -181,10 +181,10 @@ function backToParams(H: Float32Array, go: number, D: number, a: RqSplineAttrs, 
     H[go + i * D] += cw * s.sw[i] * (s.gw[i] - dotW);
     H[go + (K + i) * D] += ch * s.sh[i] * (s.gh[i] - dotH);
   }
-  // Interior derivative m (1..K−1) is minD + softplus(u_{m−1}); boundaries have no parameter.
-  const dsig = (m: number) => 1 / (1 + Math.exp(-H[o + (2 * K + m - 1) * D]));
-  if (k >= 1) H[go + (2 * K + k - 1) * D] += gdk * dsig(k);
-  if (k + 1 <= K - 1) H[go + (2 * K + k) * D] += gdk1 * dsig(k + 1);
+  // Interior derivative m (1..K−1) is minD + softplus(u_{m−1}) (d/du = sigmoid(u));
+  // boundaries have no parameter.
+  if (k >= 1) H[go + (2 * K + k - 1) * D] += gdk / (1 + Math.exp(-H[o + (2 * K + k - 1) * D]));
+  if (k + 1 <= K - 1) H[go + (2 * K + k) * D] += gdk1 / (1 + Math.exp(-H[o + (2 * K + k) * D]));
 }
 
 export const rqSplineKernel: Kernel<RqSplineAttrs> = {
@@ -220,12 +220,13 @@ export const rqSplineKernel: Kernel<RqSplineAttrs> = {
             H[y.off + r * D + j] = v;
             continue;
           }
-          knots(H, theta.off + r * ts + j, D, a, s);
+          const o = theta.off + r * ts + j;
+          knots(H, o, D, a, s);
           if (!a.inverse) {
             const k = bin(s.xs, a.bins, v);
             const wk = s.xs[k + 1] - s.xs[k];
             const hk = s.ys[k + 1] - s.ys[k];
-            const L = evalLocal((v - s.xs[k]) / wk, s.ys[k], hk, hk / wk, s.d[k], s.d[k + 1], false);
+            const L = evalLocal((v - s.xs[k]) / wk, s.ys[k], hk, hk / wk, knotDerivative(H, o, D, a, k), knotDerivative(H, o, D, a, k + 1), false);
             H[y.off + r * D + j] = L.y;
             sum += L.ld;
           } else {
@@ -233,8 +234,10 @@ export const rqSplineKernel: Kernel<RqSplineAttrs> = {
             const wk = s.xs[k + 1] - s.xs[k];
             const hk = s.ys[k + 1] - s.ys[k];
             const sl = hk / wk;
-            const xi = solveXi(v, s.ys[k], hk, sl, s.d[k], s.d[k + 1]);
-            const L = evalLocal(xi, s.ys[k], hk, sl, s.d[k], s.d[k + 1], false);
+            const dk = knotDerivative(H, o, D, a, k);
+            const dk1 = knotDerivative(H, o, D, a, k + 1);
+            const xi = solveXi(v, s.ys[k], hk, sl, dk, dk1);
+            const L = evalLocal(xi, s.ys[k], hk, sl, dk, dk1, false);
             H[y.off + r * D + j] = xi * wk + s.xs[k];
             sum -= L.ld;
           }
@@ -268,8 +271,10 @@ export const rqSplineKernel: Kernel<RqSplineAttrs> = {
           const wk = s.xs[k + 1] - s.xs[k];
           const hk = s.ys[k + 1] - s.ys[k];
           const sl = hk / wk;
-          const xi = a.inverse ? solveXi(v, s.ys[k], hk, sl, s.d[k], s.d[k + 1]) : (u - s.xs[k]) / wk;
-          const L = evalLocal(xi, s.ys[k], hk, sl, s.d[k], s.d[k + 1], true);
+          const dk = knotDerivative(H, o, D, a, k);
+          const dk1 = knotDerivative(H, o, D, a, k + 1);
+          const xi = a.inverse ? solveXi(v, s.ys[k], hk, sl, dk, dk1) : (u - s.xs[k]) / wk;
+          const L = evalLocal(xi, s.ys[k], hk, sl, dk, dk1, true);
           // Cotangents of the forward map's (y, log g') at this point.
           let cy: number;
           let cld: number;

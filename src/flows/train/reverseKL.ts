@@ -33,9 +33,11 @@ import type { Param } from '../params.js';
 import { selectEngine, type EngineChoice } from '../engine/engine.js';
 import { Adam, gradientNorm } from './adam.js';
 import { objectiveGradient } from './objective.js';
+import type { GradientShards } from './shards.js';
 import { targetValueAndGrad } from '../../targets/batch.js';
 import { Cooperative } from '../../core/cooperative.js';
-import { AbortedError, ParameterError, checkDim, checkParam, checkPositiveInt } from '../../core/errors.js';
+import { AbortedError, FlowsamplerError, ParameterError, checkDim, checkParam, checkPositiveInt } from '../../core/errors.js';
+import { pilotFlow, type PilotKind } from '../pilot.js';
 import { RandomStream, type RandomStreamState } from '../../core/random.js';
 import { float32ToBase64, base64ToFloat32 } from '../serialize.js';
 import { psis } from '../../diagnostics/psis.js';
@@ -107,12 +109,24 @@ export interface TrainOptions {
   /** Continue a run from its checkpoint (`TrainResult.checkpoint`): the same result as an uninterrupted run. */
   resume?: TrainCheckpoint;
   /**
+   * Start where the target is (src/flows/pilot.ts): before the first step, the flow's output
+   * layers get the target's Laplace approximation when that scores a better ELBO than the
+   * untouched flow (default true; a resumed run never re-pilots).
+   */
+  pilot?: boolean;
+  /**
    * Parameter averaging (Polyak & Juditsky 1992): an exponential moving average of the iterates
    * with this decay (e.g. 0.98, a window of ~50 steps) is what the proposal checks see and what
    * the flow holds at the end; the optimiser itself runs on the raw iterates. Averaging removes
    * most of the step-to-step jitter of a high learning rate. Default false.
    */
   averaging?: number | false;
+  /**
+   * Data-parallel gradients on other threads (src/flows/train/shards.ts; Node: WorkerShards in
+   * src/flows/train/parallel/). Used for the ELBO objective (renyiAlpha 1, no STL); the draws are
+   * the same as on one thread, the gradient sums differ in rounding only.
+   */
+  shards?: GradientShards;
   /** Called with a checkpoint about every `checkpointSeconds` (default 30), e.g. to save it. */
   onCheckpoint?: (checkpoint: TrainCheckpoint) => void;
   checkpointSeconds?: number;
@@ -130,9 +144,11 @@ export interface ProposalCheck {
   essFraction: number;
   /** Stop when a check passes (default true; false only records the checks). */
   stop: boolean;
+  /** Checks in a row that must pass, each on fresh draws (default 2: one lucky sample is not enough). */
+  consecutive: number;
 }
 
-export const PROPOSAL_CHECK_DEFAULTS: ProposalCheck = { every: 100, draws: 2048, paretoK: 0.6, essFraction: 0.6, stop: true };
+export const PROPOSAL_CHECK_DEFAULTS: ProposalCheck = { every: 100, draws: 2048, paretoK: 0.6, essFraction: 0.6, stop: true, consecutive: 2 };
 
 /** One proposal check: at which step, and what it measured. */
 export interface ProposalCheckResult {
@@ -184,6 +200,10 @@ export interface TrainResult {
   finalElboMA: number;
   /** The engine the steps ran on. */
   path: 'heap' | 'tfjs';
+  /** Threads the gradients ran on (1, or the shards of `options.shards`). */
+  threads: number;
+  /** The start the pilot chose ('none' when it kept the untouched flow or did not run). */
+  pilot: PilotKind;
   options: Required<Pick<TrainOptions, 'steps' | 'batchSize' | 'learningRate' | 'schedule' | 'clipNorm' | 'stl'>> & { seed: string };
 }
 
@@ -296,6 +316,15 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
   }
 
   if (!resume0(options)) checkTrainingStart(flow, target, batchSize, seed);
+  let pilot: PilotKind = 'none';
+  if (!resume0(options) && (options.pilot ?? true)) {
+    try {
+      pilot = pilotFlow(flow, target, { seed }).kind;
+    } catch (e) {
+      // A target without a usable gradient (or an exotic one) simply starts untouched.
+      if (!(e instanceof FlowsamplerError)) throw e;
+    }
+  }
   const counters = new TrainCounters();
   const engine = selectEngine(options.engine ?? flow.engine);
   const adam = new Adam(flow.store);
@@ -353,9 +382,53 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
   const D = flow.dim;
   const program = flow.samplingProgram();
   let grads: Map<Param, Float64Array> = new Map();
+  const shards = options.shards && alpha === 1 && !stl ? options.shards : null;
+  const computeSharded = (beta: number, eps: Float64Array) => {
+    const s = shards!;
+    const rows = s.rows(batchSize);
+    const m = rows[1] - rows[0];
+    s.start(flow.store, eps, batchSize, beta);
+    let own: { sumObjective: number; sumElbo: number; grads: Map<Param, Float64Array> } | null = null;
+    try {
+      let sumObjective = NaN;
+      let sumElbo = NaN;
+      const r = engine.differentiate(flow.store, program, [{ values: eps.subarray(0, m * D), rows: m, cols: D }], ([x, logq]) => {
+        const { logp, grad } = targetValueAndGrad(target, x, m, D);
+        const obj = objectiveGradient(logp, grad, logq, D, beta, 1);
+        sumObjective = -obj.loss * m;
+        sumElbo = obj.elbo * m;
+        const c = m / batchSize;
+        for (let i = 0; i < obj.dX.length; i++) obj.dX[i] *= c;
+        for (let i = 0; i < obj.dLogq.length; i++) obj.dLogq[i] *= c;
+        return [obj.dX, obj.dLogq];
+      });
+      own = { sumObjective, sumElbo, grads: r.paramGrads };
+    } finally {
+      // Always collect the other shards, so the next step starts clean.
+      const others = s.wait();
+      if (own) {
+        let so = own.sumObjective;
+        let se = own.sumElbo;
+        for (const o of others) {
+          so += o.sumObjective;
+          se += o.sumElbo;
+          for (const [p, g] of o.grads) {
+            const acc = own.grads.get(p);
+            if (!acc) own.grads.set(p, g);
+            else for (let k = 0; k < acc.length; k++) acc[k] += g[k];
+          }
+        }
+        own.sumObjective = so;
+        own.sumElbo = se;
+      }
+    }
+    grads = own!.grads;
+    return { loss: -own!.sumObjective / batchSize, elbo: own!.sumElbo / batchSize, norm: gradientNorm(grads) };
+  };
   const compute = (beta: number) => {
     const eps = new Float64Array(batchSize * D);
     rng.fillNormal(eps);
+    if (shards) return computeSharded(beta, eps);
     let loss = NaN;
     let elbo = NaN;
     const r = engine.differentiate(flow.store, program, [{ values: eps, rows: batchSize, cols: D }], ([x, logq]) => {
@@ -460,7 +533,9 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
         const q = withAverage(() => proposalQuality(flow, target, check.draws, checkRng));
         const passed = q.paretoK < check.paretoK && q.essFraction >= check.essFraction;
         checks.push({ step, paretoK: q.paretoK, essFraction: q.essFraction, passed });
-        if (passed && check.stop) {
+        let run = 0;
+        for (let i = checks.length - 1; i >= 0 && checks[i].passed; i--) run++;
+        if (run >= check.consecutive && check.stop) {
           stoppedBy = 'usable';
           break;
         }
@@ -499,6 +574,8 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
     stoppedBy,
     finalElboMA: elboMA(),
     path: engine.name,
+    threads: shards ? shards.shards : 1,
+    pilot,
     checks,
     checkpoint,
     warnings: [],
