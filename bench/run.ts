@@ -39,6 +39,8 @@ const BENCHES: Bench[] = [
   { name: 'posteriors', run: async (q) => (await import('./posteriors.js')).benchPosteriors(q ? { names: ['eight_schools_noncentered'], steps: 200 } : {}) },
   { name: 'coverage', run: async (q) => (await import('./coverage.js')).benchCoverage({ quick: q }) },
   { name: 'smc', run: async (q) => (await import('./smc.js')).benchSmc({ quick: q }) },
+  // Long: reverse KL, mode-covering and auto on the 7 targets of issue 13, 5 seeds (bench/modeCovering.ts).
+  { name: 'modeCovering', run: async (q) => (await import('./modeCovering.js')).benchModeCovering({ quick: q, log: (l) => console.log(l) }) },
   { name: 'parallel', run: async (q) => (await import('./parallel.js')).benchParallel({ quick: q }) },
 ];
 

@@ -60,3 +60,7 @@ export { referenceFor, nextTemperature, conditionalEss, type GaussianReference, 
 export { hmcMove, rwmMove, type Population, type HmcMoveParams, type RwmMoveParams } from './samplers/smcMoves.js';
 export { modeVisits, type ModeVisits, type ModeAssigner } from './diagnostics/modes.js';
 export { coverageCheck, marginalSds, bonferroniZ, type CoverageInput, type CoverageResult, type ThinCoordinate, type LogZEstimateInput } from './diagnostics/coverage.js';
+// Mode-covering training: a one-pass-density flow fitted to a weighted population (e.g. SMC's
+// particles) by weighted maximum likelihood, then refined on its own importance-weighted draws.
+export { createModeCoveringFlow, trainModeCovering, MODE_COVERING_FLOW, MODE_COVERING_CHECK, type ModeCoveringFlowOptions, type ModeCoveringOptions, type ModeCoveringResult } from './flows/train/modeCovering.js';
+export { WeightedPoints, weightedNllGradient, importanceBatch } from './flows/train/weightedLikelihood.js';

@@ -94,9 +94,11 @@ describe('trainModeCovering', () => {
     const flow = createModeCoveringFlow(1, { loc: mean, scale: sd, seed: 2 });
     const r = await trainModeCovering(flow, target, { population: { x: pop }, steps: 600, populationSteps: 300, batchSize: 256, seed: 3 });
     expect(r.skippedNonFinite).toBe(0);
-    expect(r.populationSteps).toBe(300);
+    // The proposal checks run in both phases: a fit of exact draws may pass them before refining.
+    expect(r.populationSteps).toBe(Math.min(300, r.steps));
     expect(['steps', 'usable']).toContain(r.stoppedBy);
-    expect(r.history.some((h) => h.phase === 'refine' && h.essFraction! > 0.5)).toBe(true);
+    if (r.stoppedBy === 'usable') expect(r.checks.slice(-2).every((c) => c.passed && c.essFraction >= 0.8)).toBe(true);
+    else expect(r.history.some((h) => h.phase === 'refine' && h.essFraction! > 0.5)).toBe(true);
     const n = 20_000;
     const is = flowImportanceSample(flow, target, { n, seed: 9, resample: true });
     // log Ẑ within 5 standard errors of the truth (log Z = 0), plus 0.01 for the fit.

@@ -13,8 +13,8 @@
  *    fit then continues on fresh draws of q weighted by (p̃/q)^α and self-normalised per batch:
  *    α = 1 is a stochastic forward-KL step, α = 2 the α-divergence FAB minimises (Midgley et al.
  *    2023); unlike their AIS estimator, plain importance weights suffice once q covers the modes.
- *    Proposal checks (PSIS k̂ and Kish ESS/N of fresh draws, as in reverse-KL training) stop it
- *    once the flow is a good proposal.
+ *    Proposal checks (PSIS k̂ and Kish ESS/N of fresh draws, as in reverse-KL training, in
+ *    either phase) stop training once the flow is a good proposal.
  *
  * The flow must have a one-pass density direction (coupling, MAF or elementwise layers):
  * `createModeCoveringFlow` builds rational-quadratic spline coupling layers (Durkan et al. 2019)
@@ -99,8 +99,9 @@ export interface ModeCoveringOptions {
   /** Weights (p̃/q)^α of the refinement (default 1: forward KL; 2: FAB's α = 2 divergence). */
   refineAlpha?: number;
   /**
-   * Stop in the refinement phase once the flow is a usable proposal (PSIS k̂ and Kish ESS/N of
-   * fresh draws, `ProposalCheck`; default on, with ESS/N ≥ 0.8); false trains every step.
+   * Stop once the flow is a usable proposal (PSIS k̂ and Kish ESS/N of fresh draws every
+   * `every` steps, passing `consecutive` times in a row, `ProposalCheck`; default on, with
+   * ESS/N ≥ 0.8); false trains every step.
    */
   untilUsable?: Partial<ProposalCheck> | boolean;
   seed?: number | string;
@@ -201,11 +202,13 @@ export async function trainModeCovering(flow: Flow, target: Target, options: Mod
       step++;
       if (Number.isFinite(loss) && (step % historyEvery === 0 || step === 1 || step === popSteps)) history.push({ step, phase, loss, ...(ess !== undefined ? { essFraction: ess, elbo } : {}) });
       if (step % progressEvery === 0) options.onProgress?.(step, steps, { phase, loss, essFraction: ess ?? NaN });
-      if (check && phase === 'refine' && step % check.every === 0) {
+      if (check && step % check.every === 0) {
         const q = proposalQuality(flow, target, check.draws, checkRng);
         const passed = q.paretoK < check.paretoK && q.essFraction >= check.essFraction;
         checks.push({ step, paretoK: q.paretoK, essFraction: q.essFraction, passed });
-        if (passed && check.stop) {
+        let run = 0;
+        for (let i = checks.length - 1; i >= 0 && checks[i].passed; i--) run++;
+        if (run >= check.consecutive && check.stop) {
           stoppedBy = 'usable';
           break;
         }
