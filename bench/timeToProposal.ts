@@ -60,7 +60,7 @@ export async function benchTimeToProposal(opts: { seeds?: number[]; targets?: Be
         seconds,
         steps: trained.steps,
         stoppedBy: trained.stoppedBy,
-        pilot: trained.result.pilot ?? 'none',
+        pilot: trained.result?.pilot ?? trained.method ?? 'none',
         paretoK,
         essFraction,
         logZError: evals[0].logZ - (t.target.logZ ?? NaN),
