@@ -200,6 +200,8 @@ async function modeCoveringFor(target: Target, opts: TrainRunOptions, smc: SmcRe
       batchSize,
       ...(opts.learningRate !== undefined ? { learningRate: opts.learningRate } : {}),
       maxSeconds: opts.maxSeconds ?? MODE_COVERING_SECONDS,
+      // The default budget is a safety stop only: same seed, same flow on any machine.
+      scheduleByTime: opts.maxSeconds !== undefined,
       seed: root.derive('mode-covering').seed,
       signal: opts.signal,
       untilUsable: opts.untilUsable === false ? { stop: false } : {},

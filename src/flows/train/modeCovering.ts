@@ -106,8 +106,14 @@ export interface ModeCoveringOptions {
    */
   untilUsable?: Partial<ProposalCheck> | boolean;
   seed?: number | string;
-  /** Wall-time budget; the learning-rate schedule follows elapsed time too. */
+  /** Wall-time budget; the learning-rate schedule follows elapsed time too unless `scheduleByTime` is false. */
   maxSeconds?: number;
+  /**
+   * Let the schedule follow elapsed time when that is ahead of the step count (default true): a
+   * time-bound run still decays, but is then not reproducible across machines or loads. False
+   * makes `maxSeconds` a plain stop, so the same seed gives the same run.
+   */
+  scheduleByTime?: boolean;
   signal?: AbortSignal;
   engine?: EngineChoice;
   /** Called every `progressEvery` (25) steps. */
@@ -179,7 +185,7 @@ export async function trainModeCovering(flow: Flow, target: Target, options: Mod
         stoppedBy = 'time';
         break;
       }
-      const effStep = maxMs < Infinity ? Math.max(step, Math.min(steps - 1, Math.floor((elapsed / maxMs) * steps))) : step;
+      const effStep = maxMs < Infinity && options.scheduleByTime !== false ? Math.max(step, Math.min(steps - 1, Math.floor((elapsed / maxMs) * steps))) : step;
       const lr = learningRateAt(step < warmup ? step : effStep, steps, peak, schedule, warmup, finalFactor);
       const phase = step < popSteps ? 'population' : 'refine';
       let loss = NaN;
