@@ -3,7 +3,7 @@
  * settings, stopping at the first usable proposal) on the anchor targets, with the wall time
  * until it stops, then an independent evaluation of the flow it returned on fresh draws.
  *
- * The bar of the flow-engine issue: PSIS k̂ < 0.7 and Kish ESS/N ≥ 0.5 within 3 s (banana2d),
+ * The time-to-proposal bar: PSIS k̂ < 0.7 and Kish ESS/N ≥ 0.5 within 3 s (banana2d),
  * 10 s (funnel10) and 20 s (gauss50). "met" needs both evaluation seeds to pass and the time to
  * be within the bar. Times include the pilot and the proposal checks.
  *
