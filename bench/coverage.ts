@@ -107,7 +107,7 @@ export async function benchCoverage(opts: { seeds?: number[]; targets?: string[]
   for (const t of COVERAGE_TARGETS.filter((x) => !opts.targets || opts.targets.includes(x.id))) {
     const target = parseTargetSpec(t.spec);
     for (const seed of seeds) {
-      const trained = await trainFlowFor(target, { seed, maxSeconds: opts.quick ? 10 : 60, ...(opts.quick ? { steps: 300 } : {}) });
+      const trained = await trainFlowFor(target, { seed, method: 'reverse-kl', maxSeconds: opts.quick ? 10 : 60, ...(opts.quick ? { steps: 300 } : {}) });
       try {
         const flow = trained.flow;
         const plain = proposalPool('plain', flow, 10_000, `eval-${seed}`);

@@ -43,9 +43,12 @@ const BENCHES: Bench[] = [
   { name: 'coverage', run: async (q) => (await import('./coverage.js')).benchCoverage({ quick: q }) },
   { name: 'smc', run: async (q) => (await import('./smc.js')).benchSmc({ quick: q }) },
   { name: 'density', run: async (q) => (await import('./density.js')).benchDensity({ quick: q }) },
+  // Long: reverse KL, mode-covering and auto on the 7 targets with known modes, 5 seeds (bench/modeCovering.ts).
+  { name: 'modeCovering', run: async (q) => (await import('./modeCovering.js')).benchModeCovering({ quick: q, log: (l) => console.log(l) }) },
   { name: 'parallel', run: async (q) => (await import('./parallel.js')).benchParallel({ quick: q }) },
   { name: 'residual', run: async (q) => (await import('./residual.js')).benchResidual({ quick: q }) },
   { name: 'multiscale', run: async (q) => (await import('./multiScale.js')).benchMultiScale({ quick: q }) },
+  { name: 'flowMcmc', run: async (q) => (await import('./flowMcmc.js')).benchFlowMcmc({ quick: q, log: (l) => console.log(l) }) },
 ];
 
 export async function runBenches(names: string[], quick: boolean): Promise<number> {

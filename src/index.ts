@@ -16,7 +16,7 @@ export * from './samplers/index.js';
 export * from './diagnostics/index.js';
 export { readStanCsv, stanCsvChains, writeStanCsv, type StanCsv, type SamplerColumns } from './io/stanCsv.js';
 
-// Browser build (issue 11): the sampler kernels one step at a time (docs/samplers.md), and the
+// Browser build: the sampler kernels one step at a time (docs/samplers.md), and the
 // comparison table and report figures (Vega / Vega-Lite specs) that the CLI, the HTML report
 // and the playground share.
 export { CountedTarget } from './samplers/chains.js';
@@ -35,7 +35,7 @@ export { autocorrFigure } from './report/autocorrFigure.js';
 export { trainingFigure, type TrainingCurve, type TrainingPoint } from './report/trainingFigure.js';
 export { barsFigure } from './report/barsFigure.js';
 
-// Warnings, target checks and size limits (issue 10): every result's `warnings`, checkTarget
+// Warnings, target checks and size limits: every result's `warnings`, checkTarget
 // (value paths, gradient against finite differences, shapes), memory checks, training errors.
 export { makeWarning, formatWarnings, type Warning, type WarningCode } from './core/warnings.js';
 export { drawsWarnings, WARNING_THRESHOLDS, type DrawsWarningOptions } from './diagnostics/drawsWarnings.js';
@@ -44,16 +44,16 @@ export { TrainingError, TRAIN_WARNING_THRESHOLDS } from './flows/train/checks.js
 export { MemoryLimitError, memoryBudget, setMemoryBudget } from './core/memory.js';
 export type { StanCsvChains } from './io/stanCsv.js';
 
-// Written-once models (issue 12): ops, distributions, constrained parameters, Stan JSON data.
+// Written-once models: ops, distributions, constrained parameters, Stan JSON data.
 export { defineModel, isModel, param, ops, lpdf, lupdf, special, Var, ModelError, FAMILY_NAMES, constrainDraws, weightedSummary, cmdStanName } from './models/index.js';
 export type { WeightedSummaryRow } from './models/index.js';
 export type { Model, ModelSpec, ModelTarget, ModelContext, ModelData, ParamValues, ParamDecl, Value as ModelValue } from './models/index.js';
 export type { ConstrainedView } from './targets/target.js';
-// The tfjs instance flowsampler runs on, for custom tfjs targets that must share its engine (issue 12).
+// The tfjs instance flowsampler runs on, for custom tfjs targets that must share its engine.
 export * as tf from '@tensorflow/tfjs';
 
 
-// Multimodal targets (issue 13): tempered SMC / AIS with its kernels, mode visits, the coverage
+// Multimodal targets: tempered SMC / AIS with its kernels, mode visits, the coverage
 // diagnostic. (The many-well and 1-D mixture targets come with targets/index.js.)
 export { smc, temperedSmc, type SmcOptions, type SmcResult, type SmcRun } from './samplers/smc.js';
 export { referenceFor, nextTemperature, conditionalEss, type GaussianReference, type ReferenceSpec } from './samplers/smcReference.js';
@@ -61,7 +61,7 @@ export { hmcMove, rwmMove, type Population, type HmcMoveParams, type RwmMovePara
 export { modeVisits, type ModeVisits, type ModeAssigner } from './diagnostics/modes.js';
 export { coverageCheck, marginalSds, bonferroniZ, type CoverageInput, type CoverageResult, type ThinCoordinate, type LogZEstimateInput } from './diagnostics/coverage.js';
 
-// Flows fitted to data (issue 15): maximum likelihood with a validation split and early stopping,
+// Flows fitted to data: maximum likelihood with a validation split and early stopping,
 // forward KL from exact draws, the classical baselines (Gaussian, EM mixture) and the ROC AUC.
 export { fitMaximumLikelihood, maximumLikelihoodRefit, trainLikelihood, logDensityRows, meanNll, epochBatches, checkDensityDirection, FIT_DEFAULTS, type FitOptions, type FitResult, type FitProgress, type FitHistoryEntry, type LikelihoodTrainOptions, type LikelihoodTrainResult, type BatchSource } from './flows/train/maximumLikelihood.js';
 export { trainForwardKL, pairedForwardKL, type ForwardKLOptions, type ForwardKLResult } from './flows/train/forwardKL.js';
@@ -73,3 +73,8 @@ export { logDensityQuantiles, quantileFromTable } from './flows/train/anomaly.js
 export { readDataCsv, type DataTable, type DataCsvOptions } from './io/dataCsv.js';
 export { flow1dFigure, type Flow1dFigureOptions } from './report/flow1dFigure.js';
 export { densityFigure1d, type DensityFigure1dOptions } from './report/densityFigure1d.js';
+
+// Mode-covering training: a one-pass-density flow fitted to a weighted population (e.g. SMC's
+// particles) by weighted maximum likelihood, then refined on its own importance-weighted draws.
+export { createModeCoveringFlow, trainModeCovering, MODE_COVERING_FLOW, MODE_COVERING_CHECK, type ModeCoveringFlowOptions, type ModeCoveringOptions, type ModeCoveringResult } from './flows/train/modeCovering.js';
+export { WeightedPoints, weightedNllGradient, importanceBatch } from './flows/train/weightedLikelihood.js';

@@ -20,6 +20,8 @@ describe('flowsampler compare', () => {
     const r = await runCli([
       'compare', '--target', 'ring', '--samplers', 'iaf,imh,rwm,nuts,rejection', '--draws', '200', '--chains', '2',
       '--warmup', '200', '--train-steps', '40', '--batch', '64', '--seed', '7', '--out', dir,
+      // Reverse KL only: the evaluation count below is its steps and checks (auto adds SMC: cli.trainMethod.test.ts).
+      '--method', 'reverse-kl',
     ]);
     expect(r.code, r.err.join('\n')).toBe(0);
     const text = r.out.join('\n');

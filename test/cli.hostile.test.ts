@@ -44,7 +44,7 @@ describe('sizes are checked before allocating', () => {
   it('a flow file whose config claims huge layers fails before allocating them', async () => {
     const dir = tmp('hidden');
     const flowFile = join(dir, 'flow.json');
-    expect((await runCli(['train', '--target', 'banana', '--steps', '3', '--batch', '16', '--layers', '1', '--seed', '1', '--out', flowFile])).code).toBe(0);
+    expect((await runCli(['train', '--target', 'banana', '--steps', '3', '--batch', '16', '--layers', '1', '--seed', '1', '--method', 'reverse-kl', '--out', flowFile])).code).toBe(0);
     const doc = JSON.parse(readFileSync(flowFile, 'utf8'));
     const iaf = doc.architecture.find((l: { type: string }) => l.type === 'autoregressive');
     iaf.config.hidden = [1e8, 1e8];
@@ -101,7 +101,7 @@ describe('train reports what happened', () => {
   it('steps actually run, why training stopped, and an ESS/N from 10000 draws', async () => {
     const dir = tmp('train');
     const flowFile = join(dir, 'flow.json');
-    const r = await runCli(['train', '--target', 'banana', '--steps', '100000', '--max-seconds', '0.5', '--batch', '64', '--layers', '1', '--out', flowFile]);
+    const r = await runCli(['train', '--target', 'banana', '--steps', '100000', '--max-seconds', '0.5', '--batch', '64', '--layers', '1', '--method', 'reverse-kl', '--out', flowFile]);
     expect(r.code, r.err.join('\n')).toBe(0);
     const m = /^trained banana iaf flow: (\d+) of 100000 steps in [\d.]+ s \(stopped on the 0.5 s time budget\)/.exec(r.out[0]);
     expect(m, r.out[0]).not.toBeNull();

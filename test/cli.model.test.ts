@@ -29,7 +29,7 @@ describe('--model / --data', () => {
   it('train then sample: a flow on the model, draws on the constrained scale', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fs-model-'));
     const flow = join(dir, 'flow.json');
-    const t = await runCli(['train', '--model', model, '--data', data, '--steps', '50', '--out', flow]);
+    const t = await runCli(['train', '--model', model, '--data', data, '--steps', '50', '--method', 'reverse-kl', '--out', flow]);
     expect(t.code, t.err.join('\n')).toBe(0);
     const s = await runCli(['sample', '--flow', flow, '--n', '20', '--out', join(dir, 'd.csv')]);
     expect(s.code, s.err.join('\n')).toBe(0);

@@ -30,8 +30,8 @@ describe('compare and train on multimodal targets', () => {
     expect(['ok', 'missed', 'thin', 'missed+thin', 'unclear']).toContain(rows.iaf.coverage);
     expect(rows.nuts.coverage ?? null).toBeNull();
     expect(t.modeCounts.rejection.reduce((a: number, b: number) => a + b, 0)).toBe(400);
-    // Two SMC runs are too few for its standard error: the check ran its own probe.
-    expect(t.coverage.reference.source).toMatch(/smc probe/);
+    // Two SMC runs are too few for its standard error: the check used training's SMC pilot.
+    expect(t.coverage.reference.source).toMatch(/^smc \(training pilot, /);
     expect(t.coverage.probe.source).toMatch(/nuts \(this run/);
     const html = await readFile(join(dir, 'report.html'), 'utf8');
     expect(html).toContain('data-figure="density-x1"');
@@ -45,11 +45,14 @@ describe('compare and train on multimodal targets', () => {
     expect(r.code, r.err.join('\n')).toBe(0);
     expect(r.out.join('\n')).toMatch(/^coverage: /m);
     const doc = JSON.parse(await readFile(flow, 'utf8'));
-    expect(doc.training.coverage.reference.source).toMatch(/smc probe/);
+    // auto's SMC pilot is the check's reference (no second SMC run).
+    expect(doc.training.coverage.reference.source).toMatch(/^smc \(training pilot, 10 runs x 1000 particles\)/);
     expect(typeof doc.training.coverage.flagged).toBe('boolean');
     const q = await runCli(['train', '--target', 'ring', '--steps', '20', '--batch', '64', '--no-coverage', '--out', flow]);
     expect(q.code).toBe(0);
-    expect(q.out.join('\n')).not.toMatch(/coverage/);
+    expect(q.out.join('\n')).not.toMatch(/^coverage: /m);
+    // Without the check, reverse KL trains (auto needs it) and the summary says the flow may miss modes.
+    expect(q.out.join('\n')).toMatch(/^warning: coverage not checked \(--no-coverage\): reverse KL is mode-seeking/m);
     expect(JSON.parse(await readFile(flow, 'utf8')).training.coverage).toBeUndefined();
   });
 });

@@ -31,7 +31,7 @@ describe('flowsampler train', () => {
 
   it('an interrupted run writes a checkpoint, and --resume gives the uninterrupted result bit for bit', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fs-resume-'));
-    const args = ['train', '--target', 'banana', '--steps', '300', '--batch', '64', '--all-steps', '--seed', '4', '--layers', '2'];
+    const args = ['train', '--target', 'banana', '--steps', '300', '--batch', '64', '--all-steps', '--seed', '4', '--layers', '2', '--method', 'reverse-kl'];
     const full = await runCli([...args, '--out', join(dir, 'full.json')]);
     expect(full.code, full.err.join('\n')).toBe(0);
     const ctl = new AbortController();

@@ -279,7 +279,7 @@ describe('NeuTra', () => {
   });
   it('compare names what is missing when a flow has no input gradient', async () => {
     const entry = samplerRegistry.find((s) => s.name === 'neutra')!;
-    const ctx = { target: t, seed: 1, chains: 1, draws: 10, signal: new AbortController().signal, onProgress: () => undefined, trainedFlow: async () => ({ flow: {} as never, trainTimeMs: 1, trainEvals: 1, curve: {} as never, result: {} as never, warnings: [], steps: 1, requestedSteps: 1, stoppedBy: 'steps' as const }) } as RunContext;
+    const ctx = { target: t, seed: 1, chains: 1, draws: 10, signal: new AbortController().signal, onProgress: () => undefined, trainedFlow: async () => ({ flow: {} as never, trainTimeMs: 1, trainEvals: 1, curve: {} as never, method: 'reverse-kl' as const, result: {} as never, modeCovering: null, warnings: [], steps: 1, requestedSteps: 1, stoppedBy: 'steps' as const, notes: [] }) } as RunContext;
     await expect(entry.run(ctx)).rejects.toThrow(/forwardTape/);
   });
 });

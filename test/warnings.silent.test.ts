@@ -167,7 +167,7 @@ describe('silent results now warn or fail', () => {
 
   it("compare's flow row says its ESS is not to be trusted when k-hat is above threshold", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fs-warn-khat-'));
-    const r = await runCli(['compare', '--target', 'banana', '--samplers', 'iaf', '--draws', '250', '--chains', '2', '--train-steps', '10', '--batch', '64', '--seed', '1', '--no-png', '--out', dir]);
+    const r = await runCli(['compare', '--target', 'banana', '--samplers', 'iaf', '--draws', '250', '--chains', '2', '--train-steps', '10', '--batch', '64', '--seed', '1', '--no-png', '--method', 'reverse-kl', '--out', dir]);
     expect(r.code, r.err.join('\n')).toBe(0);
     expect(r.out.join('\n').split('\n').find((l) => /^iaf\s/.test(l))).toMatch(/khat/);
     expect(r.out.join('\n')).toMatch(/\[khat\]: iaf: PSIS k-hat [\d.]+ is above [\d.]+ for 500 draws: the importance weights are unreliable, so are the ESS/);

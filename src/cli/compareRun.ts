@@ -31,7 +31,7 @@ import type { TrainingCurve } from '../report/trainingFigure.js';
 import { constrainDraws } from '../models/draws.js';
 import { modeVisits, modesMissedWarning } from '../diagnostics/modes.js';
 import { addWarnings } from '../core/warnings.js';
-import { flowCoverage, coverageLines, type CoverageReport } from './coverageProbe.js';
+import { flowCoverage, coverageLines, MIN_SMC_RUNS, type CoverageReport } from './coverageProbe.js';
 import type { TargetSource } from '../study/targetSource.js';
 import type { WorkerPool } from '../study/pool.js';
 import { startTargetRuns, type TargetRuns } from '../study/parallelRun.js';
@@ -84,6 +84,8 @@ export interface TargetResult {
   coverage: CoverageReport | null;
   /** Warnings samplers put in their Draws (info.warning), shown under the table. */
   warnings: string[];
+  /** What flow training decided (the 'auto' method), shown under the table. */
+  notes: string[];
 }
 
 export interface CompareOutcome {
@@ -160,7 +162,7 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
   for (const [ti, ct] of cfg.targets.entries()) {
     if (interrupted) break;
     const target = ct.target;
-    const res: TargetResult = { target: ct, rows: [], draws: [], params: {}, training: [], files: [], modeCounts: {}, coverage: null, warnings: [] };
+    const res: TargetResult = { target: ct, rows: [], draws: [], params: {}, training: [], files: [], modeCounts: {}, coverage: null, warnings: [], notes: [] };
     results.push(res);
     let flowPromise: Promise<TrainedFlow> | null = null;
     const trainedFlow = () => {
@@ -170,6 +172,8 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
           const tf = await trainFlowFor(target, { ...cfg.train, ...ct.train, seed: cfg.seed, signal: io.signal, onProgress: (p) => progress.update(p.done, p.total, 'training') });
           progress.stop(`${(tf.trainTimeMs / 1000).toFixed(1)} s`);
           res.training.push(tf.curve);
+          res.notes.push(...tf.notes);
+          if (cfg.coverage === false && tf.method === 'reverse-kl') res.notes.push('warning: coverage not checked (--no-coverage): reverse KL is mode-seeking and the flow may miss modes that k-hat and ESS cannot see');
           return tf;
         } catch (e) {
           progress.stop('stopped');
@@ -251,7 +255,8 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
         res.coverage = await flowCoverage(target, trained.flow, {
           seed: cfg.seed,
           signal: io.signal,
-          smcDraws: res.draws.find((d) => d.sampler === 'smc'),
+          // The run's smc sampler, else the SMC run flow training used (auto, mode-covering).
+          ...pickSmc(res.draws.find((d) => d.sampler === 'smc'), trained.pilotSmc),
           nutsDraws: res.draws.find((d) => d.sampler === 'nuts'),
         });
         progress.stop(`${res.coverage.seconds.toFixed(1)} s`);
@@ -274,6 +279,7 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
     io.out(formatTable(res.rows));
     for (const r of res.rows) for (const line of formatWarnings(r.warnings ?? [], r.sampler)) io.out(line);
     for (const w of res.warnings) io.out(`warning: ${w}`);
+    for (const n of res.notes) io.out(n);
     if (res.coverage) for (const l of coverageLines(res.coverage)) io.out(l);
   }
   // A Ctrl-C after the last sampler finished still marks the run as interrupted.
@@ -293,6 +299,7 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
       notes: [
         ...(interrupted ? ['The run was interrupted (Ctrl-C): only the samplers that finished are shown.'] : []),
         ...r.warnings.map((w) => `warning: ${w}`),
+        ...r.notes,
         ...(r.coverage ? coverageLines(r.coverage) : []),
       ],
     });
@@ -342,6 +349,7 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
       ),
       training: r.training,
       modeCounts: r.modeCounts,
+      trainingNotes: r.notes,
       coverage: r.coverage ? { ...r.coverage, result: { ...r.coverage.result } } : null,
       files: r.files.map((f) => relative(cfg.outDir, f)),
     })),
@@ -368,4 +376,11 @@ export async function runCompare(cfg: CompareConfig, io: CommandIO): Promise<Com
     failed: rows.filter((r) => r.error).length,
     warnings: rows.reduce((a, r) => a + (r.warnings?.length ?? 0), 0),
   };
+}
+
+/** The SMC reference of the coverage check: the run's own smc rows when they are enough runs, else training's pilot. */
+function pickSmc(own: Draws | undefined, pilot: Draws | undefined): { smcDraws?: Draws; smcLabel?: string } {
+  if (own && own.chains >= MIN_SMC_RUNS) return { smcDraws: own };
+  if (pilot) return { smcDraws: pilot, smcLabel: 'training pilot' };
+  return own ? { smcDraws: own } : {};
 }

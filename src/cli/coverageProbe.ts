@@ -43,10 +43,14 @@ export interface CoverageOptions {
   signal?: AbortSignal;
   /** The run's own SMC draws (info.logZ, info.logZSe), if any. */
   smcDraws?: Draws;
+  /** Where `smcDraws` came from, for the report (default 'this run'). */
+  smcLabel?: string;
   /** The run's own NUTS draws, if any. */
   nutsDraws?: Draws;
   /** Flow draws for the check (default 10 000). */
   n?: number;
+  /** Run the thin-tails check (default true; false skips its NUTS probe: missed mass only). */
+  tails?: boolean;
 }
 
 function sdsOfChains(d: Draws): { sd: Float64Array; se: Float64Array } {
@@ -93,7 +97,7 @@ export async function flowCoverage(target: Target, flow: Flow, opts: CoverageOpt
   const smcInfo = opts.smcDraws?.info;
   // The run's own SMC only with enough runs for its between-run standard error (see smc.ts).
   if (smcInfo && typeof smcInfo.logZ === 'number' && opts.smcDraws!.chains >= MIN_SMC_RUNS) {
-    reference = { logZ: smcInfo.logZ, se: typeof smcInfo.logZSe === 'number' ? smcInfo.logZSe : NaN, source: `smc (this run, ${opts.smcDraws!.chains} runs x ${opts.smcDraws!.draws} particles)` };
+    reference = { logZ: smcInfo.logZ, se: typeof smcInfo.logZSe === 'number' ? smcInfo.logZSe : NaN, source: `smc (${opts.smcLabel ?? 'this run'}, ${opts.smcDraws!.chains} runs x ${opts.smcDraws!.draws} particles)` };
   } else {
     try {
       const r = await temperedSmc(target, { seed: root.derive('smc').seed, chains: 10, draws: 500, signal: opts.signal });
@@ -106,7 +110,9 @@ export async function flowCoverage(target: Target, flow: Flow, opts: CoverageOpt
 
   let probeSd: { sd: Float64Array; se: Float64Array } | undefined;
   let probe: CoverageReport['probe'] = null;
-  if (opts.nutsDraws && opts.nutsDraws.chains >= 2) {
+  if (opts.tails === false) {
+    // Missed mass only (the 'auto' training method's question).
+  } else if (opts.nutsDraws && opts.nutsDraws.chains >= 2) {
     probeSd = sdsOfChains(opts.nutsDraws);
     probe = { source: `nuts (this run, ${opts.nutsDraws.chains} x ${opts.nutsDraws.draws})` };
   } else {

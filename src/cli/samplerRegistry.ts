@@ -33,14 +33,38 @@ export interface TrainedFlow {
   /** Target density evaluations spent in training (batch size x steps). */
   trainEvals: number;
   curve: TrainingCurve;
-  /** What the trainer reported: steps run, why it stopped, the proposal checks, the checkpoint. */
-  result: import('../flows/train/reverseKL.js').TrainResult;
+  /** How the flow in `flow` was trained (src/cli/flowTraining.ts). */
+  method: 'reverse-kl' | 'mode-covering';
+  /**
+   * What reverse-KL training reported (steps run, why it stopped, the proposal checks, the
+   * checkpoint); null when only mode-covering training ran.
+   */
+  result: import('../flows/train/reverseKL.js').TrainResult | null;
+  /** Mode-covering training's report, when it trained `flow`. */
+  modeCovering: {
+    result: import('../flows/train/modeCovering.js').ModeCoveringResult;
+    smcLogZ: number;
+    smcLogZSe: number;
+    smcSeconds: number;
+    populationEss: number;
+  } | null;
   /** The trainer's warnings (skipped steps, plateau far from convergence). */
   warnings: Warning[];
-  /** Steps actually run, of those requested, and why training stopped. */
+  /** Steps actually run (of the training that made `flow`), of those requested, and why it stopped. */
   steps: number;
   requestedSteps: number;
   stoppedBy: 'steps' | 'plateau' | 'time' | 'abort' | 'usable';
+  /** What the 'auto' method decided and why (lines for the CLI and the report). */
+  notes: string[];
+  /**
+   * The SMC run that 'auto' and 'mode-covering' trained with (pilot and population): the
+   * coverage check after training reuses it as its log Z reference instead of a second SMC run.
+   */
+  pilotSmc?: Draws;
+  /** Seconds 'auto' spent on its SMC pilot and missed-mass check (included in trainTimeMs). */
+  pilotSeconds?: number;
+  /** The missed-mass check 'auto' ran on the reverse-KL flow, when that flow was kept. */
+  coverage?: import('./coverageProbe.js').CoverageReport;
 }
 
 export interface RunContext {

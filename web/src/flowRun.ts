@@ -51,8 +51,13 @@ export async function runFlow(run: FlowRun, choice: TargetChoice, settings: RunS
       signal: run.stop.signal,
       keepOnAbort: true,
       onProgress: (p) => {
+        // The SMC pilot and a mode-covering fit report their phase only: nothing to plot yet.
+        if (p.loss === undefined || !p.flow) {
+          post({ type: 'training', run: id, step: p.done, total: p.total, loss: NaN, elboMA: NaN, stepsPerSec: 0, phase: p.phase });
+          return;
+        }
         const point: TrainingPoint = { step: p.done, loss: p.loss };
-        post({ type: 'training', run: id, step: p.done, total: p.total, loss: p.loss, elboMA: p.elboMA, stepsPerSec: p.stepsPerSec });
+        post({ type: 'training', run: id, step: p.done, total: p.total, loss: p.loss, elboMA: p.elboMA ?? NaN, stepsPerSec: p.stepsPerSec ?? 0 });
         const now = performance.now();
         const redraw = now - lastFigures >= LIVE_FIGURE_MS;
         if (redraw) {

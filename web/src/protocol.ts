@@ -42,7 +42,7 @@ export type FromWorker =
   /** Once, when tfjs is ready: the backend and the built-in targets (for the picker). */
   | { type: 'ready'; backend: string; targets: { name: string; description: string; params: { name: string; default: number | string; description: string }[] }[] }
   | { type: 'target'; run: number; target: TargetSummary }
-  | { type: 'training'; run: number; step: number; total: number; loss: number; elboMA: number; stepsPerSec: number }
+  | { type: 'training'; run: number; step: number; total: number; loss: number; elboMA: number; stepsPerSec: number; phase?: string }
   | { type: 'trained'; run: number; steps: number; total: number; stoppedBy: string; seconds: number; warnings: string[] }
   | { type: 'sampler'; run: number; sampler: string; done: number; total: number; phase: string }
   /** A finished sampler (its row for the table); the chains worker also sends its draws. */

@@ -12,6 +12,7 @@ import { checkTrainingBatchMemory } from '../../flows/train/checks.js';
 import { cliBatchSize } from '../flowTraining.js';
 import { defaultHidden, DEFAULT_FLOW_LAYERS } from '../../flows/index.js';
 import { workersOption, workersHelp, withWorkers } from '../workersOption.js';
+import { methodHelp, methodOption } from '../trainMethod.js';
 
 const DEFAULT_SAMPLERS = 'iaf,imh,rwm,mala,hmc,nuts,rejection';
 
@@ -33,6 +34,7 @@ ${targetOptionHelp}
 ${flowFamilyHelp}
   --anneal B0        anneal the flow's target temperature from B0 in (0, 1] to 1 over the first
                      half of training (helps on multimodal targets, hurts on unimodal ones)
+${methodHelp}
 ${workersHelp}
   --out DIR          output directory (default ./flowsampler-out)
   --no-png           skip the PNG export of the figures
@@ -63,6 +65,7 @@ export const compareCommand: Command = {
       warmup: { type: 'string' },
       seed: { type: 'string' },
       anneal: { type: 'string' },
+      method: { type: 'string' },
       flow: { type: 'string' },
       ...luOptions,
       actnorm: { type: 'boolean' },
@@ -87,6 +90,7 @@ export const compareCommand: Command = {
     const annealRaw = values.anneal as string | undefined;
     const annealFrom = annealRaw === undefined ? undefined : numberOption('anneal', annealRaw, 0, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
     const workers = workersOption(values.workers as string | undefined);
+    const method = methodOption(values.method as string | undefined, values['no-coverage'] === true);
     const target = await resolveTargetArgs(values, 'compare');
     // Sizes that cannot fit fail here, in one line, not after the flow has trained.
     checkDrawsMemory('compare', chains, draws, target.target.dim);
@@ -106,6 +110,7 @@ export const compareCommand: Command = {
         seed: /^-?\d+$/.test(seed) ? Number(seed) : seed,
         outDir,
         train: {
+          method,
           steps: trainSteps,
           batchSize: batch,
           family: flowFamilyOption(values.flow as string | undefined),

@@ -2,7 +2,8 @@ import { dirname, resolve } from 'node:path';
 import { parseCommandArgs, intOption, numberOption, UsageError, type Command } from '../command.js';
 import { ensureOutputDir, ensureWritableFile } from '../outputDir.js';
 import { resolveTargetArgs, targetOptions, targetOptionHelp, protectExprValue } from '../targetArgs.js';
-import { trainFlowFor, cliBatchSize } from '../flowTraining.js';
+import { trainFlowFor, cliBatchSize, MODE_COVERING_SECONDS, type TrainMethod } from '../flowTraining.js';
+import { methodHelp, methodOption } from '../trainMethod.js';
 import { createProgress } from '../progress.js';
 import { writeJsonAtomic } from '../../core/atomicWrite.js';
 import { readFileSync } from 'node:fs';
@@ -52,6 +53,7 @@ ${flowFamilyHelp}
   --lr RATE          peak Adam learning rate, cosine-decayed (default ${TRAIN_DEFAULTS.learningRate})
   --max-seconds T    wall-time budget (optional)
   --anneal B0        anneal the target temperature from B0 in (0, 1] to 1 over half the steps
+${methodHelp}
   --seed S           seed (default 1)
   --all-steps        train every step (default: stop once the flow is a usable proposal, i.e.
                      checks on 4096 fresh draws every 100 steps find PSIS k-hat < 0.6 and
@@ -80,6 +82,7 @@ ${strictHelp}
       'max-seconds': { type: 'string' },
       seed: { type: 'string' },
       anneal: { type: 'string' },
+      method: { type: 'string' },
       'all-steps': { type: 'boolean' },
       workers: { type: 'string' },
       resume: { type: 'string' },
@@ -109,13 +112,15 @@ ${strictHelp}
     const seed = /^-?\d+$/.test(seedRaw) ? Number(seedRaw) : seedRaw;
     const untilUsable = resumed ? prev!.untilUsable : !values['all-steps'];
     const threads = intOption('workers', values.workers as string | undefined, 1, 1);
+    // A resumed run continues its reverse-KL phase, then decides as the interrupted run would have.
+    const method = resumed ? (prev!.method ?? 'reverse-kl') : methodOption(values.method as string | undefined, values['no-coverage'] === true);
     const out = resolve((values.out as string | undefined) ?? resumeFile ?? 'flow.json');
     const ct = resumed && !values.target && !values.expr && !values.model ? await resumed.target() : await resolveTargetArgs(values, 'train');
     const batchSize = batchArg ?? cliBatchSize(ct.target.dim, untilUsable);
     checkTrainingBatchMemory(ct.target.dim, batchSize, defaultHidden(ct.target.dim), layers ?? 3);
     await ensureOutputDir(dirname(out), '--out');
     await ensureWritableFile(out, '--out');
-    const settings: TrainSettings = { steps, batchSize, family, layers: layers ?? null, lu, actnorm, learningRate: learningRate ?? null, annealFrom: annealFrom ?? null, seed, untilUsable };
+    const settings: TrainSettings = { steps, batchSize, family, layers: layers ?? null, lu, actnorm, learningRate: learningRate ?? null, annealFrom: annealFrom ?? null, seed, untilUsable, method };
     const spec = (values.target as string | undefined) ?? (values.expr === undefined && values.model === undefined ? (resumed?.spec ?? null) : null);
     const targetMeta = { spec, expression: ct.expression ?? null, model: ct.model ?? null, name: ct.target.name, dim: ct.target.dim, params: ct.target.params };
     const save = async (flow: Flow, extra: Record<string, unknown>) =>
@@ -136,6 +141,7 @@ ${strictHelp}
       learningRate,
       maxSeconds,
       annealFrom,
+      method,
       seed,
       untilUsable,
       threads,
@@ -143,15 +149,23 @@ ${strictHelp}
       keepOnAbort: true,
       ...(resumed ? { resume: { flow: resumeFlow!, checkpoint: resumed.checkpoint } } : {}),
       signal: io.signal,
-      onProgress: (p) => progress.update(p.done, p.total, 'training'),
+      onProgress: (p) => progress.update(p.done, p.total, p.phase ?? 'training'),
       onCheckpoint: (flow, checkpoint) => void save(flow, { interrupted: true, checkpoint }),
     });
     const r = trained.result;
-    if (r.stoppedBy === 'abort') {
+    const mc = trained.method === 'mode-covering' ? trained.modeCovering : null;
+    if (trained.stoppedBy === 'abort') {
       progress.stop('interrupted');
-      await save(trained.flow, { interrupted: true, checkpoint: r.checkpoint });
+      if (mc) {
+        // Mode-covering training keeps no optimiser checkpoint: the flow is saved as it stands.
+        await save(trained.flow, { interrupted: true, method: 'mode-covering', stepsRun: trained.steps });
+        trained.flow.dispose();
+        io.err(`interrupted at step ${trained.steps} of mode-covering training: wrote the flow so far to ${out} (it cannot be resumed; train again to finish)`);
+        return 130;
+      }
+      await save(trained.flow, { interrupted: true, checkpoint: r!.checkpoint });
       trained.flow.dispose();
-      io.err(`interrupted at step ${r.steps} of ${steps}: wrote ${out}; continue with: flowsampler train --resume ${out}`);
+      io.err(`interrupted at step ${r!.steps} of ${steps}: wrote ${out}; continue with: flowsampler train --resume ${out}`);
       return 130;
     }
     progress.stop(`${(trained.trainTimeMs / 1000).toFixed(1)} s`);
@@ -160,7 +174,7 @@ ${strictHelp}
       const cp = createProgress(io, `${ct.target.name}/coverage`);
       cp.update(0, 1, 'checking');
       try {
-        coverage = await flowCoverage(ct.target, trained.flow, { seed, signal: io.signal });
+        coverage = await flowCoverage(ct.target, trained.flow, { seed, signal: io.signal, ...(trained.pilotSmc ? { smcDraws: trained.pilotSmc, smcLabel: 'training pilot' } : {}) });
         cp.stop(`${coverage.seconds.toFixed(1)} s`);
       } catch (e) {
         cp.stop('stopped');
@@ -168,16 +182,21 @@ ${strictHelp}
         throw e;
       }
     }
-    const finalLoss = r.history.length ? r.history[r.history.length - 1].loss : NaN;
+    const history = mc ? mc.result.history : r!.history;
+    const finalLoss = history.length ? history[history.length - 1].loss : NaN;
+    // Mode-covering: the whole of it (SMC population, and in auto the reverse-KL run and the pilot too).
+    const seconds = mc ? trained.trainTimeMs / 1000 : r!.seconds;
     // The training checks use 2048 draws each; the summary's figure needs more.
     const check = flowImportanceSample(trained.flow, ct.target, { n: TRAIN_CHECK_DRAWS, seed: `${seed}/train-check` });
     const warnings = addWarnings([...trained.warnings], check.warnings);
     await save(trained.flow, {
-      stepsRun: r.steps,
+      method: trained.method,
+      ...(trained.notes.length ? { notes: trained.notes } : {}),
+      stepsRun: trained.steps,
       requestedSteps: steps,
-      stoppedBy: r.stoppedBy,
+      stoppedBy: trained.stoppedBy,
       maxSeconds: maxSeconds ?? null,
-      seconds: r.seconds,
+      seconds,
       densityEvals: trained.trainEvals,
       finalLoss: Number.isFinite(finalLoss) ? finalLoss : null,
       check: {
@@ -188,18 +207,23 @@ ${strictHelp}
         logZSe: Number.isFinite(check.logZSe) ? check.logZSe : null,
       },
       warnings,
-      checks: r.checks,
+      checks: mc ? mc.result.checks : r!.checks,
       curve: trained.curve.points,
-      checkpoint: r.checkpoint,
+      // A mode-covering flow has no reverse-KL checkpoint to resume.
+      ...(mc ? { modeCovering: { smcLogZ: mc.smcLogZ, smcLogZSe: mc.smcLogZSe, populationEss: mc.populationEss, populationSteps: mc.result.populationSteps } } : { checkpoint: r!.checkpoint }),
       ...(coverage ? { coverage: { status: coverage.result.status, flagged: coverage.result.flagged, cell: coverage.cell, flow: coverage.flow, reference: coverage.reference, probe: coverage.probe, logZGap: coverage.result.logZGap, gapSe: coverage.result.gapSe, missedMass: coverage.result.missedMass, thin: coverage.result.thin, messages: coverage.result.messages, skipped: coverage.skipped } } : {}),
     });
     trained.flow.dispose();
-    const stepsText = r.steps === steps ? `${r.steps} steps` : `${r.steps} of ${steps} steps`;
-    io.out(`trained ${ct.target.name} ${family} flow: ${stepsText} in ${r.seconds.toFixed(1)} s (${stopText(r.stoppedBy, maxSeconds)}), final loss ${fmt(finalLoss)}`);
+    const n = trained.steps;
+    const stepsText = n === steps ? `${n} steps` : `${n} of ${steps} steps`;
+    const what = mc ? 'mode-covering spline-coupling flow (SMC population + maximum likelihood)' : `${family} flow`;
+    io.out(`trained ${ct.target.name} ${what}: ${stepsText} in ${seconds.toFixed(1)} s (${stopText(trained.stoppedBy, mc ? (maxSeconds ?? MODE_COVERING_SECONDS) : maxSeconds)}), final loss ${fmt(finalLoss)}`);
     io.out(
       `importance check on ${TRAIN_CHECK_DRAWS} fresh draws: ESS/N ${(check.kishEss / TRAIN_CHECK_DRAWS).toFixed(3)}, PSIS k-hat ${fmt(check.paretoK)}, log Z ${fmt(check.logZ)} ± ${fmt(check.logZSe)}` +
         (ct.target.logZ !== undefined ? ` (exact ${fmt(ct.target.logZ)})` : ''),
     );
+    for (const note of trained.notes) io.out(note);
+    if (!coverage && method === 'reverse-kl') io.out('warning: coverage not checked (--no-coverage): reverse KL is mode-seeking and this flow may miss modes that k-hat and ESS cannot see');
     for (const line of formatWarnings(warnings)) io.out(line);
     if (coverage) for (const l of coverageLines(coverage)) io.out(l);
     io.out(`wrote ${out}`);
@@ -218,6 +242,7 @@ interface TrainSettings {
   annealFrom: number | null;
   seed: number | string;
   untilUsable: boolean;
+  method?: TrainMethod;
 }
 
 /** A flow file written by an interrupted (or finished) `train`, to continue from. */
