@@ -1,5 +1,5 @@
 /**
- * What the safety checks of issue 10 cost, side by side with the work they guard, in one run:
+ * What the safety checks (target checks, draws warnings, streaming CSV) cost, side by side with the work they guard, in one run:
  * - `assertTarget` on 3 points (what a gradient sampler runs before it starts) against the NUTS
  *   run it guards (4 chains x 1000 draws, 1000 warm-up), as a ratio;
  * - `drawsWarnings` (R-hat and ESS of every parameter) against that NUTS run;

@@ -1,8 +1,8 @@
 /**
- * The coverage diagnostic and the tail proposals on today's default flow (issue 13):
+ * The coverage diagnostic and the tail proposals on today's default flow (the multimodal bars):
  * for each target and seed, the default flow is trained as `train` and `compare` train it (3000
  * steps, at most 60 s), then
- * - the IAF bars of 10 000 importance draws: k-hat, Kish ESS/N, log Ẑ − log Z, modes visited;
+ * - the flow bars of 10 000 importance draws: k-hat, Kish ESS/N, log Ẑ − log Z, modes visited;
  * - the coverage check with its probes (SMC 10 runs x 500, NUTS 4 x 500): flagged or not, why;
  * - each tail proposal of bench/tailProposals.ts for importance sampling (k-hat, ESS/N, log Z
  *   error, the largest relative error of a weighted marginal sd against the exact one) and for

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- density`: flows fitted to data by maximum likelihood (issue 15), against the
+ * `npm run bench -- density`: flows fitted to data by maximum likelihood (the density bars), against the
  * classical density estimators on the same rows.
  *
  * 1. Bars on data whose density is known: 10 000 exact draws of the banana, the 10-D funnel and

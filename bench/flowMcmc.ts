@@ -1,5 +1,5 @@
 /**
- * The bars of issue 14 (flow-assisted MCMC), measured through the code paths `compare` uses:
+ * The flow-assisted MCMC bars, measured through the code paths `compare` uses:
  * the default flow trained by `trainFlowFor` (compare's defaults: IAF, LU, 3000 steps, stop at
  * the first usable proposal), then the samplers' registry entries (src/cli/samplerRegistry.ts)
  * at 4 chains x 1000 draws, each charged its flow's training time.
@@ -13,7 +13,7 @@
  * 4. NUTS with `metric: 'dense'` against the diagonal metric on gauss50: min bulk ESS per 1000
  *    gradient evaluations, warm-up included (`nuts` itself: the registry has no metric option).
  *
- * The Stan ratio of the issue's fifth bar needs rstan and is not measured here.
+ * The Stan ratio of the fifth bar needs rstan and is not measured here.
  *
  *   npx tsx bench/flowMcmc.ts [--quick] [--seeds 1,2]
  */

@@ -1,5 +1,5 @@
 /**
- * Mode-covering training (issue 13): the candidates on the multimodal targets and, for the
+ * Mode-covering training (the multimodal bars): the candidates on the multimodal targets and, for the
  * default's "no regression", on the unimodal ones. Each run trains a flow, then weights fresh
  * draws against the target:
  * - `reverse-kl`: the default IAF by reverse KL (`train --method reverse-kl`);

@@ -1,5 +1,5 @@
 /**
- * Scaling benches (issue 16), written to bench/results/parallel.json:
+ * Scaling benches (the studies-at-scale bars), written to bench/results/parallel.json:
  * - nuts50: 4 chains of NUTS on the 50-D ill-conditioned Gaussian, one thread against the pool
  *   with 2 workers (warm: threads started and their code compiled by a first run), repeated and
  *   interleaved so both see the same machine load; the draws must be identical;

@@ -19,7 +19,7 @@
  *   (hidden [64, 64], batch 256) at D = 2, 10, 64;
  * - fixedpoint: iterations and time of the fixed-point inverse (1024 rows, D = 10) against the
  *   Lipschitz bound, for random clipped weights and the aligned worst case;
- * - banana: the issue's bar — an i-ResNet flow fitted by maximum likelihood on 10 000 exact
+ * - banana: the residual-flow bar — an i-ResNet flow fitted by maximum likelihood on 10 000 exact
  *   banana draws, held-out NLL − entropy on 10 000 more (entropy log(2πσ₁) + 1), trained with the
  *   exact log-det and with the Russian roulette, evaluated with the exact log-det.
  * Times are wall-clock on whatever machine runs it (record the load: two cores are shared).

@@ -1,5 +1,5 @@
 /**
- * Tempered SMC against exact log Z (issue 13's bar: within 3 standard errors on banana, ring,
+ * Tempered SMC against exact log Z (the multimodal SMC bar: within 3 standard errors on banana, ring,
  * gmm40 and funnel10), five seeds each, plus the 1-D mixture, the 50-D ill-conditioned Gaussian
  * and the 32-D many-well. For each run: log Ẑ − log Z, the between-run standard error, z, stages,
  * gradient evaluations and seconds; for targets with known modes, the modes visited and the total

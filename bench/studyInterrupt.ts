@@ -1,5 +1,5 @@
 /**
- * The interruption bar of issue 16: examples/study.yaml (3 targets x 7 samplers x 3 seeds) run
+ * The studies' interruption bar: examples/study.yaml (3 targets x 7 samplers x 3 seeds) run
  * once uninterrupted on the local pool (the reference), then again from scratch killed with
  * SIGKILL at 5 random moments and resumed each time, locally and through the queue (a local
  * redis-server on a loopback port, 2 worker processes, the study process and a worker killed in
