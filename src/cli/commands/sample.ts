@@ -1,15 +1,13 @@
 import { resolve, dirname } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { readFlowArg, sameFile } from '../flowFileArg.js';
 import { parseCommandArgs, intOption, UsageError, type Command } from '../command.js';
 import { ensureOutputDir } from '../outputDir.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../core/atomicWrite.js';
-import { ParseError } from '../../core/errors.js';
 import { initBackend } from '../../core/backend.js';
 import { flowFromJSON, type SavedFlow } from '../../flows/index.js';
 import { parseTargetSpec } from '../../targets/registry.js';
 import { expressionTarget } from '../../targets/expression.js';
 import type { Target } from '../../targets/target.js';
-import { realpath } from 'node:fs/promises';
 import { NonFiniteError } from '../../core/errors.js';
 import { checkArray, checkMemory, FLOAT64_BYTES } from '../../core/memory.js';
 import { kishEss, paretoKThreshold, psis } from '../../diagnostics/index.js';
@@ -17,12 +15,6 @@ import { fmt, formatWarnings, makeWarning, type Warning } from '../../core/warni
 import { strictHelp, strictOption, warningsExitCode } from '../exitCodes.js';
 
 /** Two paths name the same file (after symlinks), or the same path when they do not exist yet. */
-async function sameFile(a: string, b: string): Promise<boolean> {
-  const ra = await realpath(a).catch(() => resolve(a));
-  const rb = await realpath(b).catch(() => resolve(b));
-  return ra === rb;
-}
-
 /** Rows in chunks of lines, so a large n never becomes one string. */
 function* csvChunks(head: string[], n: number, row: (i: number) => string): Generator<string> {
   yield head.join('\n') + '\n';
@@ -84,18 +76,7 @@ k-hat, Kish ESS); a warning says when they are unreliable.`,
     const format = out.endsWith('.json') ? 'json' : out.endsWith('.csv') ? 'csv' : null;
     if (!format) throw new UsageError(`--out must end in .csv or .json, got '${values.out as string}'`);
     if (await sameFile(out, flowFile)) throw new UsageError(`--out ${values.out as string} is the --flow file itself; writing the draws there would destroy the trained flow`);
-    let text: string;
-    try {
-      text = await readFile(flowFile, 'utf8');
-    } catch (e) {
-      throw new UsageError(`--flow ${flowFile}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    let doc: SavedFlow;
-    try {
-      doc = JSON.parse(text) as SavedFlow;
-    } catch {
-      throw new ParseError('not a JSON flow file', undefined, flowFile);
-    }
+    const doc = await readFlowArg(flowFile);
     await ensureOutputDir(dirname(out), '--out');
     await initBackend();
     const flow = flowFromJSON(doc, flowFile);

@@ -1,5 +1,5 @@
 import { resolve, dirname } from 'node:path';
-import { readFile, realpath } from 'node:fs/promises';
+import { readFlowArg, sameFile } from '../flowFileArg.js';
 import { parseCommandArgs, numberOption, UsageError, type Command } from '../command.js';
 import { ensureOutputDir } from '../outputDir.js';
 import { createProgress } from '../progress.js';
@@ -12,12 +12,6 @@ import { fmt, pct } from '../../core/warnings.js';
 import { flowFromJSON, type SavedFlow } from '../../flows/serialize.js';
 import { quantileFromTable } from '../../flows/train/anomaly.js';
 import { strictHelp, strictOption, warningsExitCode } from '../exitCodes.js';
-
-async function sameFile(a: string, b: string): Promise<boolean> {
-  const ra = await realpath(a).catch(() => resolve(a));
-  const rb = await realpath(b).catch(() => resolve(b));
-  return ra === rb;
-}
 
 interface FitMeta {
   columns: string[];
@@ -73,18 +67,7 @@ ${strictHelp}
     const out = resolve((values.out as string | undefined) ?? 'scores.csv');
     if (await sameFile(out, flowFile)) throw new UsageError(`--out ${values.out as string} is the --flow file itself; writing scores there would destroy the flow`);
     for (const p of positionals) if (await sameFile(out, p)) throw new UsageError(`--out ${values.out as string} is one of the data files; writing scores there would destroy the data`);
-    let text: string;
-    try {
-      text = await readFile(flowFile, 'utf8');
-    } catch (e) {
-      throw new UsageError(`--flow ${flowFile}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    let doc: SavedFlow;
-    try {
-      doc = JSON.parse(text) as SavedFlow;
-    } catch {
-      throw new ParseError('not a JSON flow file', undefined, flowFile);
-    }
+    const doc = await readFlowArg(flowFile);
     const meta = fitMeta(doc, flowFile);
     const q = numberOption('quantile', values.quantile as string | undefined, meta.quantile, (v) => v > 0 && v < 1, 'in (0, 1)');
     const threshold = quantileFromTable(meta.quantiles as number[], q);

@@ -1,9 +1,8 @@
 import { join, resolve } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { readFlowArg } from '../flowFileArg.js';
 import { parseCommandArgs, intOption, UsageError, type Command } from '../command.js';
 import { ensureOutputDir } from '../outputDir.js';
 import { writeJsonAtomic } from '../../core/atomicWrite.js';
-import { ParseError } from '../../core/errors.js';
 import { initBackend } from '../../core/backend.js';
 import { flowFromJSON, type SavedFlow } from '../../flows/index.js';
 import { parseTargetSpec } from '../../targets/registry.js';
@@ -68,18 +67,7 @@ ${targetOptionHelp}
     const seed = /^-?\d+$/.test(seedRaw) ? Number(seedRaw) : seedRaw;
     const stanName = (values['stan-name'] as string | undefined) ?? 'x';
     if (values.scalars && values['stan-name'] !== undefined) throw new UsageError('give --stan-name or --scalars, not both');
-    let text: string;
-    try {
-      text = await readFile(flowFile, 'utf8');
-    } catch (e) {
-      throw new UsageError(`--flow ${flowFile}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    let doc: SavedFlow;
-    try {
-      doc = JSON.parse(text) as SavedFlow;
-    } catch {
-      throw new ParseError('not a JSON flow file', undefined, flowFile);
-    }
+    const doc = await readFlowArg(flowFile);
     const target = values.target !== undefined || values.expr !== undefined ? targetFromArgs(values, 'warmstart').target : targetOfSavedFlow(doc);
     if (!target) throw new UsageError(`${flowFile} names no target: give --target SPEC or --expr "EXPR"`);
     const outDir = await ensureOutputDir(outRaw, '--out');
