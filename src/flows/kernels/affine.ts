@@ -49,16 +49,25 @@ export const affineKernel: Kernel<AffineAttrs> = {
       const n = x.rows;
       const D = x.cols;
       const ts = theta.rows === 1 ? 0 : 2 * D;
-      for (let r = 0; r < n; r++) {
-        const xo = x.off + r * D;
-        const yo = y.off + r * D;
-        const to = theta.off + r * ts;
+      // σ per column once when θ is one row for all (the flows' diagonal affine layers), else per row.
+      const e = new Float64Array(D);
+      // Fills e with σ (σ⁻¹ for the inverse) of the θ row at `to`; returns Σ log σ.
+      const scales = (to: number): number => {
         let sum = 0;
         for (let j = 0; j < D; j++) {
           const l = softClip(H[to + D + j], clip);
           sum += l;
-          H[yo + j] = inverse ? (H[xo + j] - H[to + j]) * Math.exp(-l) : H[xo + j] * Math.exp(l) + H[to + j];
+          e[j] = Math.exp(inverse ? -l : l);
         }
+        return sum;
+      };
+      let sum = ts === 0 ? scales(theta.off) : 0;
+      for (let r = 0; r < n; r++) {
+        const xo = x.off + r * D;
+        const yo = y.off + r * D;
+        const to = theta.off + r * ts;
+        if (ts !== 0) sum = scales(to);
+        for (let j = 0; j < D; j++) H[yo + j] = inverse ? (H[xo + j] - H[to + j]) * e[j] : H[xo + j] * e[j] + H[to + j];
         H[ld.off + r] = inverse ? -sum : sum;
       }
       return null;
@@ -67,29 +76,32 @@ export const affineKernel: Kernel<AffineAttrs> = {
       const n = x.rows;
       const D = x.cols;
       const ts = theta.rows === 1 ? 0 : 2 * D;
+      // e = σ (σ⁻¹ for the inverse) and d log σ / dα per column, once when θ is shared by all rows.
+      const e = new Float64Array(D);
+      const dl = new Float64Array(D);
+      const scales = (to: number) => {
+        for (let j = 0; j < D; j++) {
+          const t = Math.tanh(H[to + D + j] / clip);
+          dl[j] = 1 - t * t;
+          e[j] = Math.exp(inverse ? -clip * t : clip * t);
+        }
+      };
+      if (ts === 0) scales(theta.off);
       for (let r = 0; r < n; r++) {
         const xo = x.off + r * D;
         const to = theta.off + r * ts;
+        if (ts !== 0) scales(to);
         const glr = gl ? H[gl.off + r] : 0;
         for (let j = 0; j < D; j++) {
-          const t = Math.tanh(H[to + D + j] / clip);
-          const l = clip * t;
-          const dl = 1 - t * t; // d log σ / dα
           const g = gy ? H[gy.off + r * D + j] : 0;
+          if (dx) H[dx.off + r * D + j] += g * e[j];
+          if (!dtheta) continue;
           if (!inverse) {
-            const e = Math.exp(l);
-            if (dx) H[dx.off + r * D + j] += g * e;
-            if (dtheta) {
-              H[dtheta.off + r * ts + j] += g;
-              H[dtheta.off + r * ts + D + j] += (g * H[xo + j] * e + glr) * dl;
-            }
+            H[dtheta.off + r * ts + j] += g;
+            H[dtheta.off + r * ts + D + j] += (g * H[xo + j] * e[j] + glr) * dl[j];
           } else {
-            const ei = Math.exp(-l);
-            if (dx) H[dx.off + r * D + j] += g * ei;
-            if (dtheta) {
-              H[dtheta.off + r * ts + j] -= g * ei;
-              H[dtheta.off + r * ts + D + j] += (-g * (H[xo + j] - H[to + j]) * ei - glr) * dl;
-            }
+            H[dtheta.off + r * ts + j] -= g * e[j];
+            H[dtheta.off + r * ts + D + j] += (-g * (H[xo + j] - H[to + j]) * e[j] - glr) * dl[j];
           }
         }
       }
