@@ -28,7 +28,7 @@ import { selectEngine } from '../engine/select.js';
 import type { EngineChoice } from '../engine/engine.js';
 import { createFamilyFlow, createFlow } from '../builder.js';
 import { Adam, gradientNorm } from './adam.js';
-import { learningRateAt, proposalQuality, defaultBatchSize, PROPOSAL_CHECK_DEFAULTS, type ProposalCheck, type ProposalCheckResult, type LearningRateSchedule } from './reverseKL.js';
+import { learningRateAt, proposalQuality, recordCheck, defaultBatchSize, PROPOSAL_CHECK_DEFAULTS, type ProposalCheck, type ProposalCheckResult, type LearningRateSchedule } from './reverseKL.js';
 import { WeightedPoints, importanceBatch, weightedNllGradient } from './weightedLikelihood.js';
 import { Cooperative } from '../../core/cooperative.js';
 import { AbortedError, ParameterError, checkDim, checkParam, checkPositiveInt } from '../../core/errors.js';
@@ -211,11 +211,7 @@ export async function trainModeCovering(flow: Flow, target: Target, options: Mod
       if (step % progressEvery === 0) options.onProgress?.(step, steps, { phase, loss, essFraction: ess ?? NaN });
       if (check && step % check.every === 0) {
         const q = proposalQuality(flow, target, check.draws, checkRng);
-        const passed = q.paretoK < check.paretoK && q.essFraction >= check.essFraction;
-        checks.push({ step, paretoK: q.paretoK, essFraction: q.essFraction, passed });
-        let run = 0;
-        for (let i = checks.length - 1; i >= 0 && checks[i].passed; i--) run++;
-        if (run >= check.consecutive && check.stop) {
+        if (recordCheck(checks, step, q, check) && check.stop) {
           stoppedBy = 'usable';
           break;
         }

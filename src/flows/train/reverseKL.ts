@@ -242,6 +242,18 @@ export function defaultBatchSize(dim: number): number {
   return dim <= 16 ? 1024 : 512;
 }
 
+/**
+ * Records one proposal check in `checks`; true once the last `check.consecutive` checks have all
+ * passed (k̂ below and ESS/N at or above the thresholds).
+ */
+export function recordCheck(checks: ProposalCheckResult[], step: number, q: { paretoK: number; essFraction: number }, check: ProposalCheck): boolean {
+  const passed = q.paretoK < check.paretoK && q.essFraction >= check.essFraction;
+  checks.push({ step, paretoK: q.paretoK, essFraction: q.essFraction, passed });
+  let run = 0;
+  for (let i = checks.length - 1; i >= 0 && checks[i].passed; i--) run++;
+  return run >= check.consecutive;
+}
+
 /** Kish ESS/N and PSIS k̂ of `n` fresh draws of the flow against the target (log p̃ by its float64 path). */
 export function proposalQuality(flow: Flow, target: Target, n: number, rng: RandomStream): { paretoK: number; essFraction: number } {
   const { x, logq } = flow.sampleArrays(n, rng);
@@ -532,11 +544,7 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
 
       if (check && step % check.every === 0 && beta === 1) {
         const q = withAverage(() => proposalQuality(flow, target, check.draws, checkRng));
-        const passed = q.paretoK < check.paretoK && q.essFraction >= check.essFraction;
-        checks.push({ step, paretoK: q.paretoK, essFraction: q.essFraction, passed });
-        let run = 0;
-        for (let i = checks.length - 1; i >= 0 && checks[i].passed; i--) run++;
-        if (run >= check.consecutive && check.stop) {
+        if (recordCheck(checks, step, q, check) && check.stop) {
           stoppedBy = 'usable';
           break;
         }
