@@ -25,6 +25,8 @@ export interface ModeVisits {
   visited: number;
   /** Draws per mode. */
   counts: Int32Array;
+  /** Whether each mode counts as visited (at least one draw and minShare of its fair share). */
+  seen: boolean[];
   /** n · w_k: the expected count of each mode under exact sampling. */
   expected: Float64Array;
   /** ½ Σ |n_k / n − w_k|. */
@@ -47,11 +49,12 @@ export function modeVisits(values: Float64Array, dim: number, modes: ModeAssigne
   const expected = Float64Array.from(modes.weights, (w) => n * w);
   let visited = 0;
   let tv = 0;
+  const seen = Array.from({ length: k }, (_, j) => counts[j] >= 1 && counts[j] >= minShare * expected[j]);
   for (let j = 0; j < k; j++) {
-    if (counts[j] >= 1 && counts[j] >= minShare * expected[j]) visited++;
+    if (seen[j]) visited++;
     tv += Math.abs(counts[j] / Math.max(n, 1) - modes.weights[j]);
   }
-  return { modes: k, visited, counts, expected, totalVariation: tv / 2, n };
+  return { modes: k, visited, counts, seen, expected, totalVariation: tv / 2, n };
 }
 
 /** Expected draws in a mode below which missing it is not evidence (too few draws to tell). */
@@ -64,10 +67,7 @@ const MISSED_MODE_MIN_EXPECTED = 20;
  */
 export function modesMissedWarning(sampler: string, mv: ModeVisits): Warning | null {
   let missed = 0;
-  for (let j = 0; j < mv.modes; j++) {
-    const seen = mv.counts[j] >= 1 && mv.counts[j] >= 0.25 * mv.expected[j];
-    if (!seen && mv.expected[j] >= MISSED_MODE_MIN_EXPECTED) missed++;
-  }
+  for (let j = 0; j < mv.modes; j++) if (!mv.seen[j] && mv.expected[j] >= MISSED_MODE_MIN_EXPECTED) missed++;
   if (missed === 0) return null;
   return makeWarning(
     'modes-missed',
