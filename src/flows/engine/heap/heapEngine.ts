@@ -9,6 +9,15 @@ import { HeapKernels } from './kernels.js';
 import { BufferPool } from './pool.js';
 import { HeapSession, type HVal } from './session.js';
 
+/** The backward pass's seeds: each output with its cotangent (outputs the loss ignores left out). */
+function seedsOf(outs: HVal[], cot: (ArrayLike<number> | null)[]): { value: HVal; grad: ArrayLike<number> }[] {
+  const seeds: { value: HVal; grad: ArrayLike<number> }[] = [];
+  cot.forEach((g, k) => {
+    if (g) seeds.push({ value: outs[k], grad: g });
+  });
+  return seeds;
+}
+
 export class HeapEngine implements Engine {
   readonly name = 'heap' as const;
   /** Bounds the heap buffers one sampling call holds. */
@@ -40,12 +49,7 @@ export class HeapEngine implements Engine {
       const ins = inputs.map((i) => s.input(i.values, i.rows, i.cols, i.requiresGrad ?? false));
       const outs = program(s, ins);
       const outputs = outs.map((v) => s.read(v));
-      const cot = cotangent(outputs);
-      const seeds: { value: HVal; grad: ArrayLike<number> }[] = [];
-      cot.forEach((g, k) => {
-        if (g) seeds.push({ value: outs[k], grad: g });
-      });
-      const paramGrads = s.backward(seeds);
+      const paramGrads = s.backward(seedsOf(outs, cotangent(outputs)));
       const inputGrads = ins.map((v, k) => (inputs[k].requiresGrad ? s.gradOf(v) : null));
       return { outputs, paramGrads, inputGrads };
     } finally {
@@ -75,11 +79,7 @@ export class HeapEngine implements Engine {
         // The tape accumulates gradients: a second cotangent replays on a fresh tape.
         if (used) return this.differentiate(store, program, inputs, () => cot, { paramGrads: false }).inputGrads;
         used = true;
-        const seeds: { value: HVal; grad: ArrayLike<number> }[] = [];
-        cot.forEach((g, k) => {
-          if (g) seeds.push({ value: outs[k], grad: g });
-        });
-        s.backward(seeds);
+        s.backward(seedsOf(outs, cot));
         return ins.map((v, k) => (inputs[k].requiresGrad ? s.gradOf(v) : null));
       },
       dispose: () => {
