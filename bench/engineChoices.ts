@@ -11,15 +11,11 @@
  *
  * On the anchors' IAF (bench/flows.ts: 6 gated layers, batch 256) for banana2d and funnel10:
  * training steps/s (median of equal blocks in one run) and sampling with log q (draws/s).
- * Writes bench/results/engineChoices.json. Run alone: `npx tsx bench/engineChoices.ts`.
+ * Writes bench/results/engineChoices.json (npm run bench -- engineChoices, or alone: `npx tsx bench/engineChoices.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdir } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initBackend } from '../src/core/backend.js';
-import { writeJsonAtomic } from '../src/core/atomicWrite.js';
 import { Autoregressive } from '../src/flows/bijectors/autoregressive.js';
 import type { Transformer } from '../src/flows/bijectors/transformers.js';
 import type { Ops } from '../src/flows/engine/ops.js';
@@ -28,7 +24,6 @@ import { anchorFlow, BLOCK_STEPS, samplingBlocks, trainingBlocks } from './flows
 import { benchTarget, type BenchTargetName } from './flowsTargets.js';
 import { isMain, optionValue } from './standalone.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
 
 /** y = σ(s)(x − m) + m, log|det| = Σ log σ(s), in primitive ops (σ = exp(−softplus(−s))). */
 function primitiveGatedAffine(base: Transformer): Transformer {
@@ -50,7 +45,7 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-export async function benchEngineChoices(opts: { targets?: BenchTargetName[]; blocks?: number; out?: string | null; log?: (l: string) => void } = {}) {
+export async function benchEngineChoices(opts: { targets?: BenchTargetName[]; blocks?: number; log?: (l: string) => void } = {}) {
   const log = opts.log ?? console.log;
   await initBackend();
   const names = opts.targets ?? (['banana2d', 'funnel10'] as BenchTargetName[]);
@@ -85,16 +80,12 @@ export async function benchEngineChoices(opts: { targets?: BenchTargetName[]; bl
     config: { flow: 'anchors IAF: 6 gated layers, batch 256', blocks },
     results,
   };
-  const out = opts.out === undefined ? join(HERE, 'results', 'engineChoices.json') : opts.out;
-  if (out) {
-    await mkdir(dirname(out), { recursive: true });
-    await writeJsonAtomic(out, result);
-    log(`wrote ${out}`);
-  }
   return result;
 }
 
 if (isMain(import.meta.url)) {
   const argv = process.argv.slice(2);
-  await benchEngineChoices({ targets: optionValue('--targets', argv)?.split(',') as BenchTargetName[] | undefined, out: optionValue('--out', argv) });
+  const { writeResults } = await import('./run.js');
+  const res = await benchEngineChoices({ targets: optionValue('--targets', argv)?.split(',') as BenchTargetName[] | undefined, log: (l) => console.log(l) });
+  console.log(await writeResults('engineChoices', res));
 }

@@ -19,18 +19,16 @@
  *   spline) against the IAF at D = 10 on ours.
  *
  * Writes bench/results/flows.json. Run alone: `npx tsx bench/flows.ts` (a few minutes). Options:
- * --targets banana2d,funnel10  --no-anchor  --no-sweep  --no-families  --blocks 7  --out path
+ * --targets banana2d,funnel10  --no-anchor  --no-sweep  --no-families  --blocks 7
  * --openblas-coretype NAME
  */
 import * as tf from '@tensorflow/tfjs';
 import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
 import { loadavg, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { initBackend } from '../src/core/backend.js';
-import { writeJsonAtomic } from '../src/core/atomicWrite.js';
 import type { Flow } from '../src/flows/flow.js';
 import { createDefaultFlow, createFamilyFlow, type FlowFamily } from '../src/flows/builder.js';
 import { trainReverseKL } from '../src/flows/train/reverseKL.js';
@@ -154,7 +152,6 @@ export interface BenchFlowsOptions {
   sweep?: boolean;
   families?: boolean;
   openblasCoretype?: string;
-  out?: string | null;
   log?: (line: string) => void;
 }
 
@@ -248,25 +245,20 @@ export async function benchFlows(opts: BenchFlowsOptions = {}) {
     families: { stepsPerSec: families, ratioToIaf: familyRatios },
     bars: { trainD2: 1.0, trainD10: 0.6, trainD50: 0.6, sampleAll: 1.0, familiesAtD10: 0.5 },
   };
-  const out = opts.out === undefined ? join(HERE, 'results', 'flows.json') : opts.out;
-  if (out) {
-    await mkdir(dirname(out), { recursive: true });
-    await writeJsonAtomic(out, result);
-    log(`wrote ${out}`);
-  }
   return result;
 }
 
 if (isMain(import.meta.url)) {
   const argv = process.argv.slice(2);
   const get = (k: string) => optionValue(k, argv);
-  await benchFlows({
+  const { writeResults } = await import('./run.js');
+  const res = await benchFlows({
     targets: get('--targets')?.split(',') as BenchTargetName[] | undefined,
     blocks: get('--blocks') ? Number(get('--blocks')) : undefined,
     anchor: !argv.includes('--no-anchor'),
     sweep: !argv.includes('--no-sweep'),
     families: !argv.includes('--no-families'),
     openblasCoretype: get('--openblas-coretype'),
-    out: get('--out'),
   });
+  console.log(await writeResults('flows', res));
 }
