@@ -5,43 +5,32 @@
  * flow's training time and ESS/s including training. `npm run bench -- posteriors`, or alone:
  * `npx tsx bench/posteriors.ts [NAME ...]` (minutes).
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { initBackend } from '../src/core/backend.js';
 import { loadModelTarget } from '../src/models/load.js';
 import { constrainDraws } from '../src/models/draws.js';
 import { nuts } from '../src/samplers/nuts.js';
 import { flowImportanceSample } from '../src/samplers/flowImportance.js';
 import { createDefaultFlow, trainReverseKL } from '../src/flows/index.js';
-import { summarise, kishEss } from '../src/diagnostics/index.js';
+import { kishEss } from '../src/diagnostics/index.js';
 import type { Draws } from '../src/core/draws.js';
+import { POSTERIOR_DIR, POSTERIORS, referenceMeans, missedMeans, type ReferenceMeans } from '../test/helpers/posteriorReference.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 'examples', 'posteriors');
-export const POSTERIORS = ['eight_schools_noncentered', 'sblrc_blr', 'kidiq_interaction', 'arK', 'arma11', 'garch11', 'low_dim_gauss_mix', 'gp_pois_regr', 'hmm_example'];
+export { POSTERIORS };
 
-function check(d: Draws, ref: Record<string, { mean: number; mcse_mean: number }>) {
-  const rows = summarise(d);
-  let pass = 0, total = 0;
-  const misses: string[] = [];
-  for (const r of rows) {
-    const rf = ref[r.variable];
-    if (!rf) continue;
-    total++;
-    const tol = 4 * Math.sqrt(rf.mcse_mean ** 2 + r.sd ** 2 / r.ess_bulk);
-    if (Math.abs(r.mean - rf.mean) < tol) pass++;
-    else misses.push(r.variable);
-  }
-  const essMin = Math.min(...rows.map((r) => r.ess_bulk));
-  return { pass, total, misses, essMin };
+/** The reference check of the tests (test/helpers/posteriorReference.ts), with the pass count. */
+function check(d: Draws, ref: ReferenceMeans) {
+  const { checked, misses, essBulkMin } = missedMeans(d, ref);
+  return { pass: checked - misses.length, total: checked, misses: misses.map((m) => m.split(':')[0]), essMin: essBulkMin };
 }
 
 export async function benchPosteriors(opts: { names?: string[]; maxSeconds?: number; steps?: number } = {}) {
   await initBackend();
   const out = [];
   for (const name of opts.names?.length ? opts.names : POSTERIORS) {
-    const dir = join(ROOT, name);
-    const ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')).variables;
+    const dir = join(POSTERIOR_DIR, name);
+    const ref = referenceMeans(name);
     const t = await loadModelTarget(join(dir, 'model.mjs'), join(dir, 'data.json'));
     const dn = await nuts(t, { seed: 1, chains: 4, draws: 1000 });
     const n = check(constrainDraws(dn, t), ref);
