@@ -13,33 +13,15 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/core/backend.js';
-import { trainFlowFor } from '../src/cli/flowTraining.js';
-import { flowCoverage } from '../src/cli/coverageProbe.js';
-import { flowImportanceSample } from '../src/samplers/flowImportance.js';
-import { parseTargetSpec } from '../src/targets/registry.js';
-
+import { coverageOfDefaultFlow } from './helpers/coverageCheck.js';
 
 beforeAll(async () => {
   await initBackend();
 });
 
-async function check(spec: string, seed: number) {
-  const target = parseTargetSpec(spec);
-  const trained = await trainFlowFor(target, { seed, maxSeconds: 60, method: 'reverse-kl' });
-  try {
-    const is = flowImportanceSample(trained.flow, target, { n: 10_000, seed: `${seed}/bars` });
-    const meetsBars = is.paretoK < 0.7 && is.kishEss / 10_000 >= 0.3 && Math.abs(is.logZ - target.logZ!) < 0.1;
-    const cov = await flowCoverage(target, trained.flow, { seed });
-    console.log(`${spec} seed ${seed}: k-hat ${is.paretoK.toFixed(2)}, ESS/N ${(is.kishEss / 1e4).toFixed(2)}, log Z err ${(is.logZ - target.logZ!).toFixed(3)}; coverage ${cov.cell}: ${cov.result.messages.join(' | ')}`);
-    return { is, meetsBars, cov, logZError: is.logZ - target.logZ! };
-  } finally {
-    trained.flow.dispose();
-  }
-}
-
 describe('coverage check on the default flow', () => {
   it('flags the 1-D mixture fit that sits on one mode, where k-hat passes', async () => {
-    const r = await check('mix1d', 1);
+    const r = await coverageOfDefaultFlow('mix1d', 1);
     // The default flow is affine in 1-D (a Gaussian); this seed's fit covers one mode only.
     expect(r.logZError).toBeLessThan(-0.5);
     expect(r.is.paretoK).toBeLessThan(0.7);
