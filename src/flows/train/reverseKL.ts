@@ -34,7 +34,7 @@ import { selectEngine } from '../engine/select.js';
 import type { EngineChoice } from '../engine/engine.js';
 import { Adam, gradientNorm } from './adam.js';
 import { objectiveGradient } from './objective.js';
-import type { GradientShards } from './shards.js';
+import { shardGradient, type GradientShards } from './shards.js';
 import { targetValueAndGrad } from '../../targets/batch.js';
 import { Cooperative } from '../../core/cooperative.js';
 import { AbortedError, FlowsamplerError, ParameterError, checkDim, checkParam, checkPositiveInt } from '../../core/errors.js';
@@ -403,19 +403,7 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
     s.start(flow.store, eps, batchSize, beta);
     let own: { sumObjective: number; sumElbo: number; grads: Map<Param, Float64Array> } | null = null;
     try {
-      let sumObjective = NaN;
-      let sumElbo = NaN;
-      const r = engine.differentiate(flow.store, program, [{ values: eps.subarray(0, m * D), rows: m, cols: D }], ([x, logq]) => {
-        const { logp, grad } = targetValueAndGrad(target, x, m, D);
-        const obj = objectiveGradient(logp, grad, logq, D, beta, 1);
-        sumObjective = -obj.loss * m;
-        sumElbo = obj.elbo * m;
-        const c = m / batchSize;
-        for (let i = 0; i < obj.dX.length; i++) obj.dX[i] *= c;
-        for (let i = 0; i < obj.dLogq.length; i++) obj.dLogq[i] *= c;
-        return [obj.dX, obj.dLogq];
-      });
-      own = { sumObjective, sumElbo, grads: r.paramGrads };
+      own = shardGradient(engine, flow, program, target, eps.subarray(0, m * D), m, batchSize, beta);
     } finally {
       // Always collect the other shards, so the next step starts clean.
       const others = s.wait();

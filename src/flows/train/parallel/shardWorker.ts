@@ -7,8 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../../../core/backend.js';
 import { flowFromJSON } from '../../serialize.js';
 import { loadTarget } from '../../../study/targetSource.js';
-import { targetValueAndGrad } from '../../../targets/batch.js';
-import { objectiveGradient } from '../objective.js';
+import { shardGradient } from '../shards.js';
 import { CTRL, doneSlot, failedSlot, type ShardInit } from './protocol.js';
 
 const init = workerData as ShardInit;
@@ -48,27 +47,15 @@ async function main(): Promise<void> {
     try {
       trainable.forEach((p, i) => flow.store.set(p, params.subarray(offsets[i], offsets[i] + p.size)));
       const b = beta[0];
-      let sumObjective = 0;
-      let sumElbo = 0;
       const eps = noise.subarray(init.rowBegin * D, init.rowEnd * D);
-      const r = engine.differentiate(flow.store, program, [{ values: eps, rows: m, cols: D }], ([x, logq]) => {
-        const { logp, grad } = targetValueAndGrad(target, x, m, D);
-        const obj = objectiveGradient(logp, grad, logq, D, b, 1);
-        sumObjective = -obj.loss * m;
-        sumElbo = obj.elbo * m;
-        // The shard's part of the whole batch's mean.
-        const c = m / n;
-        for (let i = 0; i < obj.dX.length; i++) obj.dX[i] *= c;
-        for (let i = 0; i < obj.dLogq.length; i++) obj.dLogq[i] *= c;
-        return [obj.dX, obj.dLogq];
-      });
+      const r = shardGradient(engine, flow, program, target, eps, m, n, b);
       grads.fill(0);
       trainable.forEach((p, i) => {
-        const g = r.paramGrads.get(p);
+        const g = r.grads.get(p);
         if (g) grads.set(g, offsets[i]);
       });
-      stats[2 * w] = sumObjective;
-      stats[2 * w + 1] = sumElbo;
+      stats[2 * w] = r.sumObjective;
+      stats[2 * w + 1] = r.sumElbo;
       Atomics.store(ctrl, failedSlot(w), 0);
     } catch (e) {
       const msg = new TextEncoder().encode(`parallel training, shard ${w + 1}: ${(e as Error).message ?? String(e)}`.slice(0, 1000));
