@@ -63,8 +63,8 @@ export function summaryRowFor(d: Draws, extras: RowExtras = {}): { row: SummaryR
   return { row, params };
 }
 
-/** The row of a sampler that failed with a user-facing error. */
-export function failedRow(sampler: string, message: string): SummaryRow {
+/** A row with nothing measured: every statistic null, every cost 0. */
+export function emptyRow(sampler: string): SummaryRow {
   return {
     sampler,
     essBulk: null,
@@ -81,6 +81,10 @@ export function failedRow(sampler: string, message: string): SummaryRow {
     acceptance: null,
     divergences: null,
     warnings: [],
-    error: message,
   };
+}
+
+/** The row of a sampler that failed with a user-facing error. */
+export function failedRow(sampler: string, message: string): SummaryRow {
+  return { ...emptyRow(sampler), error: message };
 }

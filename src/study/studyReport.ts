@@ -14,6 +14,7 @@ import { renderPage, figureHtml, type PageFigureSpec } from '../report/html.js';
 import type { Figure } from '../report/figure.js';
 import { barsFigure } from '../report/barsFigure.js';
 import type { SummaryRow } from '../report/summaryRow.js';
+import { emptyRow } from '../report/metrics.js';
 import type { StudySpec } from './studySpec.js';
 import type { CellDef } from './cells.js';
 import type { CellMetrics, CellResult } from './cellRun.js';
@@ -114,20 +115,10 @@ export function rankingFigure(t: TargetSummary, cells: CellDef[], results: Map<s
 /** The comparison report's efficiency bars, fed with the medians across seeds. */
 function medianBars(t: TargetSummary): Figure {
   const rows: SummaryRow[] = t.samplers.map((s) => ({
-    sampler: s.sampler,
-    essBulk: null,
-    essTail: null,
-    rhat: null,
+    ...emptyRow(s.sampler),
     essPerSecond: s.essPerSecond?.median ?? null,
     essPer1000Evals: s.essPer1000Evals?.median ?? null,
     kl: s.kl?.median ?? null,
-    khat: null,
-    wallTimeS: 0,
-    trainTimeS: 0,
-    densityEvals: 0,
-    gradEvals: 0,
-    acceptance: null,
-    divergences: null,
   }));
   const f = barsFigure(rows);
   return { ...f, id: 'efficiency-median', title: 'Efficiency and accuracy (medians across seeds)' };
