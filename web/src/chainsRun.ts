@@ -8,21 +8,15 @@
 import { AbortedError, FlowsamplerError, failedRow } from '../../src/index.js';
 import { samplerRegistry, type RunContext } from '../../src/cli/samplerRegistry.js';
 import { comparisonRow } from './rows.js';
-import { makeTarget } from './targetChoice.js';
+import { targetForRun } from './targetChoice.js';
 import type { FromWorker, RunSettings, TargetChoice } from './protocol.js';
 
 /** Least time between progress messages of one sampler. */
 const PROGRESS_MS = 200;
 
 export async function runChains(id: number, stop: AbortSignal, choice: TargetChoice, settings: RunSettings, post: (m: FromWorker) => void): Promise<void> {
-  let target;
-  try {
-    target = makeTarget(choice);
-  } catch (e) {
-    if (!(e instanceof FlowsamplerError)) throw e;
-    post({ type: 'error', run: id, where: 'target', message: e.message });
-    return;
-  }
+  const target = targetForRun(choice, id, post);
+  if (!target) return;
   for (const name of settings.chainSamplers) {
     const entry = samplerRegistry.find((s) => s.name === name);
     if (!entry) throw new Error(`unknown sampler ${name}`);

@@ -12,7 +12,7 @@ import { trainFlowFor } from '../../src/cli/flowTraining.js';
 import type { TrainingPoint } from '../../src/report/trainingFigure.js';
 import { FigureHub } from './figureHub.js';
 import { comparisonRow } from './rows.js';
-import { makeTarget, summarizeTarget } from './targetChoice.js';
+import { targetForRun, summarizeTarget } from './targetChoice.js';
 import type { FromWorker, RunSettings, TargetChoice } from './protocol.js';
 
 /** Least time between live figure updates: the page re-renders each one. */
@@ -29,14 +29,8 @@ export interface FlowRun {
 
 export async function runFlow(run: FlowRun, choice: TargetChoice, settings: RunSettings, post: (m: FromWorker) => void): Promise<void> {
   const id = run.run;
-  let target;
-  try {
-    target = makeTarget(choice);
-  } catch (e) {
-    if (!(e instanceof FlowsamplerError)) throw e;
-    post({ type: 'error', run: id, where: 'target', message: e.message });
-    return;
-  }
+  const target = targetForRun(choice, id, post);
+  if (!target) return;
   post({ type: 'target', run: id, target: summarizeTarget(target) });
   const hub = new FigureHub(target, settings.seed, settings.chains);
   run.hub = hub;
