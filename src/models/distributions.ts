@@ -13,7 +13,7 @@
  */
 import * as S from './special.js';
 import { ModelError, Var, baseOf, constValue, elemStride, graphOf, operandOf, rowStride, shapeText, sizeOf } from './graph.js';
-import type { Frame, Instr, Operand, Value } from './graph.js';
+import type { Frame, Fusable, Instr, Operand, Value } from './graph.js';
 import { add, sub, mul, log, lgamma, neg } from './ops.js';
 import { addAll, diagonal, dot, sum } from './structure.js';
 import { solveLowerTriangular } from './linalg.js';
@@ -281,11 +281,45 @@ function kernelFor(name: FamilyName, mask: number): Kernel {
   return k;
 }
 
+/**
+ * The family's terms as one reduction for the compiler; terms that depend only on broadcast
+ * (length-1) arguments and not on the shared subexpressions are computed once (σ's log-term of a
+ * regression with one σ).
+ */
+function familyLoop(name: FamilyName, mask: number, ops: Operand[], L: number, out: Operand): Fusable {
+  const def: FamilyDef = FAMILIES[name];
+  const shared = [...(def.pre ?? '').matchAll(/const\s+(\w+)/g)].map((m) => m[1]);
+  const uses = (expr: string, id: string) => new RegExp(`\\b${id}\\b`).test(expr);
+  const once: string[] = [];
+  const each: string[] = [];
+  def.terms.forEach((t, k) => {
+    if (!((mask >> k) & 1)) return;
+    const broadcastOnly = L > 1 && t.deps.every((d) => ops[def.args.indexOf(d)].len === 1) && !shared.some((id) => uses(t.expr, id));
+    (broadcastOnly ? once : each).push(`(${t.expr})`);
+  });
+  const discrete = def.discrete ?? [];
+  return {
+    L,
+    inputs: ops,
+    names: def.args,
+    out,
+    reduce: true,
+    guard: def.guard,
+    pre: def.pre,
+    value: each.length ? each.join(' + ') : '0',
+    ...(once.length ? { once: once.join(' + ') } : {}),
+    adjoints: def.args.map((a) => (discrete.includes(a) ? null : `g * (${def.d[a]})`)),
+  };
+}
+
 class FamilyInstr implements Instr {
   private readonly p: Int32Array;
   private readonly n: Uint8Array;
+  readonly fused: readonly Fusable[];
   constructor(
     private readonly k: Kernel,
+    name: FamilyName,
+    mask: number,
     private readonly ops: Operand[],
     private readonly L: number,
     needs: boolean[],
@@ -293,6 +327,7 @@ class FamilyInstr implements Instr {
   ) {
     this.p = new Int32Array(3 * ops.length);
     this.n = Uint8Array.from(needs, (b) => (b ? 1 : 0));
+    this.fused = [familyLoop(name, mask, ops, L, out)];
   }
   private ptrs(f: Frame): Int32Array {
     const p = this.p;
@@ -346,7 +381,7 @@ function family(name: FamilyName, normalised: boolean, args: Value[]): Var | num
   const ops = args.map((a, k) => operandOf(g, a, `${name}(${def.args[k]})`).op);
   const needs = def.args.filter((a) => !(def.discrete ?? []).includes(a)).map((a) => isVar[def.args.indexOf(a)]);
   const out = g.alloc([]);
-  g.push(new FamilyInstr(kern, ops, L, needs, out.operand));
+  g.push(new FamilyInstr(kern, name, mask, ops, L, needs, out.operand));
   return out;
 }
 

@@ -9,7 +9,7 @@
  */
 import * as S from './special.js';
 import { Graph, ModelError, Var, baseOf, elemStride, graphOf, operandOf, rowStride, shapeText, constValue, sizeOf } from './graph.js';
-import type { Frame, Instr, Operand, Shape, Value } from './graph.js';
+import type { Frame, Fusable, Instr, Operand, Shape, Value } from './graph.js';
 
 /** f: the value from `a` (and `b`); d*: the partial times the output adjoint `g`, may use the output `y`. */
 interface UnaryDef {
@@ -130,11 +130,15 @@ const unaryKernels = Object.fromEntries(Object.entries(UNARY).map(([k, d]) => [k
 const binaryKernels = Object.fromEntries(Object.entries(BINARY).map(([k, d]) => [k, binaryKernel(d)])) as Record<BinaryName, BinaryKernel>;
 
 class UnaryInstr implements Instr {
+  readonly fused: readonly Fusable[];
   constructor(
     private readonly k: UnaryKernel,
+    d: UnaryDef,
     private readonly a: Operand,
     private readonly out: Operand,
-  ) {}
+  ) {
+    this.fused = [{ L: out.len, inputs: [a], names: ['a'], out, reduce: false, value: d.f, adjoints: [d.da] }];
+  }
   forward(f: Frame): void {
     const L = this.out.len;
     this.k.fwd(f.V, L, f.nc, baseOf(f, this.out), baseOf(f, this.a), elemStride(f, this.a, L), rowStride(this.a));
@@ -147,12 +151,16 @@ class UnaryInstr implements Instr {
 }
 
 class BinaryInstr implements Instr {
+  readonly fused: readonly Fusable[];
   constructor(
     private readonly k: BinaryKernel,
+    d: BinaryDef,
     private readonly a: Operand,
     private readonly b: Operand,
     private readonly out: Operand,
-  ) {}
+  ) {
+    this.fused = [{ L: out.len, inputs: [a, b], names: ['a', 'b'], out, reduce: false, value: d.f, adjoints: [d.da, d.db] }];
+  }
   forward(f: Frame): void {
     const { a, b, out } = this;
     const L = out.len;
@@ -181,7 +189,7 @@ export function applyUnary(name: UnaryName, x: Value): Var | ConstResult {
   if (x instanceof Var) {
     const g = x.graph;
     const out = g.alloc(x.shape);
-    g.push(new UnaryInstr(k, x.operand, out.operand));
+    g.push(new UnaryInstr(k, UNARY[name], x.operand, out.operand));
     return out;
   }
   const cv = constValue(x, name);
@@ -216,7 +224,7 @@ export function applyBinary(name: BinaryName, x: Value, y: Value): Var | ConstRe
     const b = operandOf(g, y, name);
     const shape = broadcastShape(name, a.shape, b.shape);
     const out = g.alloc(shape);
-    g.push(new BinaryInstr(k, a.op, b.op, out.operand));
+    g.push(new BinaryInstr(k, BINARY[name], a.op, b.op, out.operand));
     return out;
   }
   const ca = constValue(x as Exclude<Value, Var>, name);

@@ -39,6 +39,31 @@ export interface Frame {
 export interface Instr {
   forward(f: Frame): void;
   backward(f: Frame): void;
+  /** The same step as elementwise loops the compiler (compile.ts) can fuse with its neighbours. */
+  readonly fused?: readonly Fusable[];
+}
+
+/**
+ * One loop over `L` elements, stated as formulas: a map writes element i of `out` (length L), a
+ * reduction adds a term per element into the scalar `out`. Inputs have length L or 1 (broadcast)
+ * and are bound to `names` in the formulas.
+ */
+export interface Fusable {
+  readonly L: number;
+  readonly inputs: readonly Operand[];
+  readonly names: readonly string[];
+  readonly out: Operand;
+  readonly reduce: boolean;
+  /** Reductions: false for an element makes the result −∞ (and that element adds no adjoint). */
+  readonly guard?: string;
+  /** Statements run before `value` and the adjoints (shared subexpressions). */
+  readonly pre?: string;
+  /** A map's element (may not use `y`), or a reduction's term. */
+  readonly value: string;
+  /** Reductions: a term that depends only on broadcast inputs, computed once and counted L times. */
+  readonly once?: string;
+  /** Per input, the adjoint it receives from `g` (the output's adjoint; a map may use its value `y`), or null. */
+  readonly adjoints: readonly (string | null)[];
 }
 
 /** Index of element 0 of an operand in V (row 0). */

@@ -4,6 +4,7 @@
  * Batches run in chunks of rows sized so one chunk's values and adjoints stay in cache.
  */
 import type { Frame, Graph, Var } from './graph.js';
+import { compilePasses, type CompiledPasses } from './compile.js';
 
 /** Node elements × rows per chunk that a frame aims to hold (values and adjoints: 2 × 8 bytes each). */
 const CHUNK_ELEMENTS = 1 << 16;
@@ -16,14 +17,19 @@ export class Program {
   private readonly kc: number;
   private readonly consts: Float64Array;
   private readonly frames = new Map<number, Frame>();
+  /** Compiled passes for one point and for batches (built on first use); null: interpret. */
+  private readonly passes: { one?: CompiledPasses; batch?: CompiledPasses } | null;
 
   constructor(
     private readonly graph: Graph,
     /** The unconstrained input (node elements [0, dim)). */
-    input: Var,
+    private readonly input: Var,
     /** The scalar log density. */
     private readonly lp: Var,
+    /** false runs every instruction through its own kernel (the reference the compiled code is tested against). */
+    compiled = true,
   ) {
+    this.passes = compiled ? {} : null;
     if (input.off !== 0) throw new Error('internal: the input must be the first node');
     this.dim = input.len;
     this.consts = Float64Array.from(graph.consts);
@@ -60,7 +66,21 @@ export class Program {
     }
   }
 
+  /** The same program run by the interpreter, instruction by instruction. */
+  interpreted(): Program {
+    return new Program(this.graph, this.input, this.lp, false);
+  }
+
+  private compiledFor(f: Frame): CompiledPasses | null {
+    const p = this.passes;
+    if (!p) return null;
+    if (f.nc === 1 && f.V.length === this.kc + this.graph.nodeLen) return (p.one ??= compilePasses(this.graph, this.kc, false));
+    return (p.batch ??= compilePasses(this.graph, this.kc, true));
+  }
+
   private forward(f: Frame): void {
+    const c = this.compiledFor(f);
+    if (c) return c.forward(f);
     const instrs = this.graph.instrs;
     for (let k = 0; k < instrs.length; k++) instrs[k].forward(f);
   }
@@ -70,6 +90,8 @@ export class Program {
     G.fill(0, kc, kc + this.graph.nodeLen * nc);
     const lb = kc + this.lp.off * nc;
     for (let r = 0; r < nc; r++) G[lb + r] = 1;
+    const c = this.compiledFor(f);
+    if (c) return c.backward(f);
     const instrs = this.graph.instrs;
     for (let k = instrs.length - 1; k >= 0; k--) instrs[k].backward(f);
   }

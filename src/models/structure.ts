@@ -4,11 +4,14 @@
  * views: they record no instruction and copy nothing.
  */
 import { Graph, ModelError, Var, baseOf, constValue, elemStride, graphOf, operandOf, rowStride, shapeText, sizeOf } from './graph.js';
-import type { Frame, Instr, Operand, Shape, Value } from './graph.js';
+import type { Frame, Fusable, Instr, Operand, Shape, Value } from './graph.js';
 import { logSumExp as logSumExpNumbers } from './special.js';
 
 class SumInstr implements Instr {
-  constructor(private readonly a: Operand, private readonly out: Operand) {}
+  readonly fused: readonly Fusable[];
+  constructor(private readonly a: Operand, private readonly out: Operand) {
+    this.fused = [{ L: a.len, inputs: [a], names: ['a'], out, reduce: true, value: 'a', adjoints: ['g'] }];
+  }
   forward(f: Frame): void {
     const { V, nc } = f;
     const ab = baseOf(f, this.a), aes = elemStride(f, this.a, this.a.len), ars = rowStride(this.a);
@@ -34,7 +37,11 @@ class SumInstr implements Instr {
 
 /** Σ of the given scalars, one instruction (the log density's final sum). */
 class AddNInstr implements Instr {
-  constructor(private readonly parts: Operand[], private readonly out: Operand) {}
+  readonly fused: readonly Fusable[];
+  constructor(private readonly parts: Operand[], private readonly out: Operand) {
+    const names = parts.map((_, j) => `a${j}`);
+    this.fused = [{ L: 1, inputs: parts, names, out, reduce: false, value: parts.length ? names.join(' + ') : '0', adjoints: parts.map(() => 'g') }];
+  }
   forward(f: Frame): void {
     const { V, nc } = f;
     const ob = baseOf(f, this.out);
@@ -56,7 +63,11 @@ class AddNInstr implements Instr {
 }
 
 class DotInstr implements Instr {
-  constructor(private readonly a: Operand, private readonly b: Operand, private readonly out: Operand) {}
+  readonly fused: readonly Fusable[];
+  constructor(private readonly a: Operand, private readonly b: Operand, private readonly out: Operand) {
+    const L = Math.max(a.len, b.len);
+    this.fused = [{ L, inputs: [a, b], names: ['a', 'b'], out, reduce: true, value: 'a * b', adjoints: ['g * b', 'g * a'] }];
+  }
   forward(f: Frame): void {
     const { V, nc } = f;
     const L = Math.max(this.a.len, this.b.len);
@@ -150,7 +161,15 @@ class GatherInstr implements Instr {
 
 /** The parts one after another (scalars broadcast to their stated lengths). */
 class ConcatInstr implements Instr {
-  constructor(private readonly parts: { op: Operand; len: number }[], private readonly out: Operand) {}
+  readonly fused: readonly Fusable[];
+  constructor(private readonly parts: { op: Operand; len: number }[], private readonly out: Operand) {
+    let e = 0;
+    this.fused = parts.map(({ op, len }) => {
+      const piece: Operand = { c: false, off: out.off + e, len };
+      e += len;
+      return { L: len, inputs: [op], names: ['a'], out: piece, reduce: false, value: 'a', adjoints: ['g'] };
+    });
+  }
   forward(f: Frame): void {
     const { V, nc } = f;
     let e = 0;
