@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { ops, lupdf, type Var } from '../src/models/index.js';
+import { ops, lupdf, type Var, type Value } from '../src/models/index.js';
 import { segments } from '../src/models/compile.js';
 import { loadModelTarget } from '../src/models/load.js';
 import type { ModelTarget } from '../src/models/model.js';
@@ -44,7 +44,7 @@ function expectSameAsInterpreter(t: ModelTarget, points: Float64Array[]): void {
 
 function pointsAround(t: ModelTarget, n: number, scale: number, seed: string): Float64Array[] {
   const rng = new RandomStream(seed);
-  const x0 = t.initialPoint();
+  const x0 = t.initialPoint!();
   return Array.from({ length: n }, () => Float64Array.from(x0, (v) => v + scale * rng.normal()));
 }
 
@@ -69,7 +69,7 @@ describe('compiled model programs', () => {
   const n = 6;
   const x = Float64Array.from({ length: n }, (_, i) => 0.3 * Math.sin(1.7 * i + 0.4));
   const w = weights(n - 1);
-  const hostile: Record<string, (x: Var) => ReturnType<typeof ops.sum>> = {
+  const hostile: Record<string, (x: Var) => Value> = {
     // A view across two pieces written by the same loop: element i reads element i + 1.
     'a shifted view of values from the same loop': (x) => {
       const st = ops.stack([ops.exp(ops.slice(x, 0, 3)), ops.mul(2, ops.slice(x, 3, 3))]);

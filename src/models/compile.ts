@@ -22,15 +22,112 @@ import type { Frame, Fusable, Graph, Instr, Operand } from './graph.js';
 
 const CHUNK_STEPS = 160;
 
-/** Forward and backward passes over a frame; the caller zeroes and seeds the adjoints. */
+/** Compiled passes over a frame. */
 export interface CompiledPasses {
+  /** Values only. */
   forward(f: Frame): void;
-  backward(f: Frame): void;
+  /** Values and adjoints; the caller zeroes the adjoints and seeds the log density's with 1 first. */
+  gradient(f: Frame): void;
   /** Loops and straight-line blocks the program became (for benches and docs). */
   readonly runs: number;
 }
 
-type Segment = { kind: 'run'; L: number; steps: Fusable[] } | { kind: 'call'; index: number };
+type Segment =
+  | {
+      kind: 'run';
+      L: number;
+      steps: Fusable[];
+      /** Per step: read outside the run (markExternal). */
+      external?: boolean[];
+      /** Per step: the adjoint its output receives from outside the run, when known before running (markMerged). */
+      fixedAdjoint?: (number | null)[];
+    }
+  | { kind: 'call'; index: number };
+
+/**
+ * The adjoint of every node element that is the same at every point: the log density's is 1, and
+ * a node read only by steps that pass ±g on (sums, `t.add`, add, sub, neg) of outputs with fixed
+ * adjoints has one too (a likelihood term added to the log density: 1). NaN where it depends on
+ * the point. Null when the program has calls, whose reads are not stated.
+ */
+function fixedAdjoints(segs: readonly Segment[], nodeLen: number, lp: Operand): Float64Array | null {
+  if (segs.some((s) => s.kind === 'call')) return null;
+  const readers = new Uint32Array(nodeLen);
+  for (const seg of segs) {
+    if (seg.kind !== 'run') continue;
+    for (const st of seg.steps) for (const a of st.inputs) if (!a.c) for (let e = a.off; e < a.off + a.len; e++) readers[e]++;
+  }
+  const acc = new Float64Array(nodeLen);
+  const seen = new Uint32Array(nodeLen);
+  const fixed = (e: number) => (seen[e] === readers[e] ? acc[e] + (e === lp.off ? 1 : 0) : NaN);
+  for (let p = segs.length - 1; p >= 0; p--) {
+    const seg = segs[p];
+    if (seg.kind !== 'run') continue;
+    for (let k = seg.steps.length - 1; k >= 0; k--) {
+      const st = seg.steps[k];
+      const outLen = Math.max(1, st.out.len);
+      const gOut = Array.from({ length: outLen }, (_, i) => fixed(st.out.off + i));
+      st.inputs.forEach((a, j) => {
+        if (a.c) return;
+        const d = st.adjoints[j];
+        const sign = d === 'g' ? 1 : d === '-g' ? -1 : d === null ? 0 : NaN;
+        for (let e = a.off; e < a.off + a.len; e++) {
+          seen[e]++;
+          // Reductions and broadcast inputs collect every element's adjoint; aligned maps one each.
+          const each = st.reduce ? gOut[0] * (a.len === 1 ? st.L : 1) : a.len === 1 && st.L > 1 ? gOut.reduce((x, y) => x + y, 0) : gOut[e - a.off];
+          acc[e] += sign === 0 ? 0 : sign * each;
+        }
+      });
+    }
+  }
+  const out = new Float64Array(nodeLen);
+  for (let e = 0; e < nodeLen; e++) out[e] = fixed(e);
+  return out;
+}
+
+/**
+ * Marks the runs whose backward pass can run inside their forward loop: every output read outside
+ * the run receives a fixed adjoint. Such a run adds its adjoints while its values are still in
+ * registers, as a hand-written gradient would, and is skipped by the backward pass.
+ */
+function markMerged(segs: Segment[], fixed: Float64Array): void {
+  for (const seg of segs) {
+    if (seg.kind !== 'run' || !seg.external) continue;
+    const adj = seg.steps.map((st, k) => {
+      if (!seg.external![k]) return 0;
+      const v = fixed[st.out.off];
+      for (let e = st.out.off; e < st.out.off + Math.max(1, st.out.len); e++) if (!(fixed[e] === v)) return null;
+      return v;
+    });
+    if (adj.every((v) => v !== null)) seg.fixedAdjoint = adj;
+  }
+}
+
+/**
+ * Marks, per step of every run, whether its output is read outside the run: by a later run, by
+ * any call after it (calls do not state what they read), or as the log density itself. An output
+ * read only inside its run needs no adjoint from the frame, and no store unless backward reads it.
+ */
+function markExternal(segs: Segment[], nodeLen: number, lp: Operand): void {
+  const readLater = new Uint8Array(nodeLen);
+  for (let e = lp.off; e < lp.off + Math.max(1, lp.len); e++) readLater[e] = 1;
+  let callAfter = false;
+  for (let p = segs.length - 1; p >= 0; p--) {
+    const seg = segs[p];
+    if (seg.kind === 'call') {
+      callAfter = true;
+      continue;
+    }
+    seg.external = seg.steps.map((st) => {
+      if (callAfter) return true;
+      for (let e = st.out.off; e < st.out.off + Math.max(1, st.out.len); e++) if (readLater[e]) return true;
+      return false;
+    });
+    for (const st of seg.steps) {
+      for (const a of st.inputs) if (!a.c) for (let e = a.off; e < a.off + a.len; e++) readLater[e] = 1;
+    }
+  }
+}
 
 /**
  * Groups the instructions into fusable runs and calls. A step joins the latest run of its length
@@ -121,9 +218,13 @@ class RunWriter {
   /** Step index of each map output (by node offset) that a later step of the run reads aligned. */
   private readonly local = new Map<number, number>();
 
+  /** One point, loops: broadcast inputs read once before the loop (`$c<n>`), by index. */
+  private readonly hoisted = new Map<string, string>();
+
   constructor(
     private readonly seg: Extract<Segment, { kind: 'run' }>,
     private readonly ix: Indexing,
+    private readonly consts: readonly number[],
   ) {
     const producer = new Map<number, number>();
     seg.steps.forEach((s, k) => {
@@ -133,7 +234,23 @@ class RunWriter {
       }
       if (!s.reduce) producer.set(s.out.off, k);
     });
+    const external = seg.external ?? seg.steps.map(() => true);
+    this.external = external;
+    this.stored = seg.steps.map((s, k) => s.reduce || external[k]);
+    seg.steps.forEach((s, j) => {
+      const needs = backwardNeeds(s);
+      if (needs.y) this.stored[j] = true;
+      s.inputs.forEach((a, q) => {
+        const k = needs.inputs[q] ? this.localOf(a) : undefined;
+        if (k !== undefined) this.stored[k] = true;
+      });
+    });
   }
+
+  /** Per step: its output is read outside the run. */
+  private readonly external: boolean[];
+  /** Per step: its output goes to the frame (read outside the run, or by the backward pass). */
+  private readonly stored: boolean[];
 
   private at(o: Operand): string {
     return this.ix.at(o, this.seg.L);
@@ -143,27 +260,94 @@ class RunWriter {
     return o.c ? undefined : this.local.get(o.off);
   }
 
+  /** An input's value: a literal (scalar constants), a local, or a read of the frame. */
+  private read(o: Operand, fresh = false): string {
+    if (o.c && o.len === 1) return literal(this.consts[o.off]);
+    const k = fresh ? undefined : this.localOf(o);
+    if (k !== undefined) return `$t${k}`;
+    const at = this.at(o);
+    if (this.ix.batch || this.seg.L <= 1 || o.len !== 1) return `$V[${at}]`;
+    let name = this.hoisted.get(at);
+    if (!name) this.hoisted.set(at, (name = `$c${this.hoisted.size}`));
+    return name;
+  }
+
+  /** Statements for the top of the run's block, before its loop (hoisted shared subexpressions). */
+  private readonly preLoop: string[] = [];
+  /** Reductions whose shared subexpressions were hoisted, as rewritten. */
+  private readonly sharedOf = new Map<number, Fusable>();
+
+  /**
+   * One point, loops: the statements of a reduction's `pre` that use only broadcast inputs (1 / σ
+   * for a single σ) run once before the loop, under names of their own; returns the step with
+   * those names put in.
+   */
+  private hoistShared(s: Fusable, k: number, again = false): Fusable {
+    if (this.ix.batch || this.seg.L <= 1 || !s.pre) return s;
+    if (again) {
+      // Merged: the forward step of this reduction hoisted these already, under the same names.
+      const done = this.sharedOf.get(k);
+      if (done) return done;
+    }
+    const stmts = [...s.pre.matchAll(/const\s+(\w+)\s*=\s*([^;]+);/g)].map((m) => ({ name: m[1], expr: m[2] }));
+    const varying = s.names.filter((_, j) => s.inputs[j].len !== 1);
+    const renamed = new Map<string, string>();
+    const kept: string[] = [];
+    const rename = (code: string) =>
+      code.replace(/(^|[^\w$.])([A-Za-z_]\w*)/g, (m, lead: string, id: string) => (renamed.has(id) ? lead + renamed.get(id) : m));
+    for (const st of stmts) {
+      const usesVarying = varying.some((n) => mentions(st.expr, n)) || kept.some((n) => mentions(st.expr, n));
+      if (usesVarying) {
+        kept.push(st.name);
+        continue;
+      }
+      const name = `$p${k}_${st.name}`;
+      this.preLoop.push(`let ${name}; { ${this.loads(s, st.expr, (a) => a.len === 1)} ${name} = (${rename(st.expr)}); }`);
+      renamed.set(st.name, name);
+    }
+    if (renamed.size === 0) return s;
+    const pre = stmts.filter((st) => !renamed.has(st.name)).map((st) => `const ${st.name} = ${rename(st.expr)};`).join(' ');
+    const out = { ...s, pre, value: rename(s.value), adjoints: s.adjoints.map((d) => (d === null ? null : rename(d))), ...(s.guard ? { guard: rename(s.guard) } : {}) };
+    this.sharedOf.set(k, out);
+    return out;
+  }
+
+  /** Declarations of the hoisted broadcast inputs, for the top of the run's block. */
+  private hoists(): string {
+    return [...this.hoisted.entries()]
+      .map(([at, n]) => (at.startsWith('g:') ? `const ${n} = $G[${at.slice(2)}];` : `const ${n} = $V[${at}];`))
+      .concat(this.preLoop)
+      .join(' ');
+  }
+
+  /** A reduction's adjoint in a one-point loop: no step of the run writes it, so it is read once. */
+  private reductionAdjoint(o: string): string {
+    const key = `g:${o}`;
+    let name = this.hoisted.get(key);
+    if (!name) this.hoisted.set(key, (name = `$d${this.hoisted.size}`));
+    return name;
+  }
+
   /** `const name = value;` for the inputs that `code` mentions (and that pass `only`). */
-  private loads(s: Fusable, code: string, only?: (o: Operand) => boolean): string {
+  private loads(s: Fusable, code: string, only?: (o: Operand) => boolean, fresh = false): string {
     return s.inputs
-      .map((o, j) => {
-        if ((only && !only(o)) || !mentions(code, s.names[j])) return '';
-        const k = this.localOf(o);
-        return `const ${s.names[j]} = ${k === undefined ? `$V[${this.at(o)}]` : `$t${k}`};`;
-      })
+      .map((o, j) => ((only && !only(o)) || !mentions(code, s.names[j]) ? '' : `const ${s.names[j]} = ${this.read(o, fresh)};`))
       .join(' ');
   }
 
   /** Forward code of step k: before the loop, in the loop body, after the loop. */
-  private forwardStep(s: Fusable, k: number): { pre: string; body: string; post: string } {
+  private forwardStep(s: Fusable, k: number, merged: boolean): { pre: string; body: string; post: string } {
     const o = this.at(s.out);
     if (!s.reduce) {
-      const keep = [...this.local.values()].includes(k);
+      const keep = merged || [...this.local.values()].includes(k);
+      // Merged: the adjoints are added in the same loop, from the locals; only readers outside need the frame.
+      const store = (merged ? this.external[k] : this.stored[k]) ? `$V[${o}] = $t${k};` : '';
       const body = keep
-        ? `let $t${k}; { ${this.loads(s, s.value)} $t${k} = (${s.value}); } $V[${o}] = $t${k};`
+        ? `let $t${k}; { ${this.loads(s, s.value)} $t${k} = (${s.value}); } ${store}`
         : `{ ${this.loads(s, s.value)} $V[${o}] = (${s.value}); }`;
       return { pre: '', body, post: '' };
     }
+    s = this.hoistShared(s, k);
     const guard = s.guard ?? 'true';
     const term = `${guard} ${s.pre ?? ''} ${s.value}`;
     const many = this.seg.L > 1;
@@ -185,76 +369,118 @@ class RunWriter {
     };
   }
 
-  forward(): string {
-    const parts = this.seg.steps.map((s, k) => this.forwardStep(s, k));
+  /** `merged`: the run's adjoints too, element by element in the same loop (runs markMerged chose). */
+  forward(merged = false): string {
+    const fixed = merged ? this.seg.fixedAdjoint : undefined;
+    const parts = this.seg.steps.map((s, k) => this.forwardStep(s, k, fixed !== undefined));
+    const back = fixed ? this.adjointBody(fixed) : null;
     if (this.seg.L === 1) {
       // One element: each step's set-up, term and result in order (a later step may read it).
-      return `{ ${loop(1, this.ix, parts.map((p) => `${p.pre} ${p.body} ${p.post}`).join('\n'))} }`;
+      const fwd = parts.map((p) => `${p.pre} ${p.body} ${p.post}`).join('\n');
+      const code = loop(1, this.ix, back ? `${fwd}\n${back.body}` : fwd);
+      return `{ ${this.hoists()} ${back?.decl ?? ''} ${code} ${back?.flush ?? ''} }`;
     }
     // A block of its own: the accumulators' names repeat from run to run.
-    return `{\n${parts.map((p) => p.pre).join('\n')}\n${loop(this.seg.L, this.ix, parts.map((p) => p.body).join('\n'))}\n${parts.map((p) => p.post).join('\n')}\n}`;
+    const body = loop(this.seg.L, this.ix, `${parts.map((p) => p.body).join('\n')}\n${back?.body ?? ''}`);
+    return `{\n${this.hoists()} ${back?.decl ?? ''}\n${parts.map((p) => p.pre).join('\n')}\n${body}\n${parts.map((p) => p.post).join('\n')}\n${back?.flush ?? ''}\n}`;
   }
 
-  backward(): string {
+  /** The adjoint code of one element (steps in reverse), with its declarations and the adds after the loop. */
+  private adjointBody(fixed?: readonly (number | null)[]): { decl: string; body: string; flush: string } {
     const { seg, ix } = this;
     // One point, loops: a broadcast input's adjoint sums in a local, added to $G after the loop.
     const sums = new Map<string, string>();
+    // A head that starts at 0 takes its first contribution by assignment (0 + g is not g for g = −0, so V8 keeps the add).
+    const written = new Set<number>();
     const sink = (a: Operand): string => {
       const k = this.localOf(a);
-      if (k !== undefined) return `$h${k}`;
+      if (k !== undefined) {
+        const fresh = !written.has(k) && (!this.external[k] || fixed !== undefined);
+        written.add(k);
+        return fresh ? `$h${k} =` : `$h${k} +=`;
+      }
       const at = this.at(a);
-      if (ix.batch || seg.L <= 1 || a.len !== 1) return `$G[${at}]`;
+      if (ix.batch || seg.L <= 1 || a.len !== 1) return `$G[${at}] +=`;
       let name = sums.get(at);
       if (!name) sums.set(at, (name = `$s${sums.size}`));
-      return name;
+      return `${name} +=`;
     };
-    const steps = seg.steps.map((s, k) => this.backwardStep(s, k, sink)).reverse();
-    if (steps.every((c) => c.trim() === '')) return '';
-    const heads = [...new Set(this.local.values())].map((k) => `let $h${k} = $G[${this.at(seg.steps[k].out)}];`).join(' ');
-    const body = `${heads}\n${steps.join('\n')}`;
-    const decl = [...sums.values()].map((n) => `let ${n} = 0;`).join(' ');
-    const flush = [...sums.entries()].map(([at, n]) => `$G[${at}] += ${n};`).join(' ');
-    return `{ ${decl}\n${loop(seg.L, ix, body)}\n${flush} }`;
+    // Steps in reverse, so that `written` sees each head's first contribution first.
+    const steps: string[] = [];
+    for (let k = seg.steps.length - 1; k >= 0; k--) steps.push(this.backwardStep(seg.steps[k], k, sink, fixed));
+    // An output read only inside the run starts with no adjoint: nothing outside adds to it.
+    const outside = (k: number) => (!this.external[k] || fixed ? '0' : `$G[${this.at(seg.steps[k].out)}]`);
+    const heads = [...new Set(this.local.values())].map((k) => `let $h${k} = ${outside(k)};`).join(' ');
+    return {
+      decl: [...sums.values()].map((n) => `let ${n} = 0;`).join(' '),
+      body: steps.every((c) => c.trim() === '') ? '' : `${heads}\n${steps.join('\n')}`,
+      flush: [...sums.entries()].map(([at, n]) => `$G[${at}] += ${n};`).join(' '),
+    };
   }
 
-  private backwardStep(s: Fusable, k: number, sink: (a: Operand) => string): string {
+  backward(): string {
+    if (this.seg.fixedAdjoint) return '';
+    const b = this.adjointBody();
+    if (b.body === '') return '';
+    return `{ ${this.hoists()} ${b.decl}\n${loop(this.seg.L, this.ix, b.body)}\n${b.flush} }`;
+  }
+
+  /** `fixed`: merged into the forward loop; values come from its locals and outside adjoints are the fixed ones. */
+  private backwardStep(s: Fusable, k: number, sink: (a: Operand) => string, fixed?: readonly (number | null)[]): string {
     const o = this.at(s.out);
+    if (s.reduce) s = this.hoistShared(s, k, fixed !== undefined);
     const exprs: string[] = [];
     const adds = s.inputs
       .map((a, j) => {
         const d = s.adjoints[j];
         if (a.c || d === null) return '';
         exprs.push(d);
-        return `${sink(a)} += (${d});`;
+        return `${sink(a)} (${d});`;
       })
       .join(' ');
     if (adds === '') return '';
-    const g = !s.reduce && [...this.local.values()].includes(k) ? `$h${k}` : `$G[${o}]`;
+    const oneLoop = !this.ix.batch && this.seg.L > 1;
+    const readInside = [...this.local.values()].includes(k);
+    let g: string;
+    if (fixed && this.external[k]) {
+      // Its whole adjoint is known (markMerged): what steps of the run add to it is part of that.
+      if (fixed[k] === 0) return '';
+      g = literal(fixed[k]!);
+    } else if (!s.reduce && readInside) g = `$h${k}`;
+    else g = s.reduce && oneLoop ? this.reductionAdjoint(o) : `$G[${o}]`;
     const used = `${exprs.join(' ')} ${s.reduce ? `${s.guard ?? ''} ${s.pre ?? ''}` : ''}`;
-    // Values come from the frame here: the forward pass stored them all.
-    const vals = s.inputs
-      .map((a, j) => (mentions(used, s.names[j]) ? `const ${s.names[j]} = $V[${this.at(a)}];` : ''))
-      .join(' ');
+    // Values: merged, the forward loop's locals; otherwise the frame (the forward pass stored what is read here).
+    const vals = this.loads(s, used, undefined, !fixed);
     if (!s.reduce) {
-      const y = mentions(used, 'y') ? `const y = $V[${o}];` : '';
+      const y = mentions(used, 'y') ? `const y = ${fixed ? `$t${k}` : `$V[${o}]`};` : '';
+      // A zero adjoint is skipped so that 0 · ∞ cannot make a NaN; ±g alone cannot.
+      if (exprs.every((d) => d === 'g' || d === '-g')) return `{ const g = ${g}; ${adds} }`;
       return `{ const g = ${g}; if (g !== 0) { ${vals} ${y} ${adds} } }`;
     }
     return `{ const g = ${g}; if (g !== 0) { ${vals} if (${s.guard ?? 'true'}) { ${s.pre ?? ''} ${adds} } } }`;
   }
 }
 
+/** Which inputs (by position) and whether the output value `y` a step's backward code reads. */
+function backwardNeeds(s: Fusable): { inputs: boolean[]; y: boolean } {
+  const exprs = s.inputs.map((a, j) => (a.c ? null : s.adjoints[j])).filter((d): d is string => d !== null);
+  if (exprs.length === 0) return { inputs: s.inputs.map(() => false), y: false };
+  const used = `${exprs.join(' ')} ${s.reduce ? `${s.guard ?? ''} ${s.pre ?? ''}` : ''}`;
+  return { inputs: s.names.map((n) => mentions(used, n)), y: !s.reduce && mentions(used, 'y') };
+}
+
+/** A number as JavaScript source that evaluates to exactly it. */
+function literal(v: number): string {
+  if (Object.is(v, -0)) return '(-0)';
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return v > 0 ? 'Infinity' : '(-Infinity)';
+  return v < 0 ? `(${String(v)})` : String(v);
+}
+
 function loop(L: number, ix: Indexing, body: string): string {
   const rows = (b: string) => (ix.batch ? `for (let $r = 0; $r < $nc; $r++) { ${b} }` : b);
   if (L === 1) return ix.batch ? rows(body) : `{ ${body} }`;
   return `for (let $i = 0; $i < ${L}; $i++) ${ix.batch ? rows(body) : `{ ${body} }`}`;
-}
-
-function forwardCode(seg: Segment, ix: Indexing): string {
-  return seg.kind === 'call' ? `$I[${seg.index}].forward($f);` : new RunWriter(seg, ix).forward();
-}
-
-function backwardCode(seg: Segment, ix: Indexing): string {
-  return seg.kind === 'call' ? `$I[${seg.index}].backward($f);` : new RunWriter(seg, ix).backward();
 }
 
 type Pass = ($V: Float64Array, $G: Float64Array, $f: Frame, $I: readonly Instr[], $nc: number) => void;
@@ -283,19 +509,26 @@ function chunked(segs: readonly Segment[], emit: (s: Segment) => string): Pass[]
 }
 
 /** Compiles the graph's instructions for frames with constant pool size `kc`, for one point or for batches. */
-export function compilePasses(graph: Graph, kc: number, batch: boolean): CompiledPasses {
+export function compilePasses(graph: Graph, kc: number, batch: boolean, lp: Operand): CompiledPasses {
   const instrs = graph.instrs;
   const segs = segments(instrs);
+  markExternal(segs, graph.nodeLen, lp);
   const ix = indexing(kc, batch);
-  const fwd = chunked(segs, (s) => forwardCode(s, ix));
-  const bwd = chunked([...segs].reverse(), (s) => backwardCode(s, ix));
+  const write = (seg: Segment) => (seg.kind === 'call' ? null : new RunWriter(seg, ix, graph.consts));
+  const fwd = chunked(segs, (seg) => write(seg)?.forward() ?? `$I[${(seg as { index: number }).index}].forward($f);`);
+  const fixed = batch ? null : fixedAdjoints(segs, graph.nodeLen, lp);
+  if (fixed) markMerged(segs, fixed);
+  const fwdGrad = fixed ? chunked(segs, (seg) => write(seg)!.forward(true)) : fwd;
+  const bwd = chunked([...segs].reverse(), (seg) => write(seg)?.backward() ?? `$I[${(seg as { index: number }).index}].backward($f);`);
+  const run = (fns: Pass[], f: Frame) => {
+    for (let k = 0; k < fns.length; k++) fns[k](f.V, f.G, f, instrs, f.nc);
+  };
   return {
     runs: segs.filter((s) => s.kind === 'run').length,
-    forward(f) {
-      for (let k = 0; k < fwd.length; k++) fwd[k](f.V, f.G, f, instrs, f.nc);
-    },
-    backward(f) {
-      for (let k = 0; k < bwd.length; k++) bwd[k](f.V, f.G, f, instrs, f.nc);
+    forward: (f) => run(fwd, f),
+    gradient(f) {
+      run(fwdGrad, f);
+      run(bwd, f);
     },
   };
 }

@@ -9,6 +9,8 @@ import { compilePasses, type CompiledPasses } from './compile.js';
 /** Node elements × rows per chunk that a frame aims to hold (values and adjoints: 2 × 8 bytes each). */
 const CHUNK_ELEMENTS = 1 << 16;
 const MAX_CHUNK_ROWS = 256;
+/** Compiled programs whose chunks would hold fewer rows than this evaluate a batch row by row (bench/models.ts). */
+const ROW_BY_ROW_BELOW = 64;
 
 export class Program {
   readonly dim: number;
@@ -74,25 +76,29 @@ export class Program {
   private compiledFor(f: Frame): CompiledPasses | null {
     const p = this.passes;
     if (!p) return null;
-    if (f.nc === 1 && f.V.length === this.kc + this.graph.nodeLen) return (p.one ??= compilePasses(this.graph, this.kc, false));
-    return (p.batch ??= compilePasses(this.graph, this.kc, true));
+    const lp = this.lp.operand;
+    if (f.nc === 1 && f.V.length === this.kc + this.graph.nodeLen) return (p.one ??= compilePasses(this.graph, this.kc, false, lp));
+    return (p.batch ??= compilePasses(this.graph, this.kc, true, lp));
   }
 
-  private forward(f: Frame): void {
-    const c = this.compiledFor(f);
+  /** `everyNode`: the interpreter, which leaves every node's value in the frame (the compiled code keeps only what it needs). */
+  private forward(f: Frame, everyNode = false): void {
+    const c = everyNode ? null : this.compiledFor(f);
     if (c) return c.forward(f);
     const instrs = this.graph.instrs;
     for (let k = 0; k < instrs.length; k++) instrs[k].forward(f);
   }
 
-  private backward(f: Frame): void {
+  /** Values, then the adjoint of every node (the gradient is the input's). */
+  private gradient(f: Frame): void {
     const { G, nc, kc } = f;
     G.fill(0, kc, kc + this.graph.nodeLen * nc);
     const lb = kc + this.lp.off * nc;
     for (let r = 0; r < nc; r++) G[lb + r] = 1;
     const c = this.compiledFor(f);
-    if (c) return c.backward(f);
+    if (c) return c.gradient(f);
     const instrs = this.graph.instrs;
+    for (let k = 0; k < instrs.length; k++) instrs[k].forward(f);
     for (let k = instrs.length - 1; k >= 0; k--) instrs[k].backward(f);
   }
 
@@ -108,8 +114,7 @@ export class Program {
   valueAndGrad(x: ArrayLike<number>, grad: Float64Array): number {
     const f = this.frame(1);
     this.load(f, x, 0);
-    this.forward(f);
-    this.backward(f);
+    this.gradient(f);
     const { G, kc } = f;
     for (let j = 0; j < this.dim; j++) grad[j] = G[kc + j];
     return f.V[kc + this.lp.off];
@@ -118,12 +123,22 @@ export class Program {
   /** log p̃ and gradients at the n rows of x (row-major n × dim). */
   valueAndGradBatch(x: ArrayLike<number>, n: number, logp: Float64Array, grad: Float64Array): void {
     const dim = this.dim;
+    if (this.passes && this.chunkRows < ROW_BY_ROW_BELOW) {
+      // A large program: the one-point code row by row keeps a row's values in cache.
+      const g = new Float64Array(dim);
+      const xr = new Float64Array(dim);
+      for (let r = 0; r < n; r++) {
+        for (let j = 0; j < dim; j++) xr[j] = x[r * dim + j];
+        logp[r] = this.valueAndGrad(xr, g);
+        grad.set(g, r * dim);
+      }
+      return;
+    }
     for (let r0 = 0; r0 < n; r0 += this.chunkRows) {
       const nc = Math.min(this.chunkRows, n - r0);
       const f = this.frame(nc);
       this.load(f, x, r0);
-      this.forward(f);
-      this.backward(f);
+      this.gradient(f);
       const { V, G, kc } = f;
       const lb = kc + this.lp.off * nc;
       for (let r = 0; r < nc; r++) {
@@ -143,7 +158,7 @@ export class Program {
       const nc = Math.min(this.chunkRows, n - r0);
       const f = this.frame(nc);
       this.load(f, x, r0);
-      this.forward(f);
+      this.forward(f, true);
       const { V, kc } = f;
       for (let r = 0; r < nc; r++) {
         read(r0 + r, (v, i) => V[kc + (v.off + i) * nc + r], V[kc + this.lp.off * nc + r]);
