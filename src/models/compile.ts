@@ -26,8 +26,13 @@ const CHUNK_STEPS = 160;
 export interface CompiledPasses {
   /** Values only. */
   forward(f: Frame): void;
-  /** Values and adjoints; the caller zeroes the adjoints and seeds the log density's with 1 first. */
+  /** Values and adjoints; the caller zeroes the adjoints (`adjointRanges`) and seeds the log density's with 1 first. */
   gradient(f: Frame): void;
+  /**
+   * One point: the node ranges [start, end) whose adjoints the gradient reads or adds to (the input
+   * and the log density are the caller's); null: every node (batches, programs with calls).
+   */
+  readonly adjointRanges: readonly (readonly [number, number])[] | null;
   /** Loops and straight-line blocks the program became (for benches and docs). */
   readonly runs: number;
 }
@@ -137,6 +142,7 @@ function markExternal(segs: Segment[], nodeLen: number, lp: Operand): void {
  */
 export function segments(instrs: readonly Instr[]): Segment[] {
   const out: Segment[] = [];
+  const sqrts = new Map<number, Fusable>();
   let open: { L: number; steps: Fusable[]; produced: Operand[] }[] = [];
   const close = () => {
     for (const r of open) out.push({ kind: 'run', L: r.L, steps: r.steps });
@@ -148,7 +154,9 @@ export function segments(instrs: readonly Instr[]): Segment[] {
       out.push({ kind: 'call', index });
       return;
     }
-    for (const step of ins.fused) {
+    for (const original of ins.fused) {
+      const step = squareOfSqrt(original, sqrts);
+      if (step.op === 'sqrt') sqrts.set(step.out.off, step);
       let home: (typeof open)[number] | null = null;
       for (let j = open.length - 1; j >= 0; j--) {
         const r = open[j];
@@ -168,6 +176,18 @@ export function segments(instrs: readonly Instr[]): Segment[] {
   });
   close();
   return out;
+}
+
+/**
+ * square(sqrt(v)) is v (NaN where v < 0, as before): a volatility recursion that takes σ = √v and
+ * squares it in the next step then no longer waits for a square root at every step of its chain.
+ */
+function squareOfSqrt(step: Fusable, sqrts: ReadonlyMap<number, Fusable>): Fusable {
+  if (step.op !== 'square') return step;
+  const a = step.inputs[0];
+  const root = a.c ? undefined : sqrts.get(a.off);
+  if (!root || root.out.len !== a.len) return step;
+  return { ...step, inputs: root.inputs, value: 'a >= 0 ? a : NaN', adjoints: ['g'], op: 'squareOfSqrt' };
 }
 
 function overlaps(a: Operand, p: Operand): boolean {
@@ -218,15 +238,20 @@ class RunWriter {
   /** Step index of each map output (by node offset) that a later step of the run reads aligned. */
   private readonly local = new Map<number, number>();
 
-  /** One point, loops: broadcast inputs read once before the loop (`$c<n>`), by index. */
+  /** One point: broadcast inputs from outside the run, read once before it (`$c<n>`), by index. */
   private readonly hoisted = new Map<string, string>();
+  /** Node elements the run's steps write. */
+  private readonly producedHere = new Set<number>();
 
   constructor(
     private readonly seg: Extract<Segment, { kind: 'run' }>,
     private readonly ix: Indexing,
     private readonly consts: readonly number[],
+    /** Collects the operands whose adjoints the code reads or adds to in the frame: what must be zero before a gradient. */
+    private readonly touched: Operand[] = [],
   ) {
     const producer = new Map<number, number>();
+    for (const st of seg.steps) for (let e = st.out.off; e < st.out.off + Math.max(1, st.out.len); e++) this.producedHere.add(e);
     seg.steps.forEach((s, k) => {
       for (const a of s.inputs) {
         const p = a.c ? undefined : producer.get(a.off);
@@ -266,7 +291,8 @@ class RunWriter {
     const k = fresh ? undefined : this.localOf(o);
     if (k !== undefined) return `$t${k}`;
     const at = this.at(o);
-    if (this.ix.batch || this.seg.L <= 1 || o.len !== 1) return `$V[${at}]`;
+    // A value from outside the run does not change during it: read it once (V8 cannot tell, the run writes the frame).
+    if (this.ix.batch || o.len !== 1 || (!o.c && this.producedHere.has(o.off))) return `$V[${at}]`;
     let name = this.hoisted.get(at);
     if (!name) this.hoisted.set(at, (name = `$c${this.hoisted.size}`));
     return name;
@@ -362,11 +388,37 @@ class RunWriter {
         post: '',
       };
     }
+    const init = `let $a${k} = 0, $b${k} = false; { ${onceLoads} $a${k} = ${once}; }`;
+    const post = `$V[${o}] = $b${k} ? -Infinity : $a${k};`;
+    if (merged) {
+      // The element's inputs, guard and shared subexpressions stay in scope for its adjoints below.
+      const r = this.suffixed(s, k);
+      const vals = this.loadsAs(s, `${term} ${s.adjoints.join(' ')}`, r.names);
+      return { pre: init, body: `${vals} const $ok${k} = (${r.guard}); ${r.pre} if (!$ok${k}) $b${k} = true; else $a${k} += (${r.value});`, post };
+    }
     return {
-      pre: `let $a${k} = 0, $b${k} = false; { ${onceLoads} $a${k} = ${once}; }`,
+      pre: init,
       body: `{ ${this.loads(s, term)} if (!(${guard})) $b${k} = true; else { ${s.pre ?? ''} $a${k} += (${s.value}); } }`,
-      post: `$V[${o}] = $b${k} ? -Infinity : $a${k};`,
+      post,
     };
+  }
+
+  /** A step's input names and shared subexpressions renamed apart (suffix `$k`), so that they can sit in the loop body's scope. */
+  private suffixed(s: Fusable, k: number): { names: string[]; guard: string; pre: string; value: string; adjoints: (string | null)[] } {
+    const own = new Set([...s.names, ...[...(s.pre ?? '').matchAll(/const\s+(\w+)/g)].map((m) => m[1])]);
+    const rename = (code: string) => code.replace(/(^|[^\w$.])([A-Za-z_]\w*)/g, (m, lead: string, id: string) => (own.has(id) ? `${lead}${id}$${k}` : m));
+    return {
+      names: s.names.map((n) => `${n}$${k}`),
+      guard: rename(s.guard ?? 'true'),
+      pre: rename(s.pre ?? ''),
+      value: rename(s.value),
+      adjoints: s.adjoints.map((d) => (d === null ? null : rename(d))),
+    };
+  }
+
+  /** `const <as[j]> = value;` for the inputs that `code` mentions. */
+  private loadsAs(s: Fusable, code: string, as: readonly string[]): string {
+    return s.inputs.map((o, j) => (mentions(code, s.names[j]) ? `const ${as[j]} = ${this.read(o)};` : '')).join(' ');
   }
 
   /** `merged`: the run's adjoints too, element by element in the same loop (runs markMerged chose). */
@@ -388,7 +440,7 @@ class RunWriter {
   /** The adjoint code of one element (steps in reverse), with its declarations and the adds after the loop. */
   private adjointBody(fixed?: readonly (number | null)[]): { decl: string; body: string; flush: string } {
     const { seg, ix } = this;
-    // One point, loops: a broadcast input's adjoint sums in a local, added to $G after the loop.
+    // One point: an adjoint for a value from outside the run sums in a local, added to $G after it.
     const sums = new Map<string, string>();
     // A head that starts at 0 takes its first contribution by assignment (0 + g is not g for g = −0, so V8 keeps the add).
     const written = new Set<number>();
@@ -400,7 +452,8 @@ class RunWriter {
         return fresh ? `$h${k} =` : `$h${k} +=`;
       }
       const at = this.at(a);
-      if (ix.batch || seg.L <= 1 || a.len !== 1) return `$G[${at}] +=`;
+      this.touched.push(a);
+      if (ix.batch || a.len !== 1 || this.producedHere.has(a.off)) return `$G[${at}] +=`;
       let name = sums.get(at);
       if (!name) sums.set(at, (name = `$s${sums.size}`));
       return `${name} +=`;
@@ -409,7 +462,11 @@ class RunWriter {
     const steps: string[] = [];
     for (let k = seg.steps.length - 1; k >= 0; k--) steps.push(this.backwardStep(seg.steps[k], k, sink, fixed));
     // An output read only inside the run starts with no adjoint: nothing outside adds to it.
-    const outside = (k: number) => (!this.external[k] || fixed ? '0' : `$G[${this.at(seg.steps[k].out)}]`);
+    const outside = (k: number) => {
+      if (!this.external[k] || fixed) return '0';
+      this.touched.push(seg.steps[k].out);
+      return `$G[${this.at(seg.steps[k].out)}]`;
+    };
     const heads = [...new Set(this.local.values())].map((k) => `let $h${k} = ${outside(k)};`).join(' ');
     return {
       decl: [...sums.values()].map((n) => `let ${n} = 0;`).join(' '),
@@ -429,13 +486,15 @@ class RunWriter {
   private backwardStep(s: Fusable, k: number, sink: (a: Operand) => string, fixed?: readonly (number | null)[]): string {
     const o = this.at(s.out);
     if (s.reduce) s = this.hoistShared(s, k, fixed !== undefined);
+    // Merged reductions: the forward code of this element left its inputs and shared values in scope, renamed.
+    const renamed = fixed && s.reduce ? this.suffixed(s, k) : null;
     const exprs: string[] = [];
     const adds = s.inputs
       .map((a, j) => {
         const d = s.adjoints[j];
         if (a.c || d === null) return '';
         exprs.push(d);
-        return `${sink(a)} (${d});`;
+        return `${sink(a)} (${renamed ? renamed.adjoints[j] : d});`;
       })
       .join(' ');
     if (adds === '') return '';
@@ -447,7 +506,11 @@ class RunWriter {
       if (fixed[k] === 0) return '';
       g = literal(fixed[k]!);
     } else if (!s.reduce && readInside) g = `$h${k}`;
-    else g = s.reduce && oneLoop ? this.reductionAdjoint(o) : `$G[${o}]`;
+    else {
+      this.touched.push(s.out);
+      g = s.reduce && oneLoop ? this.reductionAdjoint(o) : `$G[${o}]`;
+    }
+    if (renamed) return `{ const g = ${g}; if ($ok${k}) { ${adds} } }`;
     const used = `${exprs.join(' ')} ${s.reduce ? `${s.guard ?? ''} ${s.pre ?? ''}` : ''}`;
     // Values: merged, the forward loop's locals; otherwise the frame (the forward pass stored what is read here).
     const vals = this.loads(s, used, undefined, !fixed);
@@ -489,23 +552,37 @@ function build(code: string): Pass {
   return new Function('S', `"use strict"; return function ($V, $G, $f, $I, $nc) {\n${code}\n};`)(S) as Pass;
 }
 
-/** Cuts the segments into functions of at most CHUNK_STEPS steps each. */
-function chunked(segs: readonly Segment[], emit: (s: Segment) => string): Pass[] {
+/** Cuts code into functions of at most CHUNK_STEPS steps each. */
+function chunked(pieces: readonly { code: string; steps: number }[]): Pass[] {
   const fns: Pass[] = [];
   let code: string[] = [];
   let steps = 0;
-  for (const s of segs) {
-    const n = s.kind === 'run' ? s.steps.length : 1;
-    if (steps + n > CHUNK_STEPS && code.length > 0) {
+  for (const p of pieces) {
+    if (steps + p.steps > CHUNK_STEPS && code.length > 0) {
       fns.push(build(code.join('\n')));
       code = [];
       steps = 0;
     }
-    code.push(emit(s));
-    steps += n;
+    code.push(p.code);
+    steps += p.steps;
   }
   if (code.length > 0) fns.push(build(code.join('\n')));
   return fns;
+}
+
+const stepsOf = (s: Segment) => (s.kind === 'run' ? s.steps.length : 1);
+
+/** Sorted, disjoint [start, end) node ranges covering the operands; gaps up to `GAP` are filled in (one fill beats many). */
+const GAP = 64;
+function mergeRanges(ops: readonly Operand[]): [number, number][] {
+  const rs = ops.map((o) => [o.off, o.off + Math.max(1, o.len)] as [number, number]).sort((a, b) => a[0] - b[0]);
+  const out: [number, number][] = [];
+  for (const r of rs) {
+    const last = out[out.length - 1];
+    if (last && r[0] <= last[1] + GAP) last[1] = Math.max(last[1], r[1]);
+    else out.push([r[0], r[1]]);
+  }
+  return out;
 }
 
 /** Compiles the graph's instructions for frames with constant pool size `kc`, for one point or for batches. */
@@ -514,21 +591,31 @@ export function compilePasses(graph: Graph, kc: number, batch: boolean, lp: Oper
   const segs = segments(instrs);
   markExternal(segs, graph.nodeLen, lp);
   const ix = indexing(kc, batch);
-  const write = (seg: Segment) => (seg.kind === 'call' ? null : new RunWriter(seg, ix, graph.consts));
-  const fwd = chunked(segs, (seg) => write(seg)?.forward() ?? `$I[${(seg as { index: number }).index}].forward($f);`);
+  const touched: Operand[] = [];
+  const write = (seg: Segment) => {
+    if (seg.kind === 'call') return null;
+    return new RunWriter(seg, ix, graph.consts, touched);
+  };
+  const forwardOf = (seg: Segment, merged: boolean) => ({
+    code: seg.kind === 'call' ? `$I[${seg.index}].forward($f);` : write(seg)!.forward(merged),
+    steps: stepsOf(seg),
+  });
+  const backwardOf = (seg: Segment) => ({ code: seg.kind === 'call' ? `$I[${seg.index}].backward($f);` : write(seg)!.backward(), steps: stepsOf(seg) });
+  const fwd = chunked(segs.map((seg) => forwardOf(seg, false)));
   const fixed = batch ? null : fixedAdjoints(segs, graph.nodeLen, lp);
   if (fixed) markMerged(segs, fixed);
-  const fwdGrad = fixed ? chunked(segs, (seg) => write(seg)!.forward(true)) : fwd;
-  const bwd = chunked([...segs].reverse(), (seg) => write(seg)?.backward() ?? `$I[${(seg as { index: number }).index}].backward($f);`);
+  // Forward and backward in one list of functions: a small program is one call.
+  const grad = chunked([...segs.map((seg) => forwardOf(seg, fixed !== null)), ...[...segs].reverse().map(backwardOf)]);
   const run = (fns: Pass[], f: Frame) => {
     for (let k = 0; k < fns.length; k++) fns[k](f.V, f.G, f, instrs, f.nc);
   };
+  const hasCalls = segs.some((s) => s.kind === 'call');
   return {
     runs: segs.filter((s) => s.kind === 'run').length,
+    adjointRanges: batch || hasCalls ? null : mergeRanges(touched),
     forward: (f) => run(fwd, f),
     gradient(f) {
-      run(fwdGrad, f);
-      run(bwd, f);
+      run(grad, f);
     },
   };
 }

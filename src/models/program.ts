@@ -92,10 +92,15 @@ export class Program {
   /** Values, then the adjoint of every node (the gradient is the input's). */
   private gradient(f: Frame): void {
     const { G, nc, kc } = f;
-    G.fill(0, kc, kc + this.graph.nodeLen * nc);
+    const c = this.compiledFor(f);
+    const ranges = c?.adjointRanges;
+    if (ranges) {
+      // Only the adjoints the compiled code uses (merged loops keep theirs in locals).
+      G.fill(0, kc, kc + this.dim);
+      for (const [a, b] of ranges) G.fill(0, kc + a, kc + b);
+    } else G.fill(0, kc, kc + this.graph.nodeLen * nc);
     const lb = kc + this.lp.off * nc;
     for (let r = 0; r < nc; r++) G[lb + r] = 1;
-    const c = this.compiledFor(f);
     if (c) return c.gradient(f);
     const instrs = this.graph.instrs;
     for (let k = 0; k < instrs.length; k++) instrs[k].forward(f);
@@ -112,12 +117,43 @@ export class Program {
 
   /** log p̃ at one point, its gradient written into `grad`. */
   valueAndGrad(x: ArrayLike<number>, grad: Float64Array): number {
+    const one = this.onePoint ?? this.prepareOnePoint();
+    if (!one) {
+      const f = this.frame(1);
+      this.load(f, x, 0);
+      this.gradient(f);
+      const { G, kc } = f;
+      for (let j = 0; j < this.dim; j++) grad[j] = G[kc + j];
+      return f.V[kc + this.lp.off];
+    }
+    // The MCMC path: nothing between the caller and the compiled code but the copies in and out.
+    const { f, c, ranges } = one;
+    const { V, G } = f;
+    const kc = this.kc, dim = this.dim, lb = kc + this.lp.off;
+    for (let j = 0; j < dim; j++) {
+      V[kc + j] = x[j];
+      G[kc + j] = 0;
+    }
+    // TypedArray#fill for long ranges, a plain loop for the short ones (the call costs more).
+    for (let k = 0; k < ranges.length; k += 2) {
+      const a = ranges[k], b = ranges[k + 1];
+      if (b - a > 32) G.fill(0, a, b);
+      else for (let e = a; e < b; e++) G[e] = 0;
+    }
+    G[lb] = 1;
+    c.gradient(f);
+    for (let j = 0; j < dim; j++) grad[j] = G[kc + j];
+    return V[lb];
+  }
+
+  /** The compiled one-point frame with its adjoint ranges (absolute, flat), or null: the interpreter or every adjoint. */
+  private onePoint: { f: Frame; c: CompiledPasses; ranges: Int32Array } | null = null;
+  private prepareOnePoint(): typeof this.onePoint {
     const f = this.frame(1);
-    this.load(f, x, 0);
-    this.gradient(f);
-    const { G, kc } = f;
-    for (let j = 0; j < this.dim; j++) grad[j] = G[kc + j];
-    return f.V[kc + this.lp.off];
+    const c = this.compiledFor(f);
+    if (!c || !c.adjointRanges) return null;
+    const ranges = Int32Array.from(c.adjointRanges.flatMap(([a, b]) => [this.kc + a, this.kc + b]));
+    return (this.onePoint = { f, c, ranges });
   }
 
   /** log p̃ and gradients at the n rows of x (row-major n × dim). */
