@@ -249,6 +249,8 @@ class RunWriter {
     private readonly consts: readonly number[],
     /** Collects the operands whose adjoints the code reads or adds to in the frame: what must be zero before a gradient. */
     private readonly touched: Operand[] = [],
+    /** Collects values computed from data at compile time, read by the code as `$K[n]`. */
+    private readonly K: Float64Array[] = [],
   ) {
     const producer = new Map<number, number>();
     for (const st of seg.steps) for (let e = st.out.off; e < st.out.off + Math.max(1, st.out.len); e++) this.producedHere.add(e);
@@ -321,9 +323,25 @@ class RunWriter {
     const kept: string[] = [];
     const rename = (code: string) =>
       code.replace(/(^|[^\w$.])([A-Za-z_]\w*)/g, (m, lead: string, id: string) => (renamed.has(id) ? lead + renamed.get(id) : m));
+    const foldedValues = new Map<string, Float64Array>();
+    const input = (n: string) => s.inputs[s.names.indexOf(n)];
     for (const st of stmts) {
-      const usesVarying = varying.some((n) => mentions(st.expr, n)) || kept.some((n) => mentions(st.expr, n));
-      if (usesVarying) {
+      const uses = (n: string) => mentions(st.expr, n);
+      const args = s.names.filter(uses);
+      const usesKept = kept.some(uses);
+      const usesFolded = [...foldedValues.keys()].some(uses);
+      const usesHoisted = [...renamed.keys()].some((n) => !foldedValues.has(n) && uses(n));
+      if (!usesKept && !usesHoisted && args.every((n) => input(n).c) && (usesFolded || args.some((n) => input(n).len !== 1))) {
+        // Data only (1 / σ for known σs, log y): computed now for every element, read in the loop.
+        const id = this.K.length;
+        const values = this.evaluate(s, st.expr, foldedValues);
+        this.K.push(values);
+        foldedValues.set(st.name, values);
+        this.preLoop.push(`const $K${id} = $K[${id}];`);
+        renamed.set(st.name, `$K${id}[$i]`);
+        continue;
+      }
+      if (usesKept || usesFolded || args.some((n) => input(n).len !== 1)) {
         kept.push(st.name);
         continue;
       }
@@ -331,10 +349,25 @@ class RunWriter {
       this.preLoop.push(`let ${name}; { ${this.loads(s, st.expr, (a) => a.len === 1)} ${name} = (${rename(st.expr)}); }`);
       renamed.set(st.name, name);
     }
-    if (renamed.size === 0) return s;
+    // A guard on data alone (σ > 0 for known σs) that holds at every element is dropped.
+    let guard = s.guard;
+    if (guard && s.names.every((n) => !mentions(guard!, n) || input(n).c) && this.evaluate(s, guard, new Map()).every((v) => Boolean(v))) guard = 'true';
+    if (renamed.size === 0 && guard === s.guard) return s;
     const pre = stmts.filter((st) => !renamed.has(st.name)).map((st) => `const ${st.name} = ${rename(st.expr)};`).join(' ');
-    const out = { ...s, pre, value: rename(s.value), adjoints: s.adjoints.map((d) => (d === null ? null : rename(d))), ...(s.guard ? { guard: rename(s.guard) } : {}) };
+    const out = { ...s, pre, value: rename(s.value), adjoints: s.adjoints.map((d) => (d === null ? null : rename(d))), ...(guard ? { guard: rename(guard) } : {}) };
     this.sharedOf.set(k, out);
+    return out;
+  }
+
+  /** `expr` at every element of the run, from data inputs and the values folded before it. */
+  private evaluate(s: Fusable, expr: string, folded: ReadonlyMap<string, Float64Array>): Float64Array {
+    const names = [...folded.keys()];
+    const f = new Function('S', ...s.names, ...names, `"use strict"; return (${expr});`) as (...a: unknown[]) => number;
+    const out = new Float64Array(this.seg.L);
+    for (let i = 0; i < this.seg.L; i++) {
+      const args = s.inputs.map((o) => (o.c ? this.consts[o.off + (o.len === 1 ? 0 : i)] : NaN));
+      out[i] = f(S, ...args, ...names.map((n) => folded.get(n)![i]));
+    }
     return out;
   }
 
@@ -414,6 +447,16 @@ class RunWriter {
       value: rename(s.value),
       adjoints: s.adjoints.map((d) => (d === null ? null : rename(d))),
     };
+  }
+
+  /** `d` is `g * x` with x bound to data whose every value is finite. */
+  private timesFiniteData(s: Fusable, d: string): boolean {
+    const m = /^g \* (\w+)$/.exec(d);
+    const j = m ? s.names.indexOf(m[1]) : -1;
+    if (j < 0 || !s.inputs[j].c) return false;
+    const o = s.inputs[j];
+    for (let e = o.off; e < o.off + o.len; e++) if (!Number.isFinite(this.consts[e])) return false;
+    return true;
   }
 
   /** `const <as[j]> = value;` for the inputs that `code` mentions. */
@@ -516,8 +559,8 @@ class RunWriter {
     const vals = this.loads(s, used, undefined, !fixed);
     if (!s.reduce) {
       const y = mentions(used, 'y') ? `const y = ${fixed ? `$t${k}` : `$V[${o}]`};` : '';
-      // A zero adjoint is skipped so that 0 · ∞ cannot make a NaN; ±g alone cannot.
-      if (exprs.every((d) => d === 'g' || d === '-g')) return `{ const g = ${g}; ${adds} }`;
+      // A zero adjoint is skipped so that 0 · ∞ cannot make a NaN; ±g alone, or g times finite data, cannot.
+      if (exprs.every((d) => d === 'g' || d === '-g' || this.timesFiniteData(s, d))) return `{ const g = ${g}; ${vals} ${y} ${adds} }`;
       return `{ const g = ${g}; if (g !== 0) { ${vals} ${y} ${adds} } }`;
     }
     return `{ const g = ${g}; if (g !== 0) { ${vals} if (${s.guard ?? 'true'}) { ${s.pre ?? ''} ${adds} } } }`;
@@ -548,25 +591,25 @@ function loop(L: number, ix: Indexing, body: string): string {
 
 type Pass = ($V: Float64Array, $G: Float64Array, $f: Frame, $I: readonly Instr[], $nc: number) => void;
 
-function build(code: string): Pass {
-  return new Function('S', `"use strict"; return function ($V, $G, $f, $I, $nc) {\n${code}\n};`)(S) as Pass;
+function build(code: string, K: readonly Float64Array[]): Pass {
+  return new Function('S', '$K', `"use strict"; return function ($V, $G, $f, $I, $nc) {\n${code}\n};`)(S, K) as Pass;
 }
 
 /** Cuts code into functions of at most CHUNK_STEPS steps each. */
-function chunked(pieces: readonly { code: string; steps: number }[]): Pass[] {
+function chunked(pieces: readonly { code: string; steps: number }[], K: readonly Float64Array[]): Pass[] {
   const fns: Pass[] = [];
   let code: string[] = [];
   let steps = 0;
   for (const p of pieces) {
     if (steps + p.steps > CHUNK_STEPS && code.length > 0) {
-      fns.push(build(code.join('\n')));
+      fns.push(build(code.join('\n'), K));
       code = [];
       steps = 0;
     }
     code.push(p.code);
     steps += p.steps;
   }
-  if (code.length > 0) fns.push(build(code.join('\n')));
+  if (code.length > 0) fns.push(build(code.join('\n'), K));
   return fns;
 }
 
@@ -592,20 +635,21 @@ export function compilePasses(graph: Graph, kc: number, batch: boolean, lp: Oper
   markExternal(segs, graph.nodeLen, lp);
   const ix = indexing(kc, batch);
   const touched: Operand[] = [];
+  const K: Float64Array[] = [];
   const write = (seg: Segment) => {
     if (seg.kind === 'call') return null;
-    return new RunWriter(seg, ix, graph.consts, touched);
+    return new RunWriter(seg, ix, graph.consts, touched, K);
   };
   const forwardOf = (seg: Segment, merged: boolean) => ({
     code: seg.kind === 'call' ? `$I[${seg.index}].forward($f);` : write(seg)!.forward(merged),
     steps: stepsOf(seg),
   });
   const backwardOf = (seg: Segment) => ({ code: seg.kind === 'call' ? `$I[${seg.index}].backward($f);` : write(seg)!.backward(), steps: stepsOf(seg) });
-  const fwd = chunked(segs.map((seg) => forwardOf(seg, false)));
+  const fwd = chunked(segs.map((seg) => forwardOf(seg, false)), K);
   const fixed = batch ? null : fixedAdjoints(segs, graph.nodeLen, lp);
   if (fixed) markMerged(segs, fixed);
   // Forward and backward in one list of functions: a small program is one call.
-  const grad = chunked([...segs.map((seg) => forwardOf(seg, fixed !== null)), ...[...segs].reverse().map(backwardOf)]);
+  const grad = chunked([...segs.map((seg) => forwardOf(seg, fixed !== null)), ...[...segs].reverse().map(backwardOf)], K);
   const run = (fns: Pass[], f: Frame) => {
     for (let k = 0; k < fns.length; k++) fns[k](f.V, f.G, f, instrs, f.nc);
   };
