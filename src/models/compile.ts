@@ -24,10 +24,15 @@ const CHUNK_STEPS = 160;
 
 /** Compiled passes over a frame. */
 export interface CompiledPasses {
-  /** Values only. */
-  forward(f: Frame): void;
-  /** Values and adjoints; the caller zeroes the adjoints (`adjointRanges`) and seeds the log density's with 1 first. */
-  gradient(f: Frame): void;
+  /** Values only. `x`: the point, when `direct`. */
+  forward(f: Frame, x?: Float64Array): void;
+  /**
+   * Values and adjoints; the caller zeroes the adjoints (`adjointRanges`) and seeds the log
+   * density's with 1 first. When `direct`, the point is `x` and its gradient is added to `g` (zeroed by the caller).
+   */
+  gradient(f: Frame, x?: Float64Array, g?: Float64Array): void;
+  /** One point, no calls: the input is read from the caller's point and its gradient written to the caller's array, not the frame. */
+  readonly direct: boolean;
   /**
    * One point: the node ranges [start, end) whose adjoints the gradient reads or adds to (the input
    * and the log density are the caller's); null: every node (batches, programs with calls).
@@ -213,17 +218,29 @@ interface Indexing {
   batch: boolean;
   /** Element i (or the broadcast element) of an operand in a loop of length L. */
   at(o: Operand, L: number): string;
+  /** The element's value and its adjoint as expressions: the frame, or (direct) the caller's point `$x` and gradient `$g` for the input. */
+  val(o: Operand, L: number): string;
+  adj(o: Operand, L: number): string;
+  /** True when `o` is (part of) the input read from `$x`. */
+  isInput(o: Operand): boolean;
 }
 
-function indexing(kc: number, batch: boolean): Indexing {
+/** `direct`: one point, the input's values and gradient read and written in the caller's arrays. */
+function indexing(kc: number, batch: boolean, direct: number): Indexing {
+  const at = (o: Operand, L: number) => {
+    const each = L > 1 && o.len > 1;
+    if (o.c) return each ? `${o.off} + $i` : `${o.off}`;
+    if (!batch) return each ? `${kc + o.off} + $i` : `${kc + o.off}`;
+    return each ? `${kc} + (${o.off} + $i) * $nc + $r` : `${kc} + ${o.off} * $nc + $r`;
+  };
+  const isInput = (o: Operand) => !o.c && o.off < direct;
+  const inInput = (o: Operand, L: number) => (L > 1 && o.len > 1 ? `${o.off} + $i` : `${o.off}`);
   return {
     batch,
-    at(o, L) {
-      const each = L > 1 && o.len > 1;
-      if (o.c) return each ? `${o.off} + $i` : `${o.off}`;
-      if (!batch) return each ? `${kc + o.off} + $i` : `${kc + o.off}`;
-      return each ? `${kc} + (${o.off} + $i) * $nc + $r` : `${kc} + ${o.off} * $nc + $r`;
-    },
+    at,
+    isInput,
+    val: (o, L) => (isInput(o) ? `$x[${inInput(o, L)}]` : `$V[${at(o, L)}]`),
+    adj: (o, L) => (isInput(o) ? `$g[${inInput(o, L)}]` : `$G[${at(o, L)}]`),
   };
 }
 
@@ -292,11 +309,11 @@ class RunWriter {
     if (o.c && o.len === 1) return literal(this.consts[o.off]);
     const k = fresh ? undefined : this.localOf(o);
     if (k !== undefined) return `$t${k}`;
-    const at = this.at(o);
+    const ref = this.ix.val(o, this.seg.L);
     // A value from outside the run does not change during it: read it once (V8 cannot tell, the run writes the frame).
-    if (this.ix.batch || o.len !== 1 || (!o.c && this.producedHere.has(o.off))) return `$V[${at}]`;
-    let name = this.hoisted.get(at);
-    if (!name) this.hoisted.set(at, (name = `$c${this.hoisted.size}`));
+    if (this.ix.batch || o.len !== 1 || (!o.c && this.producedHere.has(o.off))) return ref;
+    let name = this.hoisted.get(ref);
+    if (!name) this.hoisted.set(ref, (name = `$c${this.hoisted.size}`));
     return name;
   }
 
@@ -374,14 +391,14 @@ class RunWriter {
   /** Declarations of the hoisted broadcast inputs, for the top of the run's block. */
   private hoists(): string {
     return [...this.hoisted.entries()]
-      .map(([at, n]) => (at.startsWith('g:') ? `const ${n} = $G[${at.slice(2)}];` : `const ${n} = $V[${at}];`))
+      .map(([ref, n]) => `const ${n} = ${ref};`)
       .concat(this.preLoop)
       .join(' ');
   }
 
   /** A reduction's adjoint in a one-point loop: no step of the run writes it, so it is read once. */
   private reductionAdjoint(o: string): string {
-    const key = `g:${o}`;
+    const key = `$G[${o}]`;
     let name = this.hoisted.get(key);
     if (!name) this.hoisted.set(key, (name = `$d${this.hoisted.size}`));
     return name;
@@ -494,11 +511,11 @@ class RunWriter {
         written.add(k);
         return fresh ? `$h${k} =` : `$h${k} +=`;
       }
-      const at = this.at(a);
-      this.touched.push(a);
-      if (ix.batch || a.len !== 1 || this.producedHere.has(a.off)) return `$G[${at}] +=`;
-      let name = sums.get(at);
-      if (!name) sums.set(at, (name = `$s${sums.size}`));
+      const ref = ix.adj(a, seg.L);
+      if (!ix.isInput(a)) this.touched.push(a);
+      if (ix.batch || a.len !== 1 || this.producedHere.has(a.off)) return `${ref} +=`;
+      let name = sums.get(ref);
+      if (!name) sums.set(ref, (name = `$s${sums.size}`));
       return `${name} +=`;
     };
     // Steps in reverse, so that `written` sees each head's first contribution first.
@@ -514,7 +531,7 @@ class RunWriter {
     return {
       decl: [...sums.values()].map((n) => `let ${n} = 0;`).join(' '),
       body: steps.every((c) => c.trim() === '') ? '' : `${heads}\n${steps.join('\n')}`,
-      flush: [...sums.entries()].map(([at, n]) => `$G[${at}] += ${n};`).join(' '),
+      flush: [...sums.entries()].map(([ref, n]) => `${ref} += ${n};`).join(' '),
     };
   }
 
@@ -589,10 +606,10 @@ function loop(L: number, ix: Indexing, body: string): string {
   return `for (let $i = 0; $i < ${L}; $i++) ${ix.batch ? rows(body) : `{ ${body} }`}`;
 }
 
-type Pass = ($V: Float64Array, $G: Float64Array, $f: Frame, $I: readonly Instr[], $nc: number) => void;
+type Pass = ($V: Float64Array, $G: Float64Array, $f: Frame, $I: readonly Instr[], $nc: number, $x: Float64Array | undefined, $g: Float64Array | undefined) => void;
 
 function build(code: string, K: readonly Float64Array[]): Pass {
-  return new Function('S', '$K', `"use strict"; return function ($V, $G, $f, $I, $nc) {\n${code}\n};`)(S, K) as Pass;
+  return new Function('S', '$K', `"use strict"; return function ($V, $G, $f, $I, $nc, $x, $g) {\n${code}\n};`)(S, K) as Pass;
 }
 
 /** Cuts code into functions of at most CHUNK_STEPS steps each. */
@@ -629,11 +646,14 @@ function mergeRanges(ops: readonly Operand[]): [number, number][] {
 }
 
 /** Compiles the graph's instructions for frames with constant pool size `kc`, for one point or for batches. */
-export function compilePasses(graph: Graph, kc: number, batch: boolean, lp: Operand): CompiledPasses {
+export function compilePasses(graph: Graph, kc: number, batch: boolean, lp: Operand, dim: number): CompiledPasses {
   const instrs = graph.instrs;
   const segs = segments(instrs);
   markExternal(segs, graph.nodeLen, lp);
-  const ix = indexing(kc, batch);
+  const hasCalls = segs.some((s) => s.kind === 'call');
+  // Calls read the input from the frame; without them the compiled code reads the caller's point.
+  const direct = !batch && !hasCalls;
+  const ix = indexing(kc, batch, direct ? dim : 0);
   const touched: Operand[] = [];
   const K: Float64Array[] = [];
   const write = (seg: Segment) => {
@@ -650,16 +670,14 @@ export function compilePasses(graph: Graph, kc: number, batch: boolean, lp: Oper
   if (fixed) markMerged(segs, fixed);
   // Forward and backward in one list of functions: a small program is one call.
   const grad = chunked([...segs.map((seg) => forwardOf(seg, fixed !== null)), ...[...segs].reverse().map(backwardOf)], K);
-  const run = (fns: Pass[], f: Frame) => {
-    for (let k = 0; k < fns.length; k++) fns[k](f.V, f.G, f, instrs, f.nc);
+  const run = (fns: Pass[], f: Frame, x?: Float64Array, g?: Float64Array) => {
+    for (let k = 0; k < fns.length; k++) fns[k](f.V, f.G, f, instrs, f.nc, x, g);
   };
-  const hasCalls = segs.some((s) => s.kind === 'call');
   return {
     runs: segs.filter((s) => s.kind === 'run').length,
+    direct,
     adjointRanges: batch || hasCalls ? null : mergeRanges(touched),
-    forward: (f) => run(fwd, f),
-    gradient(f) {
-      run(grad, f);
-    },
+    forward: (f, x) => run(fwd, f, x),
+    gradient: (f, x, g) => run(grad, f, x, g),
   };
 }

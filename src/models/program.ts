@@ -76,9 +76,16 @@ export class Program {
   private compiledFor(f: Frame): CompiledPasses | null {
     const p = this.passes;
     if (!p) return null;
-    const lp = this.lp.operand;
-    if (f.nc === 1 && f.V.length === this.kc + this.graph.nodeLen) return (p.one ??= compilePasses(this.graph, this.kc, false, lp));
-    return (p.batch ??= compilePasses(this.graph, this.kc, true, lp));
+    if (f.nc === 1 && f.V.length === this.kc + this.graph.nodeLen) {
+      // The one-point code, unless it reads the caller's point directly (then only valueAndGrad and value call it, with the point).
+      const one = this.onePointPasses()!;
+      if (!one.direct) return one;
+    }
+    return (p.batch ??= compilePasses(this.graph, this.kc, true, this.lp.operand, this.dim));
+  }
+
+  private onePointPasses(): CompiledPasses | null {
+    return this.passes ? (this.passes.one ??= compilePasses(this.graph, this.kc, false, this.lp.operand, this.dim)) : null;
   }
 
   /** `everyNode`: the interpreter, which leaves every node's value in the frame (the compiled code keeps only what it needs). */
@@ -109,10 +116,24 @@ export class Program {
 
   /** log p̃ at one point. */
   value(x: ArrayLike<number>): number {
+    const one = this.onePoint ?? this.prepareOnePoint();
+    if (one?.c.direct) {
+      one.c.forward(one.f, this.asPoint(x));
+      return one.f.V[this.kc + this.lp.off];
+    }
     const f = this.frame(1);
     this.load(f, x, 0);
     this.forward(f);
     return f.V[this.kc + this.lp.off];
+  }
+
+  private scratch: Float64Array | null = null;
+  /** x as a Float64Array (the compiled code reads it directly, and must see one kind of array). */
+  private asPoint(x: ArrayLike<number>): Float64Array {
+    if (x instanceof Float64Array) return x;
+    const p = (this.scratch ??= new Float64Array(this.dim));
+    for (let j = 0; j < this.dim; j++) p[j] = x[j];
+    return p;
   }
 
   /** log p̃ at one point, its gradient written into `grad`. */
@@ -126,13 +147,16 @@ export class Program {
       for (let j = 0; j < this.dim; j++) grad[j] = G[kc + j];
       return f.V[kc + this.lp.off];
     }
-    // The MCMC path: nothing between the caller and the compiled code but the copies in and out.
+    // The MCMC path: nothing between the caller and the compiled code but zeroing the adjoints.
     const { f, c, ranges } = one;
     const { V, G } = f;
     const kc = this.kc, dim = this.dim, lb = kc + this.lp.off;
-    for (let j = 0; j < dim; j++) {
-      V[kc + j] = x[j];
-      G[kc + j] = 0;
+    if (c.direct) for (let j = 0; j < dim; j++) grad[j] = 0;
+    else {
+      for (let j = 0; j < dim; j++) {
+        V[kc + j] = x[j];
+        G[kc + j] = 0;
+      }
     }
     // TypedArray#fill for long ranges, a plain loop for the short ones (the call costs more).
     for (let k = 0; k < ranges.length; k += 2) {
@@ -141,6 +165,10 @@ export class Program {
       else for (let e = a; e < b; e++) G[e] = 0;
     }
     G[lb] = 1;
+    if (c.direct) {
+      c.gradient(f, this.asPoint(x), grad);
+      return V[lb];
+    }
     c.gradient(f);
     for (let j = 0; j < dim; j++) grad[j] = G[kc + j];
     return V[lb];
@@ -150,8 +178,8 @@ export class Program {
   private onePoint: { f: Frame; c: CompiledPasses; ranges: Int32Array } | null = null;
   private prepareOnePoint(): typeof this.onePoint {
     const f = this.frame(1);
-    const c = this.compiledFor(f);
-    if (!c || !c.adjointRanges) return null;
+    const c = this.onePointPasses();
+    if (!c || !c.direct || !c.adjointRanges) return null;
     const ranges = Int32Array.from(c.adjointRanges.flatMap(([a, b]) => [this.kc + a, this.kc + b]));
     return (this.onePoint = { f, c, ranges });
   }
