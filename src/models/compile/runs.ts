@@ -1,0 +1,181 @@
+/**
+ * Which instructions of a recorded program run together, and what their outputs need: the runs
+ * of equal loop length (with the fusion rule), whether each output is read outside its run, and
+ * the adjoints that are the same at every point. See compile.ts for the whole design.
+ */
+import type { Fusable, Instr, Operand } from '../graph.js';
+
+/** Steps per run and per generated function: V8 optimises functions of this size well. */
+export const CHUNK_STEPS = 160;
+
+export type Segment =
+  | {
+      kind: 'run';
+      L: number;
+      steps: Fusable[];
+      /** Per step: read outside the run (markExternal). */
+      external?: boolean[];
+      /** Per step: the adjoint its output receives from outside the run, when known before running (markMerged). */
+      fixedAdjoint?: (number | null)[];
+    }
+  | { kind: 'call'; index: number };
+
+/**
+ * The adjoint of every node element that is the same at every point: the log density's is 1, and
+ * a node read only by steps that pass ±g on (sums, `t.add`, add, sub, neg) of outputs with fixed
+ * adjoints has one too (a likelihood term added to the log density: 1). NaN where it depends on
+ * the point. Null when the program has calls, whose reads are not stated.
+ */
+export function fixedAdjoints(segs: readonly Segment[], nodeLen: number, lp: Operand): Float64Array | null {
+  if (segs.some((s) => s.kind === 'call')) return null;
+  const readers = new Uint32Array(nodeLen);
+  for (const seg of segs) {
+    if (seg.kind !== 'run') continue;
+    for (const st of seg.steps) for (const a of st.inputs) if (!a.c) for (let e = a.off; e < a.off + a.len; e++) readers[e]++;
+  }
+  const acc = new Float64Array(nodeLen);
+  const seen = new Uint32Array(nodeLen);
+  const fixed = (e: number) => (seen[e] === readers[e] ? acc[e] + (e === lp.off ? 1 : 0) : NaN);
+  for (let p = segs.length - 1; p >= 0; p--) {
+    const seg = segs[p];
+    if (seg.kind !== 'run') continue;
+    for (let k = seg.steps.length - 1; k >= 0; k--) {
+      const st = seg.steps[k];
+      const outLen = Math.max(1, st.out.len);
+      const gOut = Array.from({ length: outLen }, (_, i) => fixed(st.out.off + i));
+      st.inputs.forEach((a, j) => {
+        if (a.c) return;
+        const d = st.adjoints[j];
+        const sign = d === 'g' ? 1 : d === '-g' ? -1 : d === null ? 0 : NaN;
+        for (let e = a.off; e < a.off + a.len; e++) {
+          seen[e]++;
+          // Reductions and broadcast inputs collect every element's adjoint; aligned maps one each.
+          const each = st.reduce ? gOut[0] * (a.len === 1 ? st.L : 1) : a.len === 1 && st.L > 1 ? gOut.reduce((x, y) => x + y, 0) : gOut[e - a.off];
+          acc[e] += sign === 0 ? 0 : sign * each;
+        }
+      });
+    }
+  }
+  const out = new Float64Array(nodeLen);
+  for (let e = 0; e < nodeLen; e++) out[e] = fixed(e);
+  return out;
+}
+
+/**
+ * Marks the runs whose backward pass can run inside their forward loop: every output read outside
+ * the run receives a fixed adjoint. Such a run adds its adjoints while its values are still in
+ * registers, as a hand-written gradient would, and is skipped by the backward pass.
+ */
+export function markMerged(segs: Segment[], fixed: Float64Array): void {
+  for (const seg of segs) {
+    if (seg.kind !== 'run' || !seg.external) continue;
+    const adj = seg.steps.map((st, k) => {
+      if (!seg.external![k]) return 0;
+      const v = fixed[st.out.off];
+      for (let e = st.out.off; e < st.out.off + Math.max(1, st.out.len); e++) if (!(fixed[e] === v)) return null;
+      return v;
+    });
+    if (adj.every((v) => v !== null)) seg.fixedAdjoint = adj;
+  }
+}
+
+/**
+ * Marks, per step of every run, whether its output is read outside the run: by a later run, by
+ * any call after it (calls do not state what they read), or as the log density itself. An output
+ * read only inside its run needs no adjoint from the frame, and no store unless backward reads it.
+ */
+export function markExternal(segs: Segment[], nodeLen: number, lp: Operand): void {
+  const readLater = new Uint8Array(nodeLen);
+  for (let e = lp.off; e < lp.off + Math.max(1, lp.len); e++) readLater[e] = 1;
+  let callAfter = false;
+  for (let p = segs.length - 1; p >= 0; p--) {
+    const seg = segs[p];
+    if (seg.kind === 'call') {
+      callAfter = true;
+      continue;
+    }
+    seg.external = seg.steps.map((st) => {
+      if (callAfter) return true;
+      for (let e = st.out.off; e < st.out.off + Math.max(1, st.out.len); e++) if (readLater[e]) return true;
+      return false;
+    });
+    for (const st of seg.steps) {
+      for (const a of st.inputs) if (!a.c) for (let e = a.off; e < a.off + a.len; e++) readLater[e] = 1;
+    }
+  }
+}
+
+/**
+ * Groups the instructions into fusable runs and calls. A step joins the latest run of its length
+ * that it may move back to: one it reads nothing from any later run of (steps between calls
+ * commute unless one reads the other's output), so `t.add(cauchy(σ), normal(y, μ, σ))` still
+ * evaluates the normal in the loop that computes μ.
+ */
+export function segments(instrs: readonly Instr[]): Segment[] {
+  const out: Segment[] = [];
+  const sqrts = new Map<number, Fusable>();
+  let open: { L: number; steps: Fusable[]; produced: Operand[] }[] = [];
+  const close = () => {
+    for (const r of open) out.push({ kind: 'run', L: r.L, steps: r.steps });
+    open = [];
+  };
+  instrs.forEach((ins, index) => {
+    if (!ins.fused || ins.fused.length === 0) {
+      close();
+      out.push({ kind: 'call', index });
+      return;
+    }
+    for (const original of ins.fused) {
+      const step = squareOfSqrt(original, sqrts);
+      if (step.op === 'sqrt') sqrts.set(step.out.off, step);
+      let home: (typeof open)[number] | null = null;
+      for (let j = open.length - 1; j >= 0; j--) {
+        const r = open[j];
+        if (r.L === step.L && r.steps.length < CHUNK_STEPS && readsAligned(step, r.produced, r.L)) {
+          home = r;
+          break;
+        }
+        if (readsAny(step, r.produced)) break;
+      }
+      if (!home) {
+        home = { L: step.L, steps: [], produced: [] };
+        open.push(home);
+      }
+      home.steps.push(step);
+      home.produced.push(step.out);
+    }
+  });
+  close();
+  return out;
+}
+
+/**
+ * square(sqrt(v)) is v (NaN where v < 0, as before): a volatility recursion that takes σ = √v and
+ * squares it in the next step then no longer waits for a square root at every step of its chain.
+ */
+function squareOfSqrt(step: Fusable, sqrts: ReadonlyMap<number, Fusable>): Fusable {
+  if (step.op !== 'square') return step;
+  const a = step.inputs[0];
+  const root = a.c ? undefined : sqrts.get(a.off);
+  if (!root || root.out.len !== a.len) return step;
+  return { ...step, inputs: root.inputs, value: 'a >= 0 ? a : NaN', adjoints: ['g'], op: 'squareOfSqrt' };
+}
+
+function overlaps(a: Operand, p: Operand): boolean {
+  return !a.c && a.off < p.off + p.len && p.off < a.off + a.len;
+}
+
+function readsAny(step: Fusable, produced: readonly Operand[]): boolean {
+  return step.inputs.some((a) => produced.some((p) => overlaps(a, p)));
+}
+
+/** No input of `step` overlaps a value produced in the run unless it is that value, aligned. */
+function readsAligned(step: Fusable, produced: readonly Operand[], L: number): boolean {
+  for (const a of step.inputs) {
+    for (const p of produced) {
+      if (overlaps(a, p) && !(a.off === p.off && a.len === p.len && p.len === L)) return false;
+    }
+  }
+  return true;
+}
+
