@@ -24,7 +24,7 @@ import { Metric } from '../src/samplers/metric.js';
 import { regulariseCovariance } from '../src/samplers/adaptation.js';
 import { hmc } from '../src/samplers/hmc.js';
 import { nuts } from '../src/samplers/nuts.js';
-import { warmStart, warmStartRule, weightedMoments } from '../src/samplers/warmStart.js';
+import { warmStart, warmStartRule, weightedMoments, WARM_START_SHORT_WARMUP } from '../src/samplers/warmStart.js';
 import { affineBijection, neutra, neutraTarget } from '../src/samplers/neutra.js';
 import { flowMc } from '../src/samplers/flowMc.js';
 import { cmdstanChainFile, cmdstanInits, cmdstanMetric } from '../src/io/cmdstanJson.js';
@@ -154,7 +154,7 @@ describe('warm starts', () => {
     expect(ws.paretoK).toBeLessThan(0.7);
     // Weighted covariance of 20 000 draws: within 5 % of the truth (its relative se is ~1.5 %).
     cov.forEach((c, k) => expect(Math.abs(ws.invMetric[k] - c)).toBeLessThan(0.05 * Math.sqrt(cov[0] * cov[3])));
-    expect(ws.rule).toMatchObject({ warmup: 150, adaptMetric: false });
+    expect(ws.rule).toMatchObject({ warmup: WARM_START_SHORT_WARMUP, adaptMetric: false });
     expect(ws.costMs).toBeGreaterThanOrEqual(1234);
     expect(ws.trainEvals).toBe(99);
   });
@@ -165,7 +165,7 @@ describe('warm starts', () => {
     expect(c[1]).toBeCloseTo(((1 - 2) * (2 - 7 / 3) + (3 - 2) * (5 - 7 / 3) + 0) / 3, 12);
   });
   it('the rule: short when trusted, windows when few effective draws, full when k-hat >= 0.7', () => {
-    expect(warmStartRule(0.3, 5000, 10)).toMatchObject({ warmup: 150, adaptMetric: false });
+    expect(warmStartRule(0.3, 5000, 10)).toMatchObject({ warmup: WARM_START_SHORT_WARMUP, adaptMetric: false });
     expect(warmStartRule(0.3, 50, 10)).toMatchObject({ warmup: 300, adaptMetric: true });
     expect(warmStartRule(0.9, 5000, 10)).toMatchObject({ warmup: 1000, adaptMetric: true });
     expect(warmStartRule(NaN, 5000, 10).warmup).toBe(1000);
@@ -173,7 +173,7 @@ describe('warm starts', () => {
   it('NUTS takes it: the rule\'s warm-up, the dense metric, the starts, the cost charged; right moments', async () => {
     const ws = warmStart(flow as never, t, { seed: 2, chains: 4, trainTimeMs: 5000 });
     const d = await nuts(t, { seed: 3, draws: 1000, warmStart: ws });
-    expect(d.info!.warmup).toBe(150);
+    expect(d.info!.warmup).toBe(WARM_START_SHORT_WARMUP);
     expect(d.info!.warmStart).toBe(true);
     expect(d.trainTimeMs).toBeGreaterThanOrEqual(5000);
     expect(d.densityEvals).toBeGreaterThan(ws.densityEvals);

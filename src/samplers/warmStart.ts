@@ -67,15 +67,19 @@ export interface WarmStart {
   warnings: string[];
 }
 
-/** Warm-up iterations when the flow is trusted: Stan's two fast buffers (75 + 50) and a little more for dual averaging. */
-export const WARM_START_SHORT_WARMUP = 150;
+/**
+ * Warm-up iterations when the flow is trusted: step-size adaptation only. 150 (Stan's two fast
+ * buffers and a little more) left dual averaging unsettled on the banana (R-hat 1.30–1.50 over
+ * three seeds against 1.02 cold); 300 gave 1.01–1.02 (docs/flow-mcmc.md).
+ */
+export const WARM_START_SHORT_WARMUP = 300;
 /** Warm-up iterations when the metric still needs one set of slow windows. */
 export const WARM_START_MEDIUM_WARMUP = 300;
 
 /**
  * The documented rule for how much warm-up remains after a warm start:
  * - k-hat < 0.7 (importance weights reliable; Vehtari et al. 2024) and Kish ESS ≥ max(100, 10 d):
- *   150 iterations of step-size adaptation only; the flow's metric is kept.
+ *   300 iterations of step-size adaptation only; the flow's metric is kept.
  * - k-hat < 0.7 with fewer effective draws: 300 iterations, the metric adapted in Stan's
  *   windows starting from the flow's (init 75, windows 25 + 50 + ..., term 50).
  * - otherwise (k-hat ≥ 0.7 or not finite: q misses part of p): the full `coldWarmup`, starting
