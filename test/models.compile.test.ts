@@ -111,5 +111,11 @@ describe('compiled model programs', () => {
     expect(t.program.interpreted().value(bad)).toBe(-Infinity);
     expect(Array.from(g).every(Number.isFinite)).toBe(true);
     expectSameAsInterpreter(t, [Float64Array.of(0.5, 0.3, 0.7)]);
+    // One σ for every element: the guard is decided before the loop.
+    const one = fnTarget('support, one sigma', 3, (x) => lupdf.normal(x, 0, ops.sub(ops.at(x, 0), 1))) as ModelTarget;
+    expect(one.program.valueAndGrad(bad, g)).toBe(-Infinity);
+    expect(one.program.interpreted().value(bad)).toBe(-Infinity);
+    expect(Array.from(g).every(Number.isFinite)).toBe(true);
+    expectSameAsInterpreter(one, [Float64Array.of(1.5, 0.3, 0.7)]);
   });
 });

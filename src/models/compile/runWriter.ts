@@ -232,14 +232,23 @@ export class RunWriter {
         post: '',
       };
     }
-    const init = `let $a${k} = 0, $b${k} = false; { ${onceLoads} $a${k} = ${once}; }`;
+    // A guard on broadcast inputs only (σ > 0 for one σ) is decided once, before the loop: a
+    // conditional store in the loop keeps V8 from holding the sum in a register. The terms are
+    // then summed unconditionally (pure; the result is −∞ anyway if the guard fails).
+    const invariant = many && s.names.every((n, j) => !mentions(guard, n) || s.inputs[j].len === 1);
+    const decided = invariant ? `let $ok${k}; { ${this.loads(s, guard, (a) => a.len === 1)} $ok${k} = (${guard}); }` : '';
+    const init = `${decided} let $a${k} = 0, $b${k} = ${invariant ? `!$ok${k}` : 'false'}; { ${onceLoads} $a${k} = ${once}; }`;
     const post = `$V[${o}] = $b${k} ? -Infinity : $a${k};`;
     if (merged) {
       // The element's inputs, guard and shared subexpressions stay in scope for its adjoints below.
       const r = this.suffixed(s, k);
-      const vals = this.loadsAs(s, `${term} ${s.adjoints.join(' ')}`, r.names);
-      return { pre: init, body: `${vals} const $ok${k} = (${r.guard}); ${r.pre} if (!$ok${k}) $b${k} = true; else $a${k} += (${r.value});`, post };
+      const vals = this.loadsAs(s, `${invariant ? '' : guard} ${s.pre ?? ''} ${s.value} ${s.adjoints.join(' ')}`, r.names);
+      const body = invariant
+        ? `${vals} ${r.pre} $a${k} += (${r.value});`
+        : `${vals} const $ok${k} = (${r.guard}); ${r.pre} if (!$ok${k}) $b${k} = true; else $a${k} += (${r.value});`;
+      return { pre: init, body, post };
     }
+    if (invariant) return { pre: init, body: `{ ${this.loads(s, `${s.pre ?? ''} ${s.value}`)} ${s.pre ?? ''} $a${k} += (${s.value}); }`, post };
     return {
       pre: init,
       body: `{ ${this.loads(s, term)} if (!(${guard})) $b${k} = true; else { ${s.pre ?? ''} $a${k} += (${s.value}); } }`,
