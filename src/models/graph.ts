@@ -56,7 +56,7 @@ export interface Fusable {
   readonly reduce: boolean;
   /** Reductions: false for an element makes the result −∞ (and that element adds no adjoint). */
   readonly guard?: string;
-  /** Statements run before `value` and the adjoints (shared subexpressions). */
+  /** Statements run before `value` and the adjoints (shared subexpressions); pure, since they may run where the guard fails. */
   readonly pre?: string;
   /** A map's element (may not use `y`), or a reduction's term. */
   readonly value: string;

@@ -236,24 +236,19 @@ export class RunWriter {
     // conditional store in the loop keeps V8 from holding the sum in a register. The terms are
     // then summed unconditionally (pure; the result is −∞ anyway if the guard fails).
     const invariant = many && s.names.every((n, j) => !mentions(guard, n) || s.inputs[j].len === 1);
+    // Otherwise each element counts its guard's failures ($b) without a branch, for the same reason.
     const decided = invariant ? `let $ok${k}; { ${this.loads(s, guard, (a) => a.len === 1)} $ok${k} = (${guard}); }` : '';
-    const init = `${decided} let $a${k} = 0, $b${k} = ${invariant ? `!$ok${k}` : 'false'}; { ${onceLoads} $a${k} = ${once}; }`;
-    const post = `$V[${o}] = $b${k} ? -Infinity : $a${k};`;
+    const init = `${decided} let $a${k} = 0, $b${k} = ${invariant ? `$ok${k} ? 0 : 1` : '0'}; { ${onceLoads} $a${k} = ${once}; }`;
+    const post = `$V[${o}] = $b${k} > 0 ? -Infinity : $a${k};`;
     if (merged) {
       // The element's inputs, guard and shared subexpressions stay in scope for its adjoints below.
       const r = this.suffixed(s, k);
       const vals = this.loadsAs(s, `${invariant ? '' : guard} ${s.pre ?? ''} ${s.value} ${s.adjoints.join(' ')}`, r.names);
-      const body = invariant
-        ? `${vals} ${r.pre} $a${k} += (${r.value});`
-        : `${vals} const $ok${k} = (${r.guard}); ${r.pre} if (!$ok${k}) $b${k} = true; else $a${k} += (${r.value});`;
-      return { pre: init, body, post };
+      const check = invariant ? '' : `const $ok${k} = (${r.guard}); $b${k} += $ok${k} ? 0 : 1;`;
+      return { pre: init, body: `${vals} ${check} ${r.pre} $a${k} += (${r.value});`, post };
     }
-    if (invariant) return { pre: init, body: `{ ${this.loads(s, `${s.pre ?? ''} ${s.value}`)} ${s.pre ?? ''} $a${k} += (${s.value}); }`, post };
-    return {
-      pre: init,
-      body: `{ ${this.loads(s, term)} if (!(${guard})) $b${k} = true; else { ${s.pre ?? ''} $a${k} += (${s.value}); } }`,
-      post,
-    };
+    const check = invariant ? '' : `$b${k} += (${guard}) ? 0 : 1;`;
+    return { pre: init, body: `{ ${this.loads(s, `${invariant ? '' : guard} ${s.pre ?? ''} ${s.value}`)} ${check} ${s.pre ?? ''} $a${k} += (${s.value}); }`, post };
   }
 
   /** A step's input names and shared subexpressions renamed apart (suffix `$k`), so that they can sit in the loop body's scope. */
