@@ -169,3 +169,24 @@ describe('constraint transforms', () => {
     expect(() => transformTarget(param.simplex(3)).unconstrain({ p: [0.5, 0.6, -0.1] })).toThrow(/simplex|sum to 1/);
   });
 });
+
+describe('warnings on the constrained scale', () => {
+  it("R-hat and ESS warnings name the model's variables after constrainDraws, other warnings are kept", async () => {
+    const { makeDraws } = await import('../src/core/draws.js');
+    const { drawsWarnings } = await import('../src/diagnostics/drawsWarnings.js');
+    const { constrainDraws } = await import('../src/models/draws.js');
+    const t = defineModel({ name: 'positive', parameters: { alpha0: param.real({ lower: 0 }) }, logDensity: ({ alpha0 }) => lupdf.exponential(alpha0, 1) }).compile();
+    expect(t.paramNames).toEqual(['alpha0_unc']);
+    // Two chains that disagree (around −1 and +1 on the unconstrained scale).
+    const draws = 400;
+    const values = Float64Array.from({ length: 2 * draws }, (_, i) => (i < draws ? -1 : 1) + 0.1 * Math.sin(i * 1.3));
+    const d = makeDraws({ sampler: 'test', dim: 1, chains: 2, draws, values, paramNames: t.paramNames, wallTimeMs: 1, densityEvals: 1, gradEvals: 1, divergences: 3, acceptance: NaN });
+    d.warnings = drawsWarnings(d);
+    expect(d.warnings.find((w) => w.code === 'rhat')!.message).toContain('alpha0_unc');
+    const c = constrainDraws(d, t);
+    const rhat = c.warnings.find((w) => w.code === 'rhat');
+    expect(rhat?.message).toMatch(/R-hat of alpha0 is/);
+    expect(rhat?.values.rhat).toBeCloseTo(d.warnings.find((w) => w.code === 'rhat')!.values.rhat, 10);
+    expect(c.warnings.some((w) => w.code === 'divergences')).toBe(true);
+  });
+});

@@ -12,6 +12,8 @@
 import { makeDraws, type Draws } from '../core/draws.js';
 import { DimensionError } from '../core/errors.js';
 import type { Target } from '../targets/target.js';
+import type { Warning } from '../core/warnings.js';
+import { drawsWarnings } from '../diagnostics/drawsWarnings.js';
 
 /** The draws on the target's constrained scale (unchanged when the target has none). */
 export function constrainDraws(d: Draws, target: Target, opts: { seed?: number | string } = {}): Draws {
@@ -19,7 +21,12 @@ export function constrainDraws(d: Draws, target: Target, opts: { seed?: number |
   if (!view) return d;
   if (d.dim !== target.dim) throw new DimensionError(`constrainDraws: draws have dim ${d.dim}, target ${target.name} has ${target.dim}`);
   const values = view.map(d.values, d.chains * d.draws, opts);
-  return makeDraws({ ...d, dim: view.names.length, paramNames: view.names.slice(), values });
+  const c = makeDraws({ ...d, dim: view.names.length, paramNames: view.names.slice(), values });
+  // R-hat and ESS warnings name a variable: recomputed here so they name the model's (`alpha0`,
+  // not `alpha0_unc`; rank-normalised, they are unchanged by the monotone constraining maps).
+  const named = (w: Warning) => w.code === 'rhat' || w.code === 'low-ess';
+  if (d.warnings.some(named)) c.warnings = [...d.warnings.filter((w) => !named(w)), ...drawsWarnings(c).filter(named)];
+  return c;
 }
 
 export interface WeightedSummaryRow {
