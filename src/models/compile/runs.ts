@@ -106,10 +106,9 @@ export function markExternal(segs: Segment[], nodeLen: number, lp: Operand): voi
 }
 
 /**
- * Groups the instructions into fusable runs and calls. A step joins the latest run of its length
- * that it may move back to: one it reads nothing from any later run of (steps between calls
- * commute unless one reads the other's output), so `t.add(cauchy(σ), normal(y, μ, σ))` still
- * evaluates the normal in the loop that computes μ.
+ * Groups the instructions into fusable runs and calls. A step may move back past runs it reads
+ * nothing from (steps between calls commute unless one reads the other's output), so
+ * `t.add(cauchy(σ), normal(y, μ, σ))` still evaluates the normal in the loop that computes μ.
  */
 export function segments(instrs: readonly Instr[]): Segment[] {
   const out: Segment[] = [];
@@ -128,14 +127,18 @@ export function segments(instrs: readonly Instr[]): Segment[] {
     for (const original of ins.fused) {
       const step = squareOfSqrt(original, sqrts);
       if (step.op === 'sqrt') sqrts.set(step.out.off, step);
+      // The run of the latest value it reads, when it fits there (it then reads the value from a
+      // local: a copy into `stack(...)` sits by the step that computed the value; such a run may
+      // grow to twice CHUNK_STEPS); else the latest run it may join.
       let home: (typeof open)[number] | null = null;
       for (let j = open.length - 1; j >= 0; j--) {
         const r = open[j];
-        if (r.L === step.L && r.steps.length < CHUNK_STEPS && readsAligned(step, r.produced, r.L)) {
-          home = r;
+        const fits = (cap: number) => r.L === step.L && r.steps.length < cap && readsAligned(step, r.produced, r.L);
+        if (readsAny(step, r.produced)) {
+          if (fits(2 * CHUNK_STEPS)) home = r;
           break;
         }
-        if (readsAny(step, r.produced)) break;
+        if (!home && fits(CHUNK_STEPS)) home = r;
       }
       if (!home) {
         home = { L: step.L, steps: [], produced: [] };
