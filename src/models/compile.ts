@@ -19,7 +19,7 @@
  */
 import * as S from './special.js';
 import type { Frame, Graph, Instr, Operand } from './graph.js';
-import { CHUNK_STEPS, fixedAdjoints, markExternal, markMerged, segments, type Segment } from './compile/runs.js';
+import { CHUNK_STEPS, fixedAdjoints, knownAdjoints, markExternal, markMerged, segments, type KnownAdjoints, type Segment } from './compile/runs.js';
 import { RunWriter, indexing } from './compile/runWriter.js';
 
 export { segments };
@@ -94,9 +94,10 @@ export function compilePasses(graph: Graph, kc: number, batch: boolean, lp: Oper
   const ix = indexing(kc, batch, direct ? dim : 0);
   const touched: Operand[] = [];
   const K: Float64Array[] = [];
+  let known: KnownAdjoints | undefined;
   const write = (seg: Segment) => {
     if (seg.kind === 'call') return null;
-    return new RunWriter(seg, ix, graph.consts, touched, K);
+    return new RunWriter(seg, ix, graph.consts, touched, K, known);
   };
   const forwardOf = (seg: Segment, merged: boolean) => ({
     code: seg.kind === 'call' ? `$I[${seg.index}].forward($f);` : write(seg)!.forward(merged),
@@ -105,7 +106,10 @@ export function compilePasses(graph: Graph, kc: number, batch: boolean, lp: Oper
   const backwardOf = (seg: Segment) => ({ code: seg.kind === 'call' ? `$I[${seg.index}].backward($f);` : write(seg)!.backward(), steps: stepsOf(seg) });
   const fwd = chunked(segs.map((seg) => forwardOf(seg, false)), K);
   const fixed = batch ? null : fixedAdjoints(segs, graph.nodeLen, lp);
-  if (fixed) markMerged(segs, fixed);
+  if (fixed) {
+    markMerged(segs, fixed);
+    known = knownAdjoints(segs, fixed, graph.nodeLen);
+  }
   // Forward and backward in one list of functions: a small program is one call.
   const grad = chunked([...segs.map((seg) => forwardOf(seg, fixed !== null)), ...[...segs].reverse().map(backwardOf)], K);
   const run = (fns: Pass[], f: Frame, x?: Float64Array, g?: Float64Array) => {

@@ -5,7 +5,7 @@
  */
 import * as S from '../special.js';
 import type { Fusable, Operand } from '../graph.js';
-import type { Segment } from './runs.js';
+import type { KnownAdjoints, Segment } from './runs.js';
 
 /** Index expressions of one mode: a single point (`nc` = 1, literal indices) or a batch of rows. */
 export interface Indexing {
@@ -62,6 +62,8 @@ export class RunWriter {
     private readonly touched: Operand[] = [],
     /** Collects values computed from data at compile time, read by the code as `$K[n]`. */
     private readonly K: Float64Array[] = [],
+    /** Gradient passes: the adjoints known before running (a step then uses the number, and nothing adds to it). */
+    private readonly known?: KnownAdjoints,
   ) {
     const producer = new Map<number, number>();
     for (const st of seg.steps) for (let e = st.out.off; e < st.out.off + Math.max(1, st.out.len); e++) this.producedHere.add(e);
@@ -302,7 +304,9 @@ export class RunWriter {
     const sums = new Map<string, string>();
     // A head that starts at 0 takes its first contribution by assignment (0 + g is not g for g = −0, so V8 keeps the add).
     const written = new Set<number>();
-    const sink = (a: Operand): string => {
+    const sink = (a: Operand): string | null => {
+      // Its producer uses the known adjoint: nothing needs to add to it.
+      if (this.known?.ofOperand(a) !== undefined) return null;
       const k = this.localOf(a);
       if (k !== undefined) {
         const fresh = !written.has(k) && (!this.external[k] || fixed !== undefined);
@@ -321,7 +325,7 @@ export class RunWriter {
     for (let k = seg.steps.length - 1; k >= 0; k--) steps.push(this.backwardStep(seg.steps[k], k, sink, fixed));
     // An output read only inside the run starts with no adjoint: nothing outside adds to it.
     const outside = (k: number) => {
-      if (!this.external[k] || fixed) return '0';
+      if (!this.external[k] || fixed || this.known?.ofStep(seg.steps[k]) !== undefined) return '0';
       this.touched.push(seg.steps[k].out);
       return `$G[${this.at(seg.steps[k].out)}]`;
     };
@@ -341,8 +345,10 @@ export class RunWriter {
   }
 
   /** `fixed`: merged into the forward loop; values come from its locals and outside adjoints are the fixed ones. */
-  private backwardStep(s: Fusable, k: number, sink: (a: Operand) => string, fixed?: readonly (number | null)[]): string {
+  private backwardStep(s: Fusable, k: number, sink: (a: Operand) => string | null, fixed?: readonly (number | null)[]): string {
     const o = this.at(s.out);
+    const known = this.known?.ofStep(this.seg.steps[k]);
+    if (known === 0) return '';
     if (s.reduce) s = this.hoistShared(s, k, fixed !== undefined);
     // Merged reductions: the forward code of this element left its inputs and shared values in scope, renamed.
     const renamed = fixed && s.reduce ? this.suffixed(s, k) : null;
@@ -351,15 +357,18 @@ export class RunWriter {
       .map((a, j) => {
         const d = s.adjoints[j];
         if (a.c || d === null) return '';
+        const target = sink(a);
+        if (target === null) return '';
         exprs.push(d);
-        return `${sink(a)} (${renamed ? renamed.adjoints[j] : d});`;
+        return `${target} (${renamed ? renamed.adjoints[j] : d});`;
       })
       .join(' ');
     if (adds === '') return '';
     const oneLoop = !this.ix.batch && this.seg.L > 1;
     const readInside = [...this.local.values()].includes(k);
     let g: string;
-    if (fixed && this.external[k]) {
+    if (known !== undefined) g = literal(known);
+    else if (fixed && this.external[k]) {
       // Its whole adjoint is known (markMerged): what steps of the run add to it is part of that.
       if (fixed[k] === 0) return '';
       g = literal(fixed[k]!);

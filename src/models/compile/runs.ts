@@ -182,3 +182,47 @@ function readsAligned(step: Fusable, produced: readonly Operand[], L: number): b
   return true;
 }
 
+
+/** Adjoints known before running, by step and by operand (see knownAdjoints). */
+export interface KnownAdjoints {
+  /** The adjoint of the step's output, when it is the same known number for all its elements. */
+  ofStep(step: Fusable): number | undefined;
+  /** Defined when every element of `o` is produced by a step of known adjoint (nothing needs to add to it). */
+  ofOperand(o: Operand): number | undefined;
+}
+
+/**
+ * From fixedAdjoints: each step whose output's adjoint is one known number uses that number in
+ * the backward pass (a likelihood term's 1), and the steps that read it need not add to it.
+ */
+export function knownAdjoints(segs: readonly Segment[], fixed: Float64Array, nodeLen: number): KnownAdjoints {
+  const byStep = new Map<Fusable, number>();
+  const producer: (Fusable | undefined)[] = new Array(nodeLen);
+  for (const seg of segs) {
+    if (seg.kind !== 'run') continue;
+    for (const st of seg.steps) {
+      const n = Math.max(1, st.out.len);
+      const v = fixed[st.out.off];
+      let uniform = Number.isFinite(v);
+      for (let e = st.out.off; e < st.out.off + n; e++) {
+        producer[e] = st;
+        if (fixed[e] !== v) uniform = false;
+      }
+      if (uniform) byStep.set(st, v);
+    }
+  }
+  return {
+    ofStep: (st) => byStep.get(st),
+    ofOperand(o) {
+      if (o.c) return undefined;
+      let v: number | undefined;
+      for (let e = o.off; e < o.off + Math.max(1, o.len); e++) {
+        const p = producer[e];
+        const pv = p && byStep.get(p);
+        if (pv === undefined) return undefined;
+        v = pv;
+      }
+      return v;
+    },
+  };
+}
