@@ -40,8 +40,6 @@ export interface CompiledPasses {
    * and the log density are the caller's); null: every node (batches, programs with calls).
    */
   readonly adjointRanges: readonly (readonly [number, number])[] | null;
-  /** Loops and straight-line blocks the program became (for benches and docs). */
-  readonly runs: number;
 }
 
 type Pass = ($V: Float64Array, $G: Float64Array, $f: Frame, $I: readonly Instr[], $nc: number, $x: Float64Array | undefined, $g: Float64Array | undefined) => void;
@@ -107,8 +105,8 @@ export function compilePasses(graph: Graph, kc: number, batch: boolean, lp: Oper
   const fwd = chunked(segs.map((seg) => forwardOf(seg, false)), K);
   const fixed = batch ? null : fixedAdjoints(segs, graph.nodeLen, lp);
   if (fixed) {
-    markMerged(segs, fixed);
     known = knownAdjoints(segs, fixed, graph.nodeLen);
+    markMerged(segs, known);
   }
   // Forward and backward in one list of functions: a small program is one call.
   const grad = chunked([...segs.map((seg) => forwardOf(seg, fixed !== null)), ...[...segs].reverse().map(backwardOf)], K);
@@ -116,7 +114,6 @@ export function compilePasses(graph: Graph, kc: number, batch: boolean, lp: Oper
     for (let k = 0; k < fns.length; k++) fns[k](f.V, f.G, f, instrs, f.nc, x, g);
   };
   return {
-    runs: segs.filter((s) => s.kind === 'run').length,
     direct,
     adjointRanges: batch || hasCalls ? null : mergeRanges(touched),
     forward: (f, x) => run(fwd, f, x),

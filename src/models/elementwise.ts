@@ -136,9 +136,8 @@ class UnaryInstr implements Instr {
     d: UnaryDef,
     private readonly a: Operand,
     private readonly out: Operand,
-    name: UnaryName,
   ) {
-    this.fused = [{ L: out.len, inputs: [a], names: ['a'], out, reduce: false, value: d.f, adjoints: [d.da], op: name }];
+    this.fused = [{ L: out.len, inputs: [a], names: ['a'], out, reduce: false, value: d.f, adjoints: [d.da] }];
   }
   forward(f: Frame): void {
     const L = this.out.len;
@@ -190,7 +189,7 @@ export function applyUnary(name: UnaryName, x: Value): Var | ConstResult {
   if (x instanceof Var) {
     const g = x.graph;
     const out = g.alloc(x.shape);
-    g.push(new UnaryInstr(k, UNARY[name], x.operand, out.operand, name));
+    g.push(new UnaryInstr(k, UNARY[name], x.operand, out.operand));
     return out;
   }
   const cv = constValue(x, name);

@@ -64,8 +64,6 @@ export interface Fusable {
   readonly once?: string;
   /** Per input, the adjoint it receives from `g` (the output's adjoint; a map may use its value `y`), or null. */
   readonly adjoints: readonly (string | null)[];
-  /** The op's name in its table (elementwise maps), for the compiler's rewrites. */
-  readonly op?: string;
 }
 
 /** Index of element 0 of an operand in V (row 0). */

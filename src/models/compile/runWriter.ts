@@ -283,9 +283,9 @@ export class RunWriter {
 
   /** `merged`: the run's adjoints too, element by element in the same loop (runs markMerged chose). */
   forward(merged = false): string {
-    const fixed = merged ? this.seg.fixedAdjoint : undefined;
-    const parts = this.seg.steps.map((s, k) => this.forwardStep(s, k, fixed !== undefined));
-    const back = fixed ? this.adjointBody(fixed) : null;
+    const m = merged && this.seg.merged === true;
+    const parts = this.seg.steps.map((s, k) => this.forwardStep(s, k, m));
+    const back = m ? this.adjointBody(true) : null;
     if (this.seg.L === 1) {
       // One element: each step's set-up, term and result in order (a later step may read it).
       const fwd = parts.map((p) => `${p.pre} ${p.body} ${p.post}`).join('\n');
@@ -298,7 +298,7 @@ export class RunWriter {
   }
 
   /** The adjoint code of one element (steps in reverse), with its declarations and the adds after the loop. */
-  private adjointBody(fixed?: readonly (number | null)[]): { decl: string; body: string; flush: string } {
+  private adjointBody(merged = false): { decl: string; body: string; flush: string } {
     const { seg, ix } = this;
     // One point: an adjoint for a value from outside the run sums in a local, added to $G after it.
     const sums = new Map<string, string>();
@@ -309,7 +309,7 @@ export class RunWriter {
       if (this.known?.ofOperand(a) !== undefined) return null;
       const k = this.localOf(a);
       if (k !== undefined) {
-        const fresh = !written.has(k) && (!this.external[k] || fixed !== undefined);
+        const fresh = !written.has(k) && (!this.external[k] || merged);
         written.add(k);
         return fresh ? `$h${k} =` : `$h${k} +=`;
       }
@@ -322,10 +322,10 @@ export class RunWriter {
     };
     // Steps in reverse, so that `written` sees each head's first contribution first.
     const steps: string[] = [];
-    for (let k = seg.steps.length - 1; k >= 0; k--) steps.push(this.backwardStep(seg.steps[k], k, sink, fixed));
+    for (let k = seg.steps.length - 1; k >= 0; k--) steps.push(this.backwardStep(seg.steps[k], k, sink, merged));
     // An output read only inside the run starts with no adjoint: nothing outside adds to it.
     const outside = (k: number) => {
-      if (!this.external[k] || fixed || this.known?.ofStep(seg.steps[k]) !== undefined) return '0';
+      if (!this.external[k] || merged || this.known?.ofStep(seg.steps[k]) !== undefined) return '0';
       this.touched.push(seg.steps[k].out);
       return `$G[${this.at(seg.steps[k].out)}]`;
     };
@@ -338,20 +338,20 @@ export class RunWriter {
   }
 
   backward(): string {
-    if (this.seg.fixedAdjoint) return '';
+    if (this.seg.merged) return '';
     const b = this.adjointBody();
     if (b.body === '') return '';
     return `{ ${this.hoists()} ${b.decl}\n${loop(this.seg.L, this.ix, b.body)}\n${b.flush} }`;
   }
 
-  /** `fixed`: merged into the forward loop; values come from its locals and outside adjoints are the fixed ones. */
-  private backwardStep(s: Fusable, k: number, sink: (a: Operand) => string | null, fixed?: readonly (number | null)[]): string {
+  /** `merged`: inside the forward loop; values come from its locals, and outside adjoints are known (`known`). */
+  private backwardStep(s: Fusable, k: number, sink: (a: Operand) => string | null, merged = false): string {
     const o = this.at(s.out);
     const known = this.known?.ofStep(this.seg.steps[k]);
     if (known === 0) return '';
-    if (s.reduce) s = this.hoistShared(s, k, fixed !== undefined);
+    if (s.reduce) s = this.hoistShared(s, k, merged);
     // Merged reductions: the forward code of this element left its inputs and shared values in scope, renamed.
-    const renamed = fixed && s.reduce ? this.suffixed(s, k) : null;
+    const renamed = merged && s.reduce ? this.suffixed(s, k) : null;
     const exprs: string[] = [];
     const adds = s.inputs
       .map((a, j) => {
@@ -367,22 +367,19 @@ export class RunWriter {
     const oneLoop = !this.ix.batch && this.seg.L > 1;
     const readInside = [...this.local.values()].includes(k);
     let g: string;
+    // A known adjoint (markMerged guarantees one for every outside-read output of a merged run) is its number.
     if (known !== undefined) g = literal(known);
-    else if (fixed && this.external[k]) {
-      // Its whole adjoint is known (markMerged): what steps of the run add to it is part of that.
-      if (fixed[k] === 0) return '';
-      g = literal(fixed[k]!);
-    } else if (!s.reduce && readInside) g = `$h${k}`;
+    else if (!s.reduce && readInside) g = `$h${k}`;
     else {
       this.touched.push(s.out);
       g = s.reduce && oneLoop ? this.reductionAdjoint(o) : `$G[${o}]`;
     }
     if (renamed) return `{ const g = ${g}; if ($ok${k}) { ${adds} } }`;
-    const used = `${exprs.join(' ')} ${s.reduce ? `${s.guard ?? ''} ${s.pre ?? ''}` : ''}`;
+    const used = backwardText(s, exprs);
     // Values: merged, the forward loop's locals; otherwise the frame (the forward pass stored what is read here).
-    const vals = this.loads(s, used, undefined, !fixed);
+    const vals = this.loads(s, used, undefined, !merged);
     if (!s.reduce) {
-      const y = mentions(used, 'y') ? `const y = ${fixed ? `$t${k}` : `$V[${o}]`};` : '';
+      const y = mentions(used, 'y') ? `const y = ${merged ? `$t${k}` : `$V[${o}]`};` : '';
       // A zero adjoint is skipped so that 0 · ∞ cannot make a NaN; ±g alone, or g times finite data, cannot.
       if (exprs.every((d) => d === 'g' || d === '-g' || this.timesFiniteData(s, d))) return `{ const g = ${g}; ${vals} ${y} ${adds} }`;
       return `{ const g = ${g}; if (g !== 0) { ${vals} ${y} ${adds} } }`;
@@ -395,8 +392,13 @@ export class RunWriter {
 function backwardNeeds(s: Fusable): { inputs: boolean[]; y: boolean } {
   const exprs = s.inputs.map((a, j) => (a.c ? null : s.adjoints[j])).filter((d): d is string => d !== null);
   if (exprs.length === 0) return { inputs: s.inputs.map(() => false), y: false };
-  const used = `${exprs.join(' ')} ${s.reduce ? `${s.guard ?? ''} ${s.pre ?? ''}` : ''}`;
+  const used = backwardText(s, exprs);
   return { inputs: s.names.map((n) => mentions(used, n)), y: !s.reduce && mentions(used, 'y') };
+}
+
+/** The formulas a step's backward code evaluates, given the adjoints it adds (for which names it reads). */
+function backwardText(s: Fusable, adjoints: readonly string[]): string {
+  return `${adjoints.join(' ')} ${s.reduce ? `${s.guard ?? ''} ${s.pre ?? ''}` : ''}`;
 }
 
 /** A number as JavaScript source that evaluates to exactly it. */

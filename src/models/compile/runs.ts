@@ -15,8 +15,8 @@ export type Segment =
       steps: Fusable[];
       /** Per step: read outside the run (markExternal). */
       external?: boolean[];
-      /** Per step: the adjoint its output receives from outside the run, when known before running (markMerged). */
-      fixedAdjoint?: (number | null)[];
+      /** The run's adjoints are added inside its forward loop (markMerged). */
+      merged?: boolean;
     }
   | { kind: 'call'; index: number };
 
@@ -63,19 +63,13 @@ export function fixedAdjoints(segs: readonly Segment[], nodeLen: number, lp: Ope
 
 /**
  * Marks the runs whose backward pass can run inside their forward loop: every output read outside
- * the run receives a fixed adjoint. Such a run adds its adjoints while its values are still in
+ * the run has a known adjoint. Such a run adds its adjoints while its values are still in
  * registers, as a hand-written gradient would, and is skipped by the backward pass.
  */
-export function markMerged(segs: Segment[], fixed: Float64Array): void {
+export function markMerged(segs: Segment[], known: KnownAdjoints): void {
   for (const seg of segs) {
     if (seg.kind !== 'run' || !seg.external) continue;
-    const adj = seg.steps.map((st, k) => {
-      if (!seg.external![k]) return 0;
-      const v = fixed[st.out.off];
-      for (let e = st.out.off; e < st.out.off + Math.max(1, st.out.len); e++) if (!(fixed[e] === v)) return null;
-      return v;
-    });
-    if (adj.every((v) => v !== null)) seg.fixedAdjoint = adj;
+    seg.merged = seg.steps.every((st, k) => !seg.external![k] || known.ofStep(st) !== undefined);
   }
 }
 
@@ -112,7 +106,6 @@ export function markExternal(segs: Segment[], nodeLen: number, lp: Operand): voi
  */
 export function segments(instrs: readonly Instr[]): Segment[] {
   const out: Segment[] = [];
-  const sqrts = new Map<number, Fusable>();
   let open: { L: number; steps: Fusable[]; produced: Operand[] }[] = [];
   const close = () => {
     for (const r of open) out.push({ kind: 'run', L: r.L, steps: r.steps });
@@ -124,9 +117,7 @@ export function segments(instrs: readonly Instr[]): Segment[] {
       out.push({ kind: 'call', index });
       return;
     }
-    for (const original of ins.fused) {
-      const step = squareOfSqrt(original, sqrts);
-      if (step.op === 'sqrt') sqrts.set(step.out.off, step);
+    for (const step of ins.fused) {
       // The run of the latest value it reads, when it fits there (it then reads the value from a
       // local: a copy into `stack(...)` sits by the step that computed the value; such a run may
       // grow to twice CHUNK_STEPS); else the latest run it may join.
@@ -150,18 +141,6 @@ export function segments(instrs: readonly Instr[]): Segment[] {
   });
   close();
   return out;
-}
-
-/**
- * square(sqrt(v)) is v (NaN where v < 0, as before): a volatility recursion that takes σ = √v and
- * squares it in the next step then no longer waits for a square root at every step of its chain.
- */
-function squareOfSqrt(step: Fusable, sqrts: ReadonlyMap<number, Fusable>): Fusable {
-  if (step.op !== 'square') return step;
-  const a = step.inputs[0];
-  const root = a.c ? undefined : sqrts.get(a.off);
-  if (!root || root.out.len !== a.len) return step;
-  return { ...step, inputs: root.inputs, value: 'a >= 0 ? a : NaN', adjoints: ['g'], op: 'squareOfSqrt' };
 }
 
 function overlaps(a: Operand, p: Operand): boolean {
