@@ -31,7 +31,9 @@ describe('train --method', () => {
     expect(s.code, s.err.join('\n')).toBe(0);
     const xs = (await readFile(csv, 'utf8')).trim().split('\n').filter((l) => !l.startsWith('#')).slice(1).map((l) => Number(l.split(',')[0]));
     expect(xs.length).toBe(2000);
-    // The raw flow draws put about half their mass on each mode (binomial 5 SE).
+    // The raw flow draws put about half their mass on each mode: binomial 5 SE of the 2000 draws,
+    // plus 0.02 for the fitted flow's own imbalance (its exact share is not 1/2; the weighted
+    // estimates are corrected, the raw draws are not).
     const right = xs.filter((x) => x > 0).length / xs.length;
     expect(Math.abs(right - 0.5)).toBeLessThan(5 * Math.sqrt(0.25 / xs.length) + 0.02);
   });

@@ -30,6 +30,7 @@ import { createFamilyFlow, createFlow } from '../builder.js';
 import { Adam, gradientNorm } from './adam.js';
 import { learningRateAt, proposalQuality, recordCheck, defaultBatchSize, PROPOSAL_CHECK_DEFAULTS, type ProposalCheck, type ProposalCheckResult, type LearningRateSchedule } from './reverseKL.js';
 import { WeightedPoints, importanceBatch, weightedNllGradient } from './weightedLikelihood.js';
+import { checkDensityDirection } from './maximumLikelihood.js';
 import { Cooperative } from '../../core/cooperative.js';
 import { AbortedError, ParameterError, checkDim, checkParam, checkPositiveInt } from '../../core/errors.js';
 import { RandomStream } from '../../core/random.js';
@@ -143,6 +144,8 @@ export interface ModeCoveringResult {
 
 export async function trainModeCovering(flow: Flow, target: Target, options: ModeCoveringOptions): Promise<ModeCoveringResult> {
   checkDim(`target ${target.name}`, flow.dim, target.dim);
+  // Every step is a density pass: an IAF's is sequential (dim passes per layer), so it is refused.
+  checkDensityDirection(flow, false, 'trainModeCovering');
   if (!options?.population) throw new ParameterError('mode-covering training needs a population { x, logWeights? } (e.g. tempered SMC particles)');
   const D = flow.dim;
   const points = new WeightedPoints(options.population.x, D, options.population.logWeights);

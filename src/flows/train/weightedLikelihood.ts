@@ -24,6 +24,7 @@ import type { Flow } from '../flow.js';
 import type { Engine } from '../engine/engine.js';
 import type { Param } from '../params.js';
 import type { Target } from '../../targets/target.js';
+import { kishEss } from '../../diagnostics/importance.js';
 import { ParameterError } from '../../core/errors.js';
 import type { RandomStream } from '../../core/random.js';
 
@@ -147,15 +148,8 @@ export function importanceBatch(flow: Flow, target: Target, n: number, rng: Rand
   }
   if (!Number.isFinite(m)) return null;
   const weights = new Float64Array(n);
-  let s1 = 0;
-  let s2 = 0;
   let sa = 0;
-  for (let i = 0; i < n; i++) {
-    const w = Math.exp(lw[i] - m);
-    s1 += w;
-    s2 += w * w;
-    sa += weights[i] = alpha === 1 ? w : Math.exp(alpha * (lw[i] - m));
-  }
+  for (let i = 0; i < n; i++) sa += weights[i] = Math.exp(alpha * (lw[i] - m));
   for (let i = 0; i < n; i++) weights[i] /= sa;
-  return { x, weights, essFraction: (s1 * s1) / s2 / n, elbo };
+  return { x, weights, essFraction: kishEss(lw) / n, elbo };
 }
