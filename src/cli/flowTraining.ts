@@ -248,8 +248,10 @@ export async function trainFlowFor(target: Target, opts: TrainRunOptions): Promi
     const t0 = performance.now();
     opts.onProgress?.({ done: 0, total: 1, phase: 'SMC population' });
     const smc = await smcPopulation(target, opts.seed, opts.signal);
+    const smcMs = performance.now() - t0;
     const mc = await modeCoveringFor(target, opts, smc);
-    mc.trainTimeMs = performance.now() - t0;
+    // The fit's own time, plus the population it was fitted to (as `auto` adds its pilot).
+    mc.trainTimeMs += smcMs;
     mc.pilotSmc = smc.draws;
     return mc;
   }
