@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { ops, lupdf, type Var, type Value } from '../src/models/index.js';
+import { ops, lpdf, lupdf, type Var, type Value } from '../src/models/index.js';
 import { segments } from '../src/models/compile.js';
 import { loadModelTarget } from '../src/models/load.js';
 import type { ModelTarget } from '../src/models/model.js';
@@ -87,6 +87,11 @@ describe('compiled model programs', () => {
       const v = ops.sin(x);
       const st = ops.stack([ops.at(v, 2), ops.slice(v, 0, 3), ops.mul(ops.at(v, 0), ops.at(v, 5)), ops.at(x, 1)]);
       return ops.add(ops.sum(ops.mul(st, st)), ops.sum(ops.mul(v, v)));
+    },
+    // One σ for every element: the likelihood through its sum of squares (y, μ and σ all model values; then data y and σ).
+    'a normal with one sigma, as a sufficient statistic': (x) => {
+      const one = lupdf.normal(ops.mul(x, 2), ops.at(x, 0), ops.exp(ops.at(x, 1)));
+      return ops.add(one, lpdf.normal(w, ops.slice(x, 1, n - 1), 0.7));
     },
     'a scalar recursion': (x) => {
       let s: Var = ops.at(x, 0) as Var;

@@ -34,6 +34,12 @@ interface FamilyDef {
   d: Record<string, string>;
   /** Arguments that must be data (counts). */
   discrete?: string[];
+  /**
+   * Where every `when` argument is one value for all elements: term `term`, the only
+   * per-element term then, as a sufficient statistic (graph.ts `Statistic`); `d` gives the other
+   * arguments' adjoints per element, `after` the `when` arguments' from the sum.
+   */
+  statistic?: { when: string[]; term: number; shared: string; pre: string; sum: string; value: string; d: Record<string, string>; after: Record<string, string> };
 }
 
 const FAMILIES = {
@@ -48,6 +54,17 @@ const FAMILIES = {
       { expr: '-0.5 * S.LOG_2PI', deps: [] },
     ],
     d: { y: '-z * is', mu: 'z * is', sigma: '(z * z - 1) * is' },
+    // A regression's one σ: Σ (y − μ)² is all the loop computes; the log-σ term is counted once (familyLoop).
+    statistic: {
+      when: ['sigma'],
+      term: 0,
+      shared: 'const is = 1 / sigma; const is2 = is * is;',
+      pre: 'const r = y - mu;',
+      sum: 'r * r',
+      value: '-0.5 * sum * is2',
+      d: { y: '-r * is2', mu: 'r * is2' },
+      after: { sigma: '(sum * is2 - count) * is' },
+    },
   },
   studentT: {
     args: ['y', 'nu', 'mu', 'sigma'],
@@ -299,6 +316,18 @@ function familyLoop(name: FamilyName, mask: number, ops: Operand[], L: number, o
     (broadcastOnly ? once : each).push(`(${t.expr})`);
   });
   const discrete = def.discrete ?? [];
+  const st = def.statistic;
+  const statistic =
+    st && L > 1 && st.when.every((a) => ops[def.args.indexOf(a)].len === 1) && each.length === 1 && each[0] === `(${def.terms[st.term].expr})`
+      ? {
+          shared: st.shared,
+          pre: st.pre,
+          sum: st.sum,
+          value: st.value,
+          adjoints: def.args.map((a) => (st.d[a] === undefined ? null : `g * (${st.d[a]})`)),
+          after: def.args.map((a) => (st.after[a] === undefined ? null : `g * (${st.after[a]})`)),
+        }
+      : undefined;
   return {
     L,
     inputs: ops,
@@ -310,6 +339,7 @@ function familyLoop(name: FamilyName, mask: number, ops: Operand[], L: number, o
     value: each.length ? each.join(' + ') : '0',
     ...(once.length ? { once: once.join(' + ') } : {}),
     adjoints: def.args.map((a) => (discrete.includes(a) ? null : `g * (${def.d[a]})`)),
+    ...(statistic ? { statistic } : {}),
   };
 }
 

@@ -64,6 +64,28 @@ export interface Fusable {
   readonly once?: string;
   /** Per input, the adjoint it receives from `g` (the output's adjoint; a map may use its value `y`), or null. */
   readonly adjoints: readonly (string | null)[];
+  /** Reductions: the same terms through a sufficient statistic, for one-point loops (see `Statistic`). */
+  readonly statistic?: Statistic;
+}
+
+/**
+ * A reduction's per-element terms rewritten, where some inputs are one value for every element,
+ * as a sum over elements of `sum` (after `pre`) and a value computed once from it: a normal
+ * likelihood with one σ needs only Σ (y − μ)², and σ's adjoint follows from the same sum. In the
+ * expressions after the loop, `sum` is the sum and `count` the number of elements.
+ */
+export interface Statistic {
+  /** Statements on broadcast inputs only, run once before the loop. */
+  readonly shared: string;
+  /** Per element: statements, then the summed expression. */
+  readonly pre: string;
+  readonly sum: string;
+  /** The reduction's per-element terms, after the loop. */
+  readonly value: string;
+  /** Per input: its adjoint per element (`g * (…)`), or null. */
+  readonly adjoints: readonly (string | null)[];
+  /** Per input: its adjoint after the loop, from the sum (`g * (…)`), or null. */
+  readonly after: readonly (string | null)[];
 }
 
 /** Index of element 0 of an operand in V (row 0). */

@@ -4,7 +4,7 @@
  * batch of rows. See compile.ts for the whole design.
  */
 import * as S from '../special.js';
-import type { Fusable, Operand } from '../graph.js';
+import type { Fusable, Operand, Statistic } from '../graph.js';
 import type { KnownAdjoints, Segment } from './runs.js';
 
 /** Index expressions of one mode: a single point (`nc` = 1, literal indices) or a batch of rows. */
@@ -106,11 +106,30 @@ export class RunWriter {
     const k = fresh ? undefined : this.localOf(o);
     if (k !== undefined) return `$t${k}`;
     const ref = this.ix.val(o, this.seg.L);
+    const outside = o.c || !this.producedHere.has(o.off);
+    if (o.len !== 1 && this.seg.L > 1 && outside && this.elementLoads) {
+      // An element from outside the run, read once per iteration: V8 does not merge repeated typed-array loads.
+      let name = this.elementLoads.get(ref);
+      if (!name) this.elementLoads.set(ref, (name = `$e${this.elementLoads.size}`));
+      return name;
+    }
     // A value from outside the run does not change during it: read it once (V8 cannot tell, the run writes the frame).
-    if (this.ix.batch || o.len !== 1 || (!o.c && this.producedHere.has(o.off))) return ref;
+    if (this.ix.batch || o.len !== 1 || !outside) return ref;
     let name = this.hoisted.get(ref);
     if (!name) this.hoisted.set(ref, (name = `$c${this.hoisted.size}`));
     return name;
+  }
+
+  /** While a loop's body is written: the elements it reads from outside the run, by index, as `$e<n>`. */
+  private elementLoads: Map<string, string> | null = null;
+
+  /** What `write()` returns, and the declarations of the element reads it registered (for the top of the loop body). */
+  private loopBody<T>(write: () => T): { decl: string; code: T } {
+    this.elementLoads = new Map();
+    const code = write();
+    const decl = [...this.elementLoads.entries()].map(([ref, n]) => `const ${n} = ${ref};`).join(' ');
+    this.elementLoads = null;
+    return { decl, code };
   }
 
   /** Statements for the top of the run's block, before its loop (hoisted shared subexpressions). */
@@ -172,6 +191,46 @@ export class RunWriter {
     return out;
   }
 
+  /** Reductions in their sufficient-statistic form, as rewritten (by step). */
+  private readonly statOf = new Map<number, Fusable & { statistic: Statistic }>();
+  /** Statements after the loop, before the sums are added to the frame: adjoints from a statistic. */
+  private readonly afterLoop: string[] = [];
+
+  /**
+   * One point, loops: a reduction through its sufficient statistic (graph.ts `Statistic`), as a
+   * step whose `pre`/`value`/`adjoints` are the per-element statistic and whose shared
+   * statements run once before the loop; null where it does not apply. An input whose adjoint
+   * comes after the loop must not be produced in the run (its readers in the loop would miss it).
+   */
+  private statForm(s: Fusable, k: number): (Fusable & { statistic: Statistic }) | null {
+    const st = s.statistic;
+    if (!st || this.ix.batch || this.seg.L <= 1) return null;
+    if (s.guard && s.names.some((n, j) => mentions(s.guard!, n) && s.inputs[j].len !== 1)) return null;
+    if (s.inputs.some((a, j) => st.after[j] !== null && !a.c && this.producedHere.has(a.off))) return null;
+    const done = this.statOf.get(k);
+    if (done) return done;
+    const renamed = new Map<string, string>([
+      ['sum', `$q${k}`],
+      ['count', String(this.seg.L)],
+    ]);
+    const rename = (code: string) =>
+      code.replace(/(^|[^\w$.])([A-Za-z_]\w*)/g, (m, lead: string, id: string) => (renamed.has(id) ? lead + renamed.get(id) : m));
+    for (const m of st.shared.matchAll(/const\s+(\w+)\s*=\s*([^;]+);/g)) {
+      const name = `$q${k}_${m[1]}`;
+      this.preLoop.push(`let ${name}; { ${this.loads(s, m[2], (a) => a.len === 1)} ${name} = (${rename(m[2])}); }`);
+      renamed.set(m[1], name);
+    }
+    const out = {
+      ...s,
+      pre: rename(st.pre),
+      value: rename(st.sum),
+      adjoints: st.adjoints.map((d) => (d === null ? null : rename(d))),
+      statistic: { ...st, value: rename(st.value), after: st.after.map((d) => (d === null ? null : rename(d))) },
+    };
+    this.statOf.set(k, out);
+    return out;
+  }
+
   /** `expr` at every element of the run, from data inputs and the values folded before it. */
   private evaluate(s: Fusable, expr: string, folded: ReadonlyMap<string, Float64Array>): Float64Array {
     const names = [...folded.keys()];
@@ -219,7 +278,8 @@ export class RunWriter {
         : `{ ${this.loads(s, s.value)} $V[${o}] = (${s.value}); }`;
       return { pre: '', body, post: '' };
     }
-    s = this.hoistShared(s, k);
+    const stat = this.statForm(s, k);
+    s = stat ?? this.hoistShared(s, k);
     const guard = s.guard ?? 'true';
     const term = `${guard} ${s.pre ?? ''} ${s.value}`;
     const many = this.seg.L > 1;
@@ -240,17 +300,20 @@ export class RunWriter {
     const invariant = many && s.names.every((n, j) => !mentions(guard, n) || s.inputs[j].len === 1);
     // Otherwise each element counts its guard's failures ($b) without a branch, for the same reason.
     const decided = invariant ? `let $ok${k}; { ${this.loads(s, guard, (a) => a.len === 1)} $ok${k} = (${guard}); }` : '';
-    const init = `${decided} let $a${k} = 0, $b${k} = ${invariant ? `$ok${k} ? 0 : 1` : '0'}; { ${onceLoads} $a${k} = ${once}; }`;
-    const post = `$V[${o}] = $b${k} > 0 ? -Infinity : $a${k};`;
+    // A statistic sums into $q; its terms join the sum after the loop.
+    const acc = stat ? `$q${k}` : `$a${k}`;
+    const init = `${decided} let $a${k} = 0, $b${k} = ${invariant ? `$ok${k} ? 0 : 1` : '0'}; { ${onceLoads} $a${k} = ${once}; }${stat ? ` let $q${k} = 0;` : ''}`;
+    const fromStat = stat ? `{ ${this.loads(s, stat.statistic.value, (a) => a.len === 1)} $a${k} += (${stat.statistic.value}); } ` : '';
+    const post = `${fromStat}$V[${o}] = $b${k} > 0 ? -Infinity : $a${k};`;
     if (merged) {
       // The element's inputs, guard and shared subexpressions stay in scope for its adjoints below.
       const r = this.suffixed(s, k);
       const vals = this.loadsAs(s, `${invariant ? '' : guard} ${s.pre ?? ''} ${s.value} ${s.adjoints.join(' ')}`, r.names);
       const check = invariant ? '' : `const $ok${k} = (${r.guard}); $b${k} += $ok${k} ? 0 : 1;`;
-      return { pre: init, body: `${vals} ${check} ${r.pre} $a${k} += (${r.value});`, post };
+      return { pre: init, body: `${vals} ${check} ${r.pre} ${acc} += (${r.value});`, post };
     }
     const check = invariant ? '' : `$b${k} += (${guard}) ? 0 : 1;`;
-    return { pre: init, body: `{ ${this.loads(s, `${invariant ? '' : guard} ${s.pre ?? ''} ${s.value}`)} ${check} ${s.pre ?? ''} $a${k} += (${s.value}); }`, post };
+    return { pre: init, body: `{ ${this.loads(s, `${invariant ? '' : guard} ${s.pre ?? ''} ${s.value}`)} ${check} ${s.pre ?? ''} ${acc} += (${s.value}); }`, post };
   }
 
   /** A step's input names and shared subexpressions renamed apart (suffix `$k`), so that they can sit in the loop body's scope. */
@@ -284,8 +347,10 @@ export class RunWriter {
   /** `merged`: the run's adjoints too, element by element in the same loop (runs markMerged chose). */
   forward(merged = false): string {
     const m = merged && this.seg.merged === true;
-    const parts = this.seg.steps.map((s, k) => this.forwardStep(s, k, m));
-    const back = m ? this.adjointBody(true) : null;
+    const {
+      decl: elements,
+      code: [parts, back],
+    } = this.loopBody(() => [this.seg.steps.map((s, k) => this.forwardStep(s, k, m)), m ? this.adjointBody(true) : null] as const);
     if (this.seg.L === 1) {
       // One element: each step's set-up, term and result in order (a later step may read it).
       const fwd = parts.map((p) => `${p.pre} ${p.body} ${p.post}`).join('\n');
@@ -293,8 +358,8 @@ export class RunWriter {
       return `{ ${this.hoists()} ${back?.decl ?? ''} ${code} ${back?.flush ?? ''} }`;
     }
     // A block of its own: the accumulators' names repeat from run to run.
-    const body = loop(this.seg.L, this.ix, `${parts.map((p) => p.body).join('\n')}\n${back?.body ?? ''}`);
-    return `{\n${this.hoists()} ${back?.decl ?? ''}\n${parts.map((p) => p.pre).join('\n')}\n${body}\n${parts.map((p) => p.post).join('\n')}\n${back?.flush ?? ''}\n}`;
+    const body = loop(this.seg.L, this.ix, `${elements}\n${parts.map((p) => p.body).join('\n')}\n${back?.body ?? ''}`);
+    return `{\n${this.hoists()} ${back?.decl ?? ''}\n${parts.map((p) => p.pre).join('\n')}\n${body}\n${parts.map((p) => p.post).join('\n')}\n${this.afterLoop.join(' ')} ${back?.flush ?? ''}\n}`;
   }
 
   /** The adjoint code of one element (steps in reverse), with its declarations and the adds after the loop. */
@@ -339,9 +404,9 @@ export class RunWriter {
 
   backward(): string {
     if (this.seg.merged) return '';
-    const b = this.adjointBody();
+    const { decl: elements, code: b } = this.loopBody(() => this.adjointBody());
     if (b.body === '') return '';
-    return `{ ${this.hoists()} ${b.decl}\n${loop(this.seg.L, this.ix, b.body)}\n${b.flush} }`;
+    return `{ ${this.hoists()} ${b.decl}\n${loop(this.seg.L, this.ix, `${elements} ${b.body}`)}\n${b.flush} }`;
   }
 
   /** `merged`: inside the forward loop; values come from its locals, and outside adjoints are known (`known`). */
@@ -349,9 +414,21 @@ export class RunWriter {
     const o = this.at(s.out);
     const known = this.known?.ofStep(this.seg.steps[k]);
     if (known === 0) return '';
-    if (s.reduce) s = this.hoistShared(s, k, merged);
+    // Merged, a statistic's forward step left its per-element values in scope; the others' adjoints come after the loop.
+    const stat = s.reduce && merged ? this.statForm(s, k) : null;
+    if (s.reduce) s = stat ?? this.hoistShared(s, k, merged);
     // Merged reductions: the forward code of this element left its inputs and shared values in scope, renamed.
     const renamed = merged && s.reduce ? this.suffixed(s, k) : null;
+    const after = stat
+      ? s.inputs
+          .map((a, j) => {
+            const d = stat.statistic.after[j];
+            const target = a.c || d === null ? null : sink(a);
+            return target === null ? '' : `{ ${this.loads(s, d!, (o) => o.len === 1)} ${target} (${d}); }`;
+          })
+          .filter((c) => c !== '')
+          .join(' ')
+      : '';
     const exprs: string[] = [];
     const adds = s.inputs
       .map((a, j) => {
@@ -363,7 +440,7 @@ export class RunWriter {
         return `${target} (${renamed ? renamed.adjoints[j] : d});`;
       })
       .join(' ');
-    if (adds === '') return '';
+    if (adds === '' && after === '') return '';
     const oneLoop = !this.ix.batch && this.seg.L > 1;
     const readInside = [...this.local.values()].includes(k);
     let g: string;
@@ -374,7 +451,8 @@ export class RunWriter {
       this.touched.push(s.out);
       g = s.reduce && oneLoop ? this.reductionAdjoint(o) : `$G[${o}]`;
     }
-    if (renamed) return `{ const g = ${g}; if ($ok${k}) { ${adds} } }`;
+    if (after !== '') this.afterLoop.push(`{ const g = ${g}; if ($ok${k}) { ${after} } }`);
+    if (renamed) return adds === '' ? '' : `{ const g = ${g}; if ($ok${k}) { ${adds} } }`;
     const used = backwardText(s, exprs);
     // Values: merged, the forward loop's locals; otherwise the frame (the forward pass stored what is read here).
     const vals = this.loads(s, used, undefined, !merged);
