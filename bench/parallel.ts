@@ -25,6 +25,7 @@ import { parseSamplerList } from '../src/cli/samplerRegistry.js';
 import { readStudyFile } from '../src/study/studySpec.js';
 import { runStudy, poolExecutor } from '../src/study/studyRun.js';
 import { isMain, optionValue } from './standalone.js';
+import { machineTwoThreadSpeedup } from './machineScaling.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -53,6 +54,8 @@ export async function benchNuts50(reps: number, log: (l: string) => void) {
       return (u.user + u.system) / 1000;
     };
     let identical = true;
+    // Each rep also times plain arithmetic in 1 and 2 threads: what a second thread gives here and now.
+    const machine: number[] = [];
     const loadBefore = load();
     for (let r = 0; r < reps; r++) {
       let c0 = cpu();
@@ -66,25 +69,34 @@ export async function benchNuts50(reps: number, log: (l: string) => void) {
       two.push(performance.now() - t0);
       cpuTwo.push(cpu() - c0);
       identical &&= Buffer.from(a.values.buffer).equals(Buffer.from(b.values.buffer)) && a.gradEvals === b.gradEvals;
-      log(`nuts50 rep ${r + 1}: 1 thread ${one[r].toFixed(0)} ms, 2 workers ${two[r].toFixed(0)} ms, ratio ${(one[r] / two[r]).toFixed(2)}`);
+      const m = await machineTwoThreadSpeedup();
+      machine.push(m.speedup);
+      log(`nuts50 rep ${r + 1}: 1 thread ${one[r].toFixed(0)} ms, 2 workers ${two[r].toFixed(0)} ms, ratio ${(one[r] / two[r]).toFixed(2)}; the machine's own 2-thread speed-up ${m.speedup.toFixed(2)}`);
     }
+    const medianSpeedup = median(one) / median(two);
+    const machineSpeedup = median(machine);
     const cpuRatio = median(cpuTwo) / median(cpuOne);
     const res = {
       oneThreadMs: one,
       twoWorkersMs: two,
       oneThreadCpuMs: cpuOne,
       twoWorkersCpuMs: cpuTwo,
-      medianSpeedup: median(one) / median(two),
+      medianSpeedup,
       bestSpeedup: Math.min(...one) / Math.min(...two),
       /** CPU time of the pool run over the one-thread run's: the pool's extra work (1 = none). */
       cpuRatio,
       /** What 2 idle cores would give if the 4 chains split evenly: 2 / cpuRatio. */
       idleTwoCoreEstimate: 2 / cpuRatio,
+      /** Per rep: plain arithmetic in 2 threads over 1 thread (machineScaling.ts), the machine's own ceiling. */
+      machineSpeedups: machine,
+      machineSpeedup,
+      /** The pool's speed-up as a share of the machine's: 1 = all a second thread can give here. */
+      shareOfMachine: medianSpeedup / machineSpeedup,
       identical,
       loadBefore,
       loadAfter: load(),
     };
-    log(`nuts50: speedup ${res.medianSpeedup.toFixed(2)} (medians), ${res.bestSpeedup.toFixed(2)} (best of each); CPU time ratio ${cpuRatio.toFixed(3)} -> ${res.idleTwoCoreEstimate.toFixed(2)}x on 2 idle cores; identical draws: ${identical}; load ${loadBefore.join(' ')} -> ${res.loadAfter.join(' ')}`);
+    log(`nuts50: speedup ${res.medianSpeedup.toFixed(2)} (medians), ${res.bestSpeedup.toFixed(2)} (best of each); the machine's own 2-thread speed-up ${machineSpeedup.toFixed(2)} (median), so ${res.shareOfMachine.toFixed(2)} of it; CPU time ratio ${cpuRatio.toFixed(3)} -> ${res.idleTwoCoreEstimate.toFixed(2)}x on 2 idle cores; identical draws: ${identical}; load ${loadBefore.join(' ')} -> ${res.loadAfter.join(' ')}`);
     return res;
   } finally {
     await pool.close();
@@ -166,11 +178,11 @@ export async function benchQueue(log: (l: string) => void, jobs = 2000) {
   return out;
 }
 
-export async function benchParallel(opts: { quick?: boolean; only?: string[]; log?: (l: string) => void } = {}) {
+export async function benchParallel(opts: { quick?: boolean; only?: string[]; reps?: number; log?: (l: string) => void } = {}) {
   const log = opts.log ?? ((l: string) => console.log(l));
   const want = (n: string) => !opts.only || opts.only.includes(n);
   return {
-    ...(want('nuts50') ? { nuts50: await benchNuts50(opts.quick ? 1 : 5, log) } : {}),
+    ...(want('nuts50') ? { nuts50: await benchNuts50(opts.reps ?? (opts.quick ? 1 : 5), log) } : {}),
     ...(want('study') && !opts.quick ? { study: await benchStudy(log) } : {}),
     ...(want('queue') ? { queue: await benchQueue(log, opts.quick ? 200 : 2000) } : {}),
   };
@@ -178,7 +190,8 @@ export async function benchParallel(opts: { quick?: boolean; only?: string[]; lo
 
 if (isMain(import.meta.url)) {
   const only = optionValue('--only')?.split(',');
-  const res = await benchParallel({ only, quick: process.argv.includes('--quick') });
+  const reps = optionValue('--reps');
+  const res = await benchParallel({ only, quick: process.argv.includes('--quick'), ...(reps ? { reps: Number(reps) } : {}) });
   const { writeResults } = await import('./run.js');
   console.log(`-> ${await writeResults('parallel', res)}`);
 }

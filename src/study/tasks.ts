@@ -15,7 +15,7 @@ import { runChainSubset, type ChainOutput } from '../samplers/chains.js';
 import { samplerRegistry, samplerOptions, type RunContext, type SamplerEntry, type TrainedFlow } from '../cli/samplerRegistry.js';
 import type { TrainOptions } from '../cli/flowTraining.js';
 import type { TrainingCurve } from '../report/trainingFigure.js';
-import { loadTarget, type TargetSource } from './targetSource.js';
+import { loadTarget, targetFingerprint, type TargetSource } from './targetSource.js';
 import type { Target } from '../targets/target.js';
 
 /** Seed and budget of one sampler run. */
@@ -99,17 +99,39 @@ function context(target: Target, t: TaskBase, options: Record<string, number | b
   };
 }
 
+/**
+ * The targets this thread built, by fingerprint: the chains of one sampler arrive as separate
+ * tasks with the same source, and building the target again for each is time the chain waits.
+ * The fingerprint covers a model or module file's contents, so an edited file is built afresh.
+ */
+const built = new Map<string, Promise<Target>>();
+const BUILT_MAX = 8;
+
+async function taskTarget(t: TaskBase): Promise<Target> {
+  const ctx = { baseDir: t.baseDir };
+  const key = `${t.baseDir}\0${await targetFingerprint(t.source, ctx)}`;
+  let p = built.get(key);
+  if (!p) {
+    p = loadTarget(t.source, ctx);
+    // A failed build is not kept: the next task tries again and reports its own error.
+    p.catch(() => built.delete(key));
+    if (built.size >= BUILT_MAX) built.delete(built.keys().next().value!);
+    built.set(key, p);
+  }
+  return p;
+}
+
 export async function runChainTask(t: ChainTask): Promise<ChainOutput> {
   const entry = registryEntry(t.sampler);
   if (!entry.chainSpec) throw new ParameterError(`sampler ${t.sampler} does not run chain by chain`);
-  const target = await loadTarget(t.source, { baseDir: t.baseDir });
+  const target = await taskTarget(t);
   const opts = samplerOptions(context(target, t, t.options));
   const [out] = await runChainSubset(target, opts, entry.chainSpec(target, opts), [t.chain]);
   return out;
 }
 
 export async function runSamplerTask(t: SamplerTask): Promise<Draws> {
-  const target = await loadTarget(t.source, { baseDir: t.baseDir });
+  const target = await taskTarget(t);
   const d = await registryEntry(t.sampler).run(context(target, t, t.options));
   d.target = target.name;
   return d;
@@ -120,7 +142,7 @@ export async function runSamplerTask(t: SamplerTask): Promise<Draws> {
  * `{ error }` outcomes (as `compare` shows them), anything else propagates.
  */
 export async function runFlowTask(t: FlowTask): Promise<FlowOutcome> {
-  const target = await loadTarget(t.source, { baseDir: t.baseDir });
+  const target = await taskTarget(t);
   const onProgress = progressTo(t.port);
   // Loaded on first use, so threads that only run chains never load the flows and their backend.
   const { trainFlowFor } = await import('../cli/flowTraining.js');
