@@ -49,6 +49,8 @@ const BENCHES: Bench[] = [
   { name: 'residual', run: async (q) => (await import('./residual.js')).benchResidual({ quick: q }) },
   { name: 'multiscale', run: async (q) => (await import('./multiScale.js')).benchMultiScale({ quick: q }) },
   { name: 'flowMcmc', run: async (q) => (await import('./flowMcmc.js')).benchFlowMcmc({ quick: q, log: (l) => console.log(l) }) },
+  // Needs Rscript with rstan (skipped without); the first run compiles the Stan program.
+  { name: 'stanNuts', run: async (q) => (await import('./stanNuts.js')).benchStanNuts(q ? { seeds: [1] } : {}) },
 ];
 
 export async function runBenches(names: string[], quick: boolean): Promise<number> {

@@ -27,12 +27,12 @@ import type { Flow } from '../flow.js';
 import type { Param } from '../params.js';
 import { selectEngine } from '../engine/select.js';
 import type { Engine, EngineChoice } from '../engine/engine.js';
-import { Adam, gradientNorm } from './adam.js';
-import { learningRateAt, type LearningRateSchedule } from './reverseKL.js';
+import { Adam } from './adam.js';
+import type { LearningRateSchedule } from './schedule.js';
+import { runOptimiser } from './optimiserLoop.js';
 import { TrainingError } from './checks.js';
 import { discreteColumns, splitRows, standardizeFlow, standardizationParams, toDataMatrix, shuffledIndices, type FitData } from './fitData.js';
-import { Cooperative } from '../../core/cooperative.js';
-import { AbortedError, ParameterError, checkParam, checkPositiveInt } from '../../core/errors.js';
+import { ParameterError, checkParam, checkPositiveInt } from '../../core/errors.js';
 import { RandomStream } from '../../core/random.js';
 import { fmt, makeWarning, pct, type Warning } from '../../core/warnings.js';
 
@@ -252,7 +252,6 @@ export async function trainLikelihood(
   checkDensityDirection(flow, options.allowSequentialDensity ?? false, what);
   const o = resolveOptions(options, source.rows);
   const engine = selectEngine(options.engine ?? flow.engine);
-  const adam = new Adam(flow.store);
   const D = flow.dim;
   const program = flow.densityProgram();
   const history: FitHistoryEntry[] = [];
@@ -267,95 +266,78 @@ export async function trainLikelihood(
 
   let step = 0;
   let skipped = 0;
-  let firstBad: { step: number; loss: number; norm: number } | null = null;
+  let firstBad = null as { step: number; loss: number; norm: number } | null;
   let finiteSteps = 0;
   const recent: number[] = [];
   let recentSum = 0;
   const trainMA = () => (recent.length ? recentSum / recent.length : NaN);
   let lr = o.peak;
-  let stoppedBy: LikelihoodTrainResult['stoppedBy'] = 'steps';
   let improvingAtEnd = false;
   const t0 = performance.now();
-  const coop = new Cooperative(options.signal, undefined, 50, 1);
   const report = () => {
     if (!options.onProgress) return;
     const sec = (performance.now() - t0) / 1000;
     options.onProgress({ step, steps: o.steps, trainNll: trainMA(), validationNll: lastVal, bestValidationNll: best, learningRate: lr, skippedNonFinite: skipped, stepsPerSec: sec > 0 ? step / sec : 0, elapsedSeconds: sec });
   };
-
-  let grads: Map<Param, Float64Array> = new Map();
-  try {
-    while (step < o.steps) {
-      if (options.signal?.aborted) {
-        stoppedBy = 'abort';
-        break;
-      }
-      const elapsed = performance.now() - t0;
-      if (elapsed > o.maxMs) {
-        stoppedBy = 'time';
-        break;
-      }
-      // As in reverse KL: with a binding time budget the schedule follows elapsed time.
-      const effStep = o.maxMs < Infinity ? Math.max(step, Math.min(o.steps - 1, Math.floor((elapsed / o.maxMs) * o.steps))) : step;
-      lr = learningRateAt(step < o.warmup ? step : effStep, o.steps, o.peak, o.schedule, o.warmup, o.finalFactor);
-      const b = o.batchSize;
-      const batch = source.next(b);
-      let loss = NaN;
-      const cot = new Float64Array(b).fill(-1 / b);
-      const r = engine.differentiate(flow.store, program, [{ values: batch, rows: b, cols: D }], ([, lq]) => {
-        let s = 0;
-        for (let i = 0; i < b; i++) s -= lq[i];
-        loss = s / b;
-        return [null, cot];
-      });
-      grads = r.paramGrads;
-      for (const p of frozen) grads.delete(p);
-      const norm = gradientNorm(grads);
-      if (Number.isFinite(loss) && Number.isFinite(norm)) {
-        adam.step(grads, lr, norm > o.clipNorm ? o.clipNorm / norm : 1);
-        finiteSteps++;
-        recent.push(loss);
-        recentSum += loss;
-        if (recent.length > 100) recentSum -= recent.shift()!;
-      } else {
-        skipped++;
-        firstBad ??= { step: step + 1, loss, norm };
-      }
-      step++;
-      if (step % o.progressEvery === 0) report();
-      if (step % o.validateEvery === 0) {
+  const b = o.batchSize;
+  // d(mean −log q)/d log q for every row: the same each step.
+  const cot = new Float64Array(b).fill(-1 / b);
+  const run = await runOptimiser<'early-stopping'>(
+    new Adam(flow.store),
+    { steps: o.steps, peak: o.peak, schedule: o.schedule, warmup: o.warmup, finalFactor: o.finalFactor, clipNorm: o.clipNorm, maxMs: o.maxMs, signal: options.signal },
+    {
+      compute: () => {
+        const batch = source.next(b);
+        let loss = NaN;
+        const r = engine.differentiate(flow.store, program, [{ values: batch, rows: b, cols: D }], ([, lq]) => {
+          let sum = 0;
+          for (let i = 0; i < b; i++) sum -= lq[i];
+          loss = sum / b;
+          return [null, cot];
+        });
+        const grads = r.paramGrads;
+        for (const p of frozen) grads.delete(p);
+        return { loss, grads };
+      },
+      after: (done, applied, { loss, norm }, rate) => {
+        step = done;
+        lr = rate;
+        if (applied) {
+          finiteSteps++;
+          recent.push(loss);
+          recentSum += loss;
+          if (recent.length > 100) recentSum -= recent.shift()!;
+        } else {
+          skipped++;
+          firstBad ??= { step, loss, norm: norm ?? NaN };
+        }
+        if (step % o.progressEvery === 0) report();
+        if (step % o.validateEvery !== 0) return;
         const v = hasVal ? meanNll(flow, engine, validation.x, validation.n) : NaN;
         lastVal = v;
         history.push({ step, trainNll: trainMA(), validationNll: v });
-        if (hasVal) {
-          if (v < best - o.minDelta) {
-            best = v;
-            bestStep = step;
-            bestParams = flow.store.snapshot();
-            sinceBest = 0;
-            improvingAtEnd = true;
-          } else {
-            if (v < best) {
-              // A small improvement still moves the kept parameters, without resetting patience.
-              best = v;
-              bestStep = step;
-              bestParams = flow.store.snapshot();
-            }
-            sinceBest++;
-            improvingAtEnd = false;
-            if (sinceBest >= o.patience) {
-              stoppedBy = 'early-stopping';
-              break;
-            }
-          }
+        if (!hasVal) return;
+        if (v < best - o.minDelta) {
+          best = v;
+          bestStep = step;
+          bestParams = flow.store.snapshot();
+          sinceBest = 0;
+          improvingAtEnd = true;
+          return;
         }
-      }
-      await coop.tick();
-    }
-  } catch (e) {
-    if (!(e instanceof AbortedError)) throw e;
-    stoppedBy = 'abort';
-  }
+        if (v < best) {
+          // A small improvement still moves the kept parameters, without resetting patience.
+          best = v;
+          bestStep = step;
+          bestParams = flow.store.snapshot();
+        }
+        sinceBest++;
+        improvingAtEnd = false;
+        if (sinceBest >= o.patience) return 'early-stopping';
+      },
+    },
+  );
+  const stoppedBy: LikelihoodTrainResult['stoppedBy'] = run.stoppedBy;
   // The last steps since the last evaluation count too.
   if (hasVal && step > 0 && step % o.validateEvery !== 0) {
     const v = meanNll(flow, engine, validation.x, validation.n);

@@ -23,16 +23,16 @@
  */
 import type { Target } from '../../targets/target.js';
 import type { Flow } from '../flow.js';
-import type { Param } from '../params.js';
 import { selectEngine } from '../engine/select.js';
 import type { EngineChoice } from '../engine/engine.js';
 import { createFamilyFlow, createFlow } from '../builder.js';
-import { Adam, gradientNorm } from './adam.js';
-import { learningRateAt, proposalQuality, recordCheck, defaultBatchSize, PROPOSAL_CHECK_DEFAULTS, type ProposalCheck, type ProposalCheckResult, type LearningRateSchedule } from './reverseKL.js';
+import { Adam } from './adam.js';
+import { proposalQuality, recordCheck, defaultBatchSize, PROPOSAL_CHECK_DEFAULTS, type ProposalCheck, type ProposalCheckResult } from './reverseKL.js';
+import type { LearningRateSchedule } from './schedule.js';
+import { runOptimiser } from './optimiserLoop.js';
 import { WeightedPoints, importanceBatch, weightedNllGradient } from './weightedLikelihood.js';
 import { checkDensityDirection } from './maximumLikelihood.js';
-import { Cooperative } from '../../core/cooperative.js';
-import { AbortedError, ParameterError, checkDim, checkParam, checkPositiveInt } from '../../core/errors.js';
+import { ParameterError, checkDim, checkParam, checkPositiveInt } from '../../core/errors.js';
 import { RandomStream } from '../../core/random.js';
 import { makeWarning, pct, type Warning } from '../../core/warnings.js';
 import { TrainingError } from './checks.js';
@@ -165,66 +165,44 @@ export async function trainModeCovering(flow: Flow, target: Target, options: Mod
   const historyEvery = Math.max(1, Math.ceil(steps / 200));
 
   const engine = selectEngine(options.engine ?? flow.engine);
-  const adam = new Adam(flow.store);
   const rng = new RandomStream(seed).derive('mode-covering');
   const checkRng = new RandomStream(seed).derive('proposal-checks');
-  const coop = new Cooperative(options.signal, undefined, 50, 1);
   const history: ModeCoveringResult['history'] = [];
   const checks: ProposalCheckResult[] = [];
   const xb = new Float64Array(batchSize * D);
   const uniform = new Float64Array(batchSize).fill(1 / batchSize);
-  let skipped = 0;
-  let step = 0;
-  let stoppedBy: ModeCoveringResult['stoppedBy'] = 'steps';
+  const phaseOf = (step: number) => (step < popSteps ? 'population' : 'refine');
+  let ess: number | undefined;
+  let elbo: number | undefined;
   const t0 = performance.now();
-  try {
-    for (; step < steps; ) {
-      if (options.signal?.aborted) {
-        stoppedBy = 'abort';
-        break;
-      }
-      const elapsed = performance.now() - t0;
-      if (elapsed > maxMs) {
-        stoppedBy = 'time';
-        break;
-      }
-      const effStep = maxMs < Infinity && options.scheduleByTime !== false ? Math.max(step, Math.min(steps - 1, Math.floor((elapsed / maxMs) * steps))) : step;
-      const lr = learningRateAt(step < warmup ? step : effStep, steps, peak, schedule, warmup, finalFactor);
-      const phase = step < popSteps ? 'population' : 'refine';
-      let loss = NaN;
-      let grads: Map<Param, Float64Array> | null = null;
-      let ess: number | undefined;
-      let elbo: number | undefined;
-      if (phase === 'population') {
-        points.minibatch(batchSize, rng, xb);
-        ({ loss, grads } = weightedNllGradient(flow, engine, xb, batchSize, uniform));
-      } else {
+  const run = await runOptimiser<'usable'>(
+    new Adam(flow.store),
+    { steps, peak, schedule, warmup, finalFactor, clipNorm, maxMs, scheduleByTime: options.scheduleByTime, signal: options.signal },
+    {
+      compute: (step) => {
+        ess = elbo = undefined;
+        if (phaseOf(step) === 'population') {
+          points.minibatch(batchSize, rng, xb);
+          return weightedNllGradient(flow, engine, xb, batchSize, uniform);
+        }
         const b = importanceBatch(flow, target, batchSize, rng, alpha);
-        if (b) {
-          ({ loss, grads } = weightedNllGradient(flow, engine, b.x, batchSize, b.weights));
-          ess = b.essFraction;
-          elbo = b.elbo;
+        if (!b) return { loss: NaN, grads: null };
+        ess = b.essFraction;
+        elbo = b.elbo;
+        return weightedNllGradient(flow, engine, b.x, batchSize, b.weights);
+      },
+      after: (step, _applied, { loss }) => {
+        const phase = phaseOf(step - 1);
+        if (Number.isFinite(loss) && (step % historyEvery === 0 || step === 1 || step === popSteps)) history.push({ step, phase, loss, ...(ess !== undefined ? { essFraction: ess, elbo } : {}) });
+        if (step % progressEvery === 0) options.onProgress?.(step, steps, { phase, loss, essFraction: ess ?? NaN });
+        if (check && step % check.every === 0) {
+          const q = proposalQuality(flow, target, check.draws, checkRng);
+          if (recordCheck(checks, step, q, check) && check.stop) return 'usable';
         }
-      }
-      const norm = grads ? gradientNorm(grads) : NaN;
-      if (grads && Number.isFinite(loss) && Number.isFinite(norm)) adam.step(grads, lr, norm > clipNorm ? clipNorm / norm : 1);
-      else skipped++;
-      step++;
-      if (Number.isFinite(loss) && (step % historyEvery === 0 || step === 1 || step === popSteps)) history.push({ step, phase, loss, ...(ess !== undefined ? { essFraction: ess, elbo } : {}) });
-      if (step % progressEvery === 0) options.onProgress?.(step, steps, { phase, loss, essFraction: ess ?? NaN });
-      if (check && step % check.every === 0) {
-        const q = proposalQuality(flow, target, check.draws, checkRng);
-        if (recordCheck(checks, step, q, check) && check.stop) {
-          stoppedBy = 'usable';
-          break;
-        }
-      }
-      await coop.tick();
-    }
-  } catch (e) {
-    if (!(e instanceof AbortedError)) throw e;
-    stoppedBy = 'abort';
-  }
+      },
+    },
+  );
+  const { steps: step, skipped, stoppedBy } = run;
   const warnings: Warning[] = [];
   if (step > 0 && stoppedBy !== 'abort' && skipped > step / 2) {
     throw new TrainingError(`mode-covering training on target ${target.name} skipped ${skipped} of ${step} steps (non-finite loss or gradient, or no finite importance weight)`);

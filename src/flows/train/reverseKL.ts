@@ -27,6 +27,9 @@
  * the gradient norm, clipping and one Adam step (./adam.ts) on the flow's parameter store. The
  * same code runs on the heap engine and on tfjs.
  */
+export { learningRateAt, type LearningRateSchedule } from './schedule.js';
+import type { LearningRateSchedule } from './schedule.js';
+import { runOptimiser } from './optimiserLoop.js';
 import type { Target } from '../../targets/target.js';
 import type { Flow } from '../flow.js';
 import type { Param } from '../params.js';
@@ -36,8 +39,7 @@ import { Adam, gradientNorm } from './adam.js';
 import { objectiveGradient } from './objective.js';
 import { shardGradient, type GradientShards } from './shards.js';
 import { targetValueAndGrad } from '../../targets/batch.js';
-import { Cooperative } from '../../core/cooperative.js';
-import { AbortedError, FlowsamplerError, ParameterError, checkDim, checkParam, checkPositiveInt } from '../../core/errors.js';
+import { FlowsamplerError, ParameterError, checkDim, checkParam, checkPositiveInt } from '../../core/errors.js';
 import { pilotFlow, type PilotKind } from '../pilot.js';
 import { RandomStream, type RandomStreamState } from '../../core/random.js';
 import { float32ToBase64, base64ToFloat32 } from '../serialize.js';
@@ -46,7 +48,6 @@ import { kishEss } from '../../diagnostics/importance.js';
 import type { Warning } from '../../core/warnings.js';
 import { TrainCounters, checkTrainingStart, trainWarnings } from './checks.js';
 
-export type LearningRateSchedule = 'constant' | 'cosine' | 'exponential';
 
 /** Extra progress fields (the first four arguments are the ones a progress bar needs). */
 export interface TrainProgressInfo {
@@ -206,27 +207,6 @@ export interface TrainResult {
   /** The start the pilot chose ('none' when it kept the untouched flow or did not run). */
   pilot: PilotKind;
   options: Required<Pick<TrainOptions, 'steps' | 'batchSize' | 'learningRate' | 'schedule' | 'clipNorm' | 'stl'>> & { seed: string };
-}
-
-/** Learning rate at `step` (0-based) of `total`. */
-export function learningRateAt(
-  step: number,
-  total: number,
-  peak: number,
-  schedule: LearningRateSchedule,
-  warmup: number,
-  finalFactor: number,
-): number {
-  if (step < warmup) return (peak * (step + 1)) / warmup;
-  const t = total > warmup ? Math.min(1, (step - warmup) / (total - warmup)) : 1;
-  switch (schedule) {
-    case 'constant':
-      return peak;
-    case 'cosine':
-      return peak * (finalFactor + (1 - finalFactor) * 0.5 * (1 + Math.cos(Math.PI * t)));
-    case 'exponential':
-      return peak * Math.pow(finalFactor, t);
-  }
 }
 
 /** The default training budget (docs/flows.md has the measurements behind each choice). */
@@ -449,10 +429,9 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
 
   // The plateau window keeps only what the rules read (the last 2 windows and the moving average).
   const keep = Math.max(early ? 2 * early.window : 0, 100);
-  let stoppedBy: TrainResult['stoppedBy'] = 'steps';
-  const coop = new Cooperative(options.signal, undefined, 50, 1);
   const t0 = performance.now() - 1000 * secondsBefore;
   let beta = 1;
+  let lastElbo = NaN;
   let lr = peak;
   const maWindow = 100;
   const elboMA = () => {
@@ -498,63 +477,48 @@ export async function trainReverseKL(flow: Flow, target: Target, options: TrainO
     });
   };
 
-  try {
-    for (; step < steps; ) {
-      if (options.signal?.aborted) {
-        stoppedBy = 'abort';
-        break;
-      }
-      if (performance.now() - t0 > maxMs) {
-        stoppedBy = 'time';
-        break;
-      }
-      // With a time budget the schedule runs on whichever is further along, steps or time, so
-      // the decay completes even when the budget (not the step count) ends training.
-      const elapsed = performance.now() - t0;
-      const effStep = maxMs < Infinity ? Math.max(step, Math.min(steps - 1, Math.floor((elapsed / maxMs) * steps))) : step;
-      lr = learningRateAt(step < warmup ? step : effStep, steps, peak, schedule, warmup, finalFactor);
-      beta = anneal && step < anneal.steps ? anneal.from + ((1 - anneal.from) * step) / Math.max(1, anneal.steps) : 1;
-      const { loss, elbo, norm } = compute(beta);
-      const finite = Number.isFinite(loss) && Number.isFinite(norm) && Number.isFinite(elbo);
-      if (finite) {
-        adam.step(grads, lr, norm > clipNorm ? clipNorm / norm : 1);
-        if (ema) params.forEach((p, i) => averageInto(ema[i], p.values(), decay));
-        lastLoss = loss;
-        elbos.push(elbo);
-        if (elbos.length > 2 * keep) elbos = elbos.slice(-keep);
-      } else {
-        skipped++;
-        counters.skip(step, loss, elbo, norm);
-      }
-      step++;
-      if (finite && (step % historyEvery === 0 || step === 1)) history.push({ step, loss, elbo });
-      if (step % progressEvery === 0) report();
-
-      if (check && step % check.every === 0 && beta === 1) {
-        const q = withAverage(() => proposalQuality(flow, target, check.draws, checkRng));
-        if (recordCheck(checks, step, q, check) && check.stop) {
-          stoppedBy = 'usable';
-          break;
+  const run = await runOptimiser<'usable' | 'plateau'>(
+    adam,
+    { steps, peak, schedule, warmup, finalFactor, clipNorm, maxMs, signal: options.signal },
+    {
+      compute: (k) => {
+        beta = anneal && k < anneal.steps ? anneal.from + ((1 - anneal.from) * k) / Math.max(1, anneal.steps) : 1;
+        const c = compute(beta);
+        lastElbo = c.elbo;
+        return { loss: c.loss, grads, norm: c.norm, finite: Number.isFinite(c.elbo) };
+      },
+      after: (done, applied, { loss, norm }, rate) => {
+        lr = rate;
+        if (applied) {
+          if (ema) params.forEach((p, i) => averageInto(ema[i], p.values(), decay));
+          lastLoss = loss;
+          elbos.push(lastElbo);
+          if (elbos.length > 2 * keep) elbos = elbos.slice(-keep);
+        } else {
+          skipped++;
+          counters.skip(done - 1, loss, lastElbo, norm ?? NaN);
         }
-      }
-      // Plateau: compare the ELBO moving averages of the last two windows (only once β = 1).
-      if (early && (!anneal || step >= anneal.steps + 2 * early.window) && elbos.length >= 2 * early.window && step % 50 === 0) {
-        const w = early.window;
-        let now = 0;
-        let prev = 0;
-        for (let i = elbos.length - w; i < elbos.length; i++) now += elbos[i];
-        for (let i = elbos.length - 2 * w; i < elbos.length - w; i++) prev += elbos[i];
-        if ((now - prev) / w < early.minDelta) {
-          stoppedBy = 'plateau';
-          break;
+        step = done;
+        if (applied && (step % historyEvery === 0 || step === 1)) history.push({ step, loss, elbo: lastElbo });
+        if (step % progressEvery === 0) report();
+        if (check && step % check.every === 0 && beta === 1) {
+          const q = withAverage(() => proposalQuality(flow, target, check.draws, checkRng));
+          if (recordCheck(checks, step, q, check) && check.stop) return 'usable';
         }
-      }
-      await coop.tick();
-    }
-  } catch (e) {
-    if (!(e instanceof AbortedError)) throw e;
-    stoppedBy = 'abort';
-  }
+        // Plateau: compare the ELBO moving averages of the last two windows (only once β = 1).
+        if (early && (!anneal || step >= anneal.steps + 2 * early.window) && elbos.length >= 2 * early.window && step % 50 === 0) {
+          const w = early.window;
+          let now = 0;
+          let prev = 0;
+          for (let i = elbos.length - w; i < elbos.length; i++) now += elbos[i];
+          for (let i = elbos.length - 2 * w; i < elbos.length - w; i++) prev += elbos[i];
+          if ((now - prev) / w < early.minDelta) return 'plateau';
+        }
+      },
+    },
+    { startStep: step, elapsedMs: 1000 * secondsBefore },
+  );
+  const stoppedBy: TrainResult['stoppedBy'] = run.stoppedBy;
   report();
   if (elbos.length > 0 && (history.length === 0 || history[history.length - 1].step !== step)) {
     history.push({ step, loss: lastLoss, elbo: elbos[elbos.length - 1] });
