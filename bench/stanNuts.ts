@@ -5,7 +5,8 @@
  * alternating seed by seed so both see the same machine. Compared: min bulk ESS (rank-normalised,
  * Vehtari et al. 2021) per second of warm-up + sampling. Stan's time is its chains' own elapsed
  * time (compilation and R's start-up excluded); ours is the wall time of the `nuts` call, its
- * start checks included. Written to bench/results/stanNuts.json.
+ * start checks included, in a plain `node` process on dist/ (`npm run build` first). Written to
+ * bench/results/stanNuts.json.
  *
  *   npx tsx bench/stanNuts.ts [--seeds 1,2,3]
  *
@@ -16,17 +17,15 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { nuts } from '../src/samplers/nuts.js';
-import { parameterChains } from '../src/core/draws.js';
-import { essBulk } from '../src/diagnostics/index.js';
-import { benchTarget } from './flowsTargets.js';
+import { existsSync } from 'node:fs';
 import { isMain, optionValue } from './standalone.js';
 
 const run = promisify(execFile);
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SCRIPT = join(HERE, 'anchors', 'stan_anchor.R');
+const GAUSS50_COV = join(HERE, '..', 'test', 'fixtures', 'reference', 'gauss50', 'gauss50_cov.csv');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 interface Side {
@@ -60,14 +59,30 @@ async function stanSeed(seed: number, dir: string): Promise<Side> {
   return { essBulkMin: ess, seconds, essPerSecond: ess / seconds, gradEvals: num('n_leapfrog_all'), essPer1000Grads: (1000 * ess) / num('n_leapfrog_all') };
 }
 
+/**
+ * One seed of flowsampler's NUTS, in a plain `node` process on the built package (dist/, as
+ * `npx flowsampler` runs it): under tsx, which runs these benches, the same compiled code ran
+ * 20-30% slower (NUTS on gauss50, interleaved runs).
+ */
 async function oursSeed(seed: number): Promise<Side> {
-  const target = benchTarget('gauss50').target;
-  const t0 = performance.now();
-  const d = await nuts(target, { seed, chains: 4, draws: 1000, warmup: 1000 });
-  const seconds = (performance.now() - t0) / 1000;
-  let ess = Infinity;
-  for (let p = 0; p < d.dim; p++) ess = Math.min(ess, essBulk(parameterChains(d, p)));
-  return { essBulkMin: ess, seconds, essPerSecond: ess / seconds, gradEvals: d.gradEvals, essPer1000Grads: (1000 * ess) / d.gradEvals };
+  const dist = (f: string) => JSON.stringify(pathToFileURL(join(HERE, '..', 'dist', f)).href);
+  const code = `
+    import { nuts } from ${dist('samplers/nuts.js')};
+    import { gaussianFromCovariance } from ${dist('targets/gaussian.js')};
+    import { parameterChains } from ${dist('core/draws.js')};
+    import { essBulk } from ${dist('diagnostics/index.js')};
+    import { readFileSync } from 'node:fs';
+    const rows = readFileSync(${JSON.stringify(GAUSS50_COV)}, 'utf8').trim().split('\\n').map((l) => l.split(',').map(Number));
+    const target = gaussianFromCovariance(Float64Array.from(rows.flat()), 50, 'gauss50');
+    const t0 = performance.now();
+    const d = await nuts(target, { seed: ${seed}, chains: 4, draws: 1000, warmup: 1000 });
+    const seconds = (performance.now() - t0) / 1000;
+    let ess = Infinity;
+    for (let p = 0; p < d.dim; p++) ess = Math.min(ess, essBulk(parameterChains(d, p)));
+    console.log(JSON.stringify({ ess, seconds, gradEvals: d.gradEvals }));`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code], { timeout: 600_000 });
+  const { ess, seconds, gradEvals } = JSON.parse(stdout.trim().split('\n').pop()!) as { ess: number; seconds: number; gradEvals: number };
+  return { essBulkMin: ess, seconds, essPerSecond: ess / seconds, gradEvals, essPer1000Grads: (1000 * ess) / gradEvals };
 }
 
 export async function benchStanNuts(opts: { seeds?: number[]; log?: (l: string) => void } = {}) {
@@ -76,6 +91,7 @@ export async function benchStanNuts(opts: { seeds?: number[]; log?: (l: string) 
     log('stanNuts: skipped (no Rscript with rstan)');
     return { skipped: 'no Rscript with rstan' };
   }
+  if (!existsSync(join(HERE, '..', 'dist', 'samplers', 'nuts.js'))) throw new Error('stanNuts times the built package: run `npm run build` first');
   const seeds = opts.seeds ?? [1, 2, 3];
   const dir = await mkdtemp(join(tmpdir(), 'fs-bench-stan-'));
   try {
