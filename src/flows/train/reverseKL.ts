@@ -24,10 +24,10 @@
  * Each step is one `differentiate` call of the flow's sampling program on its engine
  * (src/flows/engine/): the forward pass, the target's value and gradient at the draws
  * (src/targets/batch.ts), the objective's cotangents (./objective.ts), the backward pass; then
- * the gradient norm, clipping and one Adam step (./adam.ts) on the flow's parameter store. The
- * same code runs on the heap engine and on tfjs.
+ * the gradient norm, clipping and one Adam step (./adam.ts) on the flow's parameter store, in
+ * the loop every trainer shares (./optimiserLoop.ts). The same code runs on the heap engine and
+ * on tfjs.
  */
-export { learningRateAt, type LearningRateSchedule } from './schedule.js';
 import type { LearningRateSchedule } from './schedule.js';
 import { runOptimiser } from './optimiserLoop.js';
 import type { Target } from '../../targets/target.js';
@@ -48,6 +48,8 @@ import { kishEss } from '../../diagnostics/importance.js';
 import type { Warning } from '../../core/warnings.js';
 import { TrainCounters, checkTrainingStart, trainWarnings } from './checks.js';
 
+// The schedule moved to ./schedule.ts; it stays importable from here, where callers found it.
+export { learningRateAt, type LearningRateSchedule } from './schedule.js';
 
 /** Extra progress fields (the first four arguments are the ones a progress bar needs). */
 export interface TrainProgressInfo {
