@@ -1,5 +1,6 @@
 /**
  * Scaling benches (the studies-at-scale bars), written to bench/results/parallel.json:
+ * - nuts50Built: the same on the built package in a plain `node` process (the product's path);
  * - nuts50: 4 chains of NUTS on the 50-D ill-conditioned Gaussian, one thread against the pool
  *   with 2 workers (warm: threads started and their code compiled by a first run), repeated and
  *   interleaved so both see the same machine load; the draws must be identical;
@@ -14,8 +15,10 @@ import os from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { spawn, execFileSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawn, execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { createServer } from 'node:net';
 import { WorkerPool } from '../src/study/pool.js';
 import { startTargetRuns } from '../src/study/parallelRun.js';
@@ -103,6 +106,51 @@ export async function benchNuts50(reps: number, log: (l: string) => void) {
   }
 }
 
+/**
+ * nuts50 again, on the built package (dist/) in a plain `node` process, as `npx flowsampler
+ * compare --workers 2` runs it: under tsx, which runs these benches, one-thread NUTS ran 20-30 %
+ * slower (bench/stanNuts.ts says more), so the tsx ratio need not be the product's.
+ */
+export async function benchNuts50Built(reps: number, log: (l: string) => void) {
+  const dist = (f: string) => JSON.stringify(pathToFileURL(join(ROOT, 'dist', f)).href);
+  if (!existsSync(join(ROOT, 'dist', 'study', 'pool.js'))) {
+    log('nuts50Built: skipped (run `npm run build` first)');
+    return { skipped: 'no dist/ (npm run build)' };
+  }
+  const code = `
+    import { WorkerPool } from ${dist('study/pool.js')};
+    import { startTargetRuns } from ${dist('study/parallelRun.js')};
+    import { nuts } from ${dist('samplers/nuts.js')};
+    import { parseTargetSpec } from ${dist('targets/registry.js')};
+    import { parseSamplerList } from ${dist('cli/samplerRegistry.js')};
+    const spec = 'illgauss:dim=50';
+    const target = parseTargetSpec(spec);
+    const budget = { seed: 1, chains: 4, draws: 1000, warmup: 1000 };
+    const pool = new WorkerPool(2);
+    const parallel = () => startTargetRuns(pool, { target, source: { kind: 'spec', spec }, baseDir: ${JSON.stringify(ROOT)}, samplers: parseSamplerList('nuts'), budget, train: {}, signal: new AbortController().signal, progress: () => ({ update() {}, stop() {} }) }).draws('nuts');
+    await pool.warmUp();
+    await parallel();
+    await nuts(target, budget);
+    const one = [], two = [];
+    let identical = true;
+    for (let r = 0; r < ${reps}; r++) {
+      let t0 = performance.now();
+      const a = await nuts(target, budget);
+      one.push(performance.now() - t0);
+      t0 = performance.now();
+      const b = await parallel();
+      two.push(performance.now() - t0);
+      identical &&= Buffer.from(a.values.buffer).equals(Buffer.from(b.values.buffer));
+    }
+    await pool.close();
+    console.log(JSON.stringify({ one, two, identical }));`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', code], { timeout: 1_800_000, maxBuffer: 16 << 20 });
+  const { one, two, identical } = JSON.parse(stdout.trim().split('\n').pop()!) as { one: number[]; two: number[]; identical: boolean };
+  const res = { oneThreadMs: one, twoWorkersMs: two, medianSpeedup: median(one) / median(two), bestSpeedup: Math.min(...one) / Math.min(...two), identical };
+  log(`nuts50Built (plain node, dist/): speedup ${res.medianSpeedup.toFixed(2)} (medians), ${res.bestSpeedup.toFixed(2)} (best of each); identical draws: ${identical}`);
+  return res;
+}
+
 export async function benchStudy(log: (l: string) => void) {
   const spec = await readStudyFile(join(ROOT, 'examples/study.yaml'));
   const out: Record<string, unknown> = {};
@@ -183,6 +231,7 @@ export async function benchParallel(opts: { quick?: boolean; only?: string[]; re
   const want = (n: string) => !opts.only || opts.only.includes(n);
   return {
     ...(want('nuts50') ? { nuts50: await benchNuts50(opts.reps ?? (opts.quick ? 1 : 5), log) } : {}),
+    ...(want('nuts50Built') ? { nuts50Built: await benchNuts50Built(opts.reps ?? (opts.quick ? 1 : 5), log) } : {}),
     ...(want('study') && !opts.quick ? { study: await benchStudy(log) } : {}),
     ...(want('queue') ? { queue: await benchQueue(log, opts.quick ? 200 : 2000) } : {}),
   };
