@@ -5,6 +5,7 @@
  */
 import type { Frame, Graph, Var } from './graph.js';
 import { compilePasses, type CompiledPasses } from './compile.js';
+import { valueAndGradRowByRow } from '../targets/rowByRow.js';
 
 /** Node elements × rows per chunk that a frame aims to hold (values and adjoints: 2 × 8 bytes each). */
 const CHUNK_ELEMENTS = 1 << 16;
@@ -100,12 +101,8 @@ export class Program {
   private gradient(f: Frame): void {
     const { G, nc, kc } = f;
     const c = this.compiledFor(f);
-    const ranges = c?.adjointRanges;
-    if (ranges) {
-      // Only the adjoints the compiled code uses (merged loops keep theirs in locals).
-      G.fill(0, kc, kc + this.dim);
-      for (const [a, b] of ranges) G.fill(0, kc + a, kc + b);
-    } else G.fill(0, kc, kc + this.graph.nodeLen * nc);
+    // Every adjoint: only the direct one-point code (valueAndGrad) zeroes just the ones it uses.
+    G.fill(0, kc, kc + this.graph.nodeLen * nc);
     const lb = kc + this.lp.off * nc;
     for (let r = 0; r < nc; r++) G[lb + r] = 1;
     if (c) return c.gradient(f);
@@ -116,8 +113,8 @@ export class Program {
 
   /** log p̃ at one point. */
   value(x: ArrayLike<number>): number {
-    const one = this.onePoint ?? this.prepareOnePoint();
-    if (one?.c.direct) {
+    const one = this.onePoint === undefined ? this.prepareOnePoint() : this.onePoint;
+    if (one) {
       one.c.forward(one.f, this.asPoint(x));
       return one.f.V[this.kc + this.lp.off];
     }
@@ -138,7 +135,7 @@ export class Program {
 
   /** log p̃ at one point, its gradient written into `grad`. */
   valueAndGrad(x: ArrayLike<number>, grad: Float64Array): number {
-    const one = this.onePoint ?? this.prepareOnePoint();
+    const one = this.onePoint === undefined ? this.prepareOnePoint() : this.onePoint;
     if (!one) {
       const f = this.frame(1);
       this.load(f, x, 0);
@@ -148,16 +145,11 @@ export class Program {
       return f.V[kc + this.lp.off];
     }
     // The MCMC path: nothing between the caller and the compiled code but zeroing the adjoints.
+    // The code reads x and adds the gradient to `grad` directly.
     const { f, c, ranges } = one;
     const { V, G } = f;
-    const kc = this.kc, dim = this.dim, lb = kc + this.lp.off;
-    if (c.direct) for (let j = 0; j < dim; j++) grad[j] = 0;
-    else {
-      for (let j = 0; j < dim; j++) {
-        V[kc + j] = x[j];
-        G[kc + j] = 0;
-      }
-    }
+    const lb = this.kc + this.lp.off;
+    for (let j = 0; j < this.dim; j++) grad[j] = 0;
     // TypedArray#fill for long ranges, a plain loop for the short ones (the call costs more).
     for (let k = 0; k < ranges.length; k += 2) {
       const a = ranges[k], b = ranges[k + 1];
@@ -165,39 +157,28 @@ export class Program {
       else for (let e = a; e < b; e++) G[e] = 0;
     }
     G[lb] = 1;
-    if (c.direct) {
-      c.gradient(f, this.asPoint(x), grad);
-      return V[lb];
-    }
-    c.gradient(f);
-    for (let j = 0; j < dim; j++) grad[j] = G[kc + j];
+    c.gradient(f, this.asPoint(x), grad);
     return V[lb];
   }
 
-  /** The compiled one-point frame with its adjoint ranges (absolute, flat), or null: the interpreter or every adjoint. */
-  private onePoint: { f: Frame; c: CompiledPasses; ranges: Int32Array } | null = null;
-  private prepareOnePoint(): typeof this.onePoint {
-    const f = this.frame(1);
+  /**
+   * The compiled one-point frame with its adjoint ranges (absolute, flat) when the one-point code
+   * reads the caller's point directly; null when it does not (the interpreter, or a program with
+   * calls), undefined until first asked.
+   */
+  private onePoint: { f: Frame; c: CompiledPasses; ranges: Int32Array } | null | undefined = undefined;
+  private prepareOnePoint(): { f: Frame; c: CompiledPasses; ranges: Int32Array } | null {
     const c = this.onePointPasses();
-    if (!c || !c.direct || !c.adjointRanges) return null;
+    if (!c?.direct || !c.adjointRanges) return (this.onePoint = null);
     const ranges = Int32Array.from(c.adjointRanges.flatMap(([a, b]) => [this.kc + a, this.kc + b]));
-    return (this.onePoint = { f, c, ranges });
+    return (this.onePoint = { f: this.frame(1), c, ranges });
   }
 
   /** log p̃ and gradients at the n rows of x (row-major n × dim). */
   valueAndGradBatch(x: ArrayLike<number>, n: number, logp: Float64Array, grad: Float64Array): void {
     const dim = this.dim;
-    if (this.passes && this.chunkRows < ROW_BY_ROW_BELOW) {
-      // A large program: the one-point code row by row keeps a row's values in cache.
-      const g = new Float64Array(dim);
-      const xr = new Float64Array(dim);
-      for (let r = 0; r < n; r++) {
-        for (let j = 0; j < dim; j++) xr[j] = x[r * dim + j];
-        logp[r] = this.valueAndGrad(xr, g);
-        grad.set(g, r * dim);
-      }
-      return;
-    }
+    // A large program: the one-point code row by row keeps a row's values in cache.
+    if (this.passes && this.chunkRows < ROW_BY_ROW_BELOW) return valueAndGradRowByRow((xr, g) => this.valueAndGrad(xr, g), x, n, dim, logp, grad);
     for (let r0 = 0; r0 < n; r0 += this.chunkRows) {
       const nc = Math.min(this.chunkRows, n - r0);
       const f = this.frame(nc);

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Target } from './target.js';
 import { DimensionError, ParameterError } from '../core/errors.js';
+import { valueAndGradRowByRow } from './rowByRow.js';
 
 export type BatchPath = 'batch-float64' | 'tfjs' | 'float64';
 
@@ -56,13 +57,7 @@ export function notDifferentiable(target: Target, e: unknown): unknown {
 function rowsValueAndGrad(target: Target, x: ArrayLike<number>, n: number, dim: number): { logp: Float64Array; grad: Float64Array } {
   const logp = new Float64Array(n);
   const grad = new Float64Array(n * dim);
-  const xr = new Float64Array(dim);
-  const gr = new Float64Array(dim);
-  for (let r = 0; r < n; r++) {
-    for (let j = 0; j < dim; j++) xr[j] = x[r * dim + j];
-    logp[r] = target.gradLogDensity(xr, gr);
-    grad.set(gr, r * dim);
-  }
+  valueAndGradRowByRow((xr, gr) => target.gradLogDensity(xr, gr), x, n, dim, logp, grad);
   return { logp, grad };
 }
 
