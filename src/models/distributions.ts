@@ -310,15 +310,21 @@ function familyLoop(name: FamilyName, mask: number, ops: Operand[], L: number, o
   const uses = (expr: string, id: string) => new RegExp(`\\b${id}\\b`).test(expr);
   const once: string[] = [];
   const each: string[] = [];
+  const eachTerm: number[] = [];
   def.terms.forEach((t, k) => {
     if (!((mask >> k) & 1)) return;
     const broadcastOnly = L > 1 && t.deps.every((d) => ops[def.args.indexOf(d)].len === 1) && !shared.some((id) => uses(t.expr, id));
-    (broadcastOnly ? once : each).push(`(${t.expr})`);
+    if (broadcastOnly) once.push(`(${t.expr})`);
+    else {
+      each.push(`(${t.expr})`);
+      eachTerm.push(k);
+    }
   });
   const discrete = def.discrete ?? [];
   const st = def.statistic;
+  // The statistic replaces the per-element terms only when its term is the only one left there.
   const statistic =
-    st && L > 1 && st.when.every((a) => ops[def.args.indexOf(a)].len === 1) && each.length === 1 && each[0] === `(${def.terms[st.term].expr})`
+    st && L > 1 && st.when.every((a) => ops[def.args.indexOf(a)].len === 1) && eachTerm.length === 1 && eachTerm[0] === st.term
       ? {
           shared: st.shared,
           pre: st.pre,

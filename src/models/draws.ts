@@ -22,8 +22,9 @@ export function constrainDraws(d: Draws, target: Target, opts: { seed?: number |
   if (d.dim !== target.dim) throw new DimensionError(`constrainDraws: draws have dim ${d.dim}, target ${target.name} has ${target.dim}`);
   const values = view.map(d.values, d.chains * d.draws, opts);
   const c = makeDraws({ ...d, dim: view.names.length, paramNames: view.names.slice(), values });
-  // R-hat and ESS warnings name a variable: recomputed here so they name the model's (`alpha0`,
-  // not `alpha0_unc`; rank-normalised, they are unchanged by the monotone constraining maps).
+  // R-hat and ESS warnings name a variable: recomputed on the constrained draws so they name the
+  // model's (`alpha0`, not `alpha0_unc`). Not just renamed: a simplex or a Cholesky factor has
+  // other variables than its unconstrained vector, so the diagnostics differ too.
   const named = (w: Warning) => w.code === 'rhat' || w.code === 'low-ess';
   if (d.warnings.some(named)) c.warnings = [...d.warnings.filter((w) => !named(w)), ...drawsWarnings(c).filter(named)];
   return c;

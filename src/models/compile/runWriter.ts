@@ -40,6 +40,16 @@ export function indexing(kc: number, batch: boolean, direct: number): Indexing {
 
 const mentions = (code: string, id: string) => new RegExp(`(^|[^\w$.])${id.replace(/\$/g, '\\$')}($|[^\w$])`).test(code);
 
+/** Every identifier of `code` that `to` maps, replaced by its image (property names and `$` names left alone). */
+const renamer = (to: (id: string) => string | undefined) => (code: string) =>
+  code.replace(/(^|[^\w$.])([A-Za-z_]\w*)/g, (m, lead: string, id: string) => {
+    const r = to(id);
+    return r === undefined ? m : lead + r;
+  });
+
+/** The `const name = expr;` statements of a family's `pre`/`shared` text, in order. */
+const statements = (code: string) => [...code.matchAll(/const\s+(\w+)\s*=\s*([^;]+);/g)].map((m) => ({ name: m[1], expr: m[2] }));
+
 /**
  * One run being written out. Values a map step produces stay in a local (`$t<k>`) for the steps
  * after it, and in backward the adjoint of such a value collects in a local (`$h<k>`), rather than
@@ -149,12 +159,10 @@ export class RunWriter {
       const done = this.sharedOf.get(k);
       if (done) return done;
     }
-    const stmts = [...s.pre.matchAll(/const\s+(\w+)\s*=\s*([^;]+);/g)].map((m) => ({ name: m[1], expr: m[2] }));
-    const varying = s.names.filter((_, j) => s.inputs[j].len !== 1);
+    const stmts = statements(s.pre);
     const renamed = new Map<string, string>();
     const kept: string[] = [];
-    const rename = (code: string) =>
-      code.replace(/(^|[^\w$.])([A-Za-z_]\w*)/g, (m, lead: string, id: string) => (renamed.has(id) ? lead + renamed.get(id) : m));
+    const rename = renamer((id) => renamed.get(id));
     const foldedValues = new Map<string, Float64Array>();
     const input = (n: string) => s.inputs[s.names.indexOf(n)];
     for (const st of stmts) {
@@ -177,9 +185,7 @@ export class RunWriter {
         kept.push(st.name);
         continue;
       }
-      const name = `$p${k}_${st.name}`;
-      this.preLoop.push(`let ${name}; { ${this.loads(s, st.expr, (a) => a.len === 1)} ${name} = (${rename(st.expr)}); }`);
-      renamed.set(st.name, name);
+      renamed.set(st.name, this.hoistStatement(s, `$p${k}_${st.name}`, st.expr, rename));
     }
     // A guard on data alone (σ > 0 for known σs) that holds at every element is dropped.
     let guard = s.guard;
@@ -189,6 +195,12 @@ export class RunWriter {
     const out = { ...s, pre, value: rename(s.value), adjoints: s.adjoints.map((d) => (d === null ? null : rename(d))), ...(guard ? { guard: rename(guard) } : {}) };
     this.sharedOf.set(k, out);
     return out;
+  }
+
+  /** `expr` (on broadcast inputs, names mapped by `rename`) computed once before the loop, as `name`. */
+  private hoistStatement(s: Fusable, name: string, expr: string, rename: (code: string) => string): string {
+    this.preLoop.push(`let ${name}; { ${this.loads(s, expr, (a) => a.len === 1)} ${name} = (${rename(expr)}); }`);
+    return name;
   }
 
   /** Reductions in their sufficient-statistic form, as rewritten (by step). */
@@ -213,13 +225,8 @@ export class RunWriter {
       ['sum', `$q${k}`],
       ['count', String(this.seg.L)],
     ]);
-    const rename = (code: string) =>
-      code.replace(/(^|[^\w$.])([A-Za-z_]\w*)/g, (m, lead: string, id: string) => (renamed.has(id) ? lead + renamed.get(id) : m));
-    for (const m of st.shared.matchAll(/const\s+(\w+)\s*=\s*([^;]+);/g)) {
-      const name = `$q${k}_${m[1]}`;
-      this.preLoop.push(`let ${name}; { ${this.loads(s, m[2], (a) => a.len === 1)} ${name} = (${rename(m[2])}); }`);
-      renamed.set(m[1], name);
-    }
+    const rename = renamer((id) => renamed.get(id));
+    for (const { name, expr } of statements(st.shared)) renamed.set(name, this.hoistStatement(s, `$q${k}_${name}`, expr, rename));
     const out = {
       ...s,
       pre: rename(st.pre),
@@ -318,8 +325,8 @@ export class RunWriter {
 
   /** A step's input names and shared subexpressions renamed apart (suffix `$k`), so that they can sit in the loop body's scope. */
   private suffixed(s: Fusable, k: number): { names: string[]; guard: string; pre: string; value: string; adjoints: (string | null)[] } {
-    const own = new Set([...s.names, ...[...(s.pre ?? '').matchAll(/const\s+(\w+)/g)].map((m) => m[1])]);
-    const rename = (code: string) => code.replace(/(^|[^\w$.])([A-Za-z_]\w*)/g, (m, lead: string, id: string) => (own.has(id) ? `${lead}${id}$${k}` : m));
+    const own = new Set([...s.names, ...statements(s.pre ?? '').map((st) => st.name)]);
+    const rename = renamer((id) => (own.has(id) ? `${id}$${k}` : undefined));
     return {
       names: s.names.map((n) => `${n}$${k}`),
       guard: rename(s.guard ?? 'true'),
