@@ -87,7 +87,7 @@ async function knownBars(quick: boolean, log: (l: string) => void) {
       entropy: H.mean,
       entropySe: H.se,
       bar,
-      flow: { ...flowRes, steps: fit.steps, seconds: fit.seconds, stoppedBy: fit.stoppedBy, bestStep: fit.bestStep, parameters: flow.parameterCount(), warnings: fit.warnings.map((w) => w.code) },
+      flow: { ...flowRes, steps: fit.steps, seconds: fit.seconds, stoppedBy: fit.stoppedBy, bestStep: fit.bestStep, plateauReductions: fit.plateauReductions, parameters: flow.parameterCount(), warnings: fit.warnings.map((w) => w.code) },
       gaussian: judgeKnown(t, gauss.logDensity(test), test, H.mean),
       gmm: { ...judgeKnown(t, gmm.best.logDensity(test), test, H.mean), components: gmm.best.components },
       met: flowRes.pairedKL <= bar,

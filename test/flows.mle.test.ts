@@ -108,6 +108,32 @@ describe('fitMaximumLikelihood', () => {
     flow.dispose();
   });
 
+  it('on a validation plateau divides the learning rate, from the best parameters, before it stops', async () => {
+    const data = gaussian({ dim: 2 }).sampleExact!(40, new RandomStream(7));
+    const fitWith = async (plateauReductions: number) => {
+      const flow = createFamilyFlow('maf', 2, { layers: 3, hidden: [64, 64], seed: 8 });
+      const rates: { step: number; lr: number }[] = [];
+      const fit = await fitMaximumLikelihood(flow, data, {
+        seed: 9, steps: 20000, validationFraction: 0.25, validateEvery: 25, patience: 8, learningRate: 1e-2, maxSeconds: Infinity, schedule: 'constant', warmupSteps: 0, plateauReductions, plateauFactor: 4,
+        progressEvery: 1, onProgress: (p) => rates.push({ step: p.step, lr: p.learningRate }),
+      });
+      flow.dispose();
+      return { fit, rates };
+    };
+    const none = await fitWith(0);
+    const two = await fitWith(2);
+    expect(none.fit.plateauReductions).toBe(0);
+    expect(two.fit.plateauReductions).toBe(2);
+    expect(two.fit.stoppedBy).toBe('early-stopping');
+    // Same seed: identical until the first plateau, where one stops and the other goes on at a quarter of the rate.
+    expect(two.fit.steps).toBeGreaterThan(none.fit.steps);
+    const distinct = [...new Set(two.rates.map((r) => r.lr))];
+    expect(distinct).toEqual([1e-2, 1e-2 / 4, 1e-2 / 16]);
+    expect(two.rates.find((r) => r.lr < 1e-2)!.step).toBe(none.fit.steps + 1);
+    expect(two.fit.bestValidationNll).toBeLessThanOrEqual(none.fit.bestValidationNll);
+    await expect(fitMaximumLikelihood(createFamilyFlow('maf', 2), data, { plateauFactor: 1 })).rejects.toThrow(/plateauFactor/);
+  });
+
   it('the same seed gives the same fit; heap and tfjs engines agree', async () => {
     const data = banana().sampleExact!(500, new RandomStream(10));
     const run = async (engine: 'heap' | 'tfjs') => {

@@ -35,6 +35,19 @@ describe('runOptimiser', () => {
     expect(updates.map((u) => u.scale)).toEqual(seen.map((_, k) => (k % 2 === 0 ? 1 : 2 / 8)));
   });
 
+  it("multiplies the scheduled rate by the trainer's factor from the step after it changes", async () => {
+    const { adam, updates } = recordingAdam();
+    let factor = 1;
+    await runOptimiser(adam, settings, {
+      compute: () => ({ loss: 1, grads: grads(1) }),
+      after: (step) => {
+        if (step === 5) factor = 0.2;
+      },
+      rateFactor: () => factor,
+    });
+    updates.forEach((u, k) => expect(u.lr).toBeCloseTo(learningRateAt(k, 10, 0.1, 'cosine', 3, 0.1) * (k >= 5 ? 0.2 : 1), 15));
+  });
+
   it('skips a step whose loss, gradient or own check is not finite, and the trainer sees it', async () => {
     const { adam, updates } = recordingAdam();
     const bad: StepResult[] = [

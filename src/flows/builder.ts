@@ -82,6 +82,8 @@ export interface FamilyOptions {
   scale?: number[];
   /** Initial gate bias of gated-affine layers (default 2: σ ≈ 0.88). */
   sBias?: number;
+  /** Soft bound of the coupling family's conditioner inputs (see Coupling's `inputBound`; default none). */
+  inputBound?: number;
   /** Reversals as Permute layers instead of folded into the layers (same family of flows). */
   explicitPermutations?: boolean;
   seed?: number | string;
@@ -130,7 +132,7 @@ export function createFamilyFlow(family: FlowFamily, dim: number, options: Famil
         bij.push(new Autoregressive({ dim, hidden, order, seed: layerSeed, direction: 'iaf', transformer: options.transformer ?? { kind: 'rq-spline', bins: 8, bound: 4 } }));
         break;
       case 'coupling':
-        bij.push(new Coupling({ dim, hidden, seed: layerSeed, partition: 'alternate', parity: (k % 2) as 0 | 1, transformer: options.transformer ?? { kind: 'affine' } }));
+        bij.push(new Coupling({ dim, hidden, seed: layerSeed, partition: 'alternate', parity: (k % 2) as 0 | 1, transformer: options.transformer ?? { kind: 'affine' }, inputBound: options.inputBound }));
         break;
     }
   }
@@ -185,6 +187,8 @@ export interface MultiScaleFlowOptions {
   lu?: boolean;
   /** An ActNorm layer in every step (default true). */
   actnorm?: boolean;
+  /** Soft bound of every coupling conditioner's inputs (see Coupling's `inputBound`; default none). */
+  inputBound?: number;
   seed?: number | string;
 }
 
@@ -214,7 +218,7 @@ export function createMultiScaleFlow(dim: number, options: MultiScaleFlowOptions
     for (let k = 0; k < steps; k++) {
       if (options.actnorm ?? true) level.push({ type: 'actnorm' });
       if (options.lu ?? true) level.push({ type: 'lu-linear' });
-      level.push({ type: 'coupling', hidden, partition: 'alternate', parity: k % 2, transformer: options.transformer ?? { kind: 'affine' } });
+      level.push({ type: 'coupling', hidden, partition: 'alternate', parity: k % 2, transformer: options.transformer ?? { kind: 'affine' }, ...(options.inputBound === undefined ? {} : { inputBound: options.inputBound }) });
     }
     return level;
   });

@@ -1,12 +1,16 @@
 /**
  * The flow for density estimation (`flowsampler fit`, `fitMaximumLikelihood`): every layer's
  * density direction is one parallel pass (UDL §16.3.5), since maximum likelihood evaluates
- * log q at the data every step. The default is RQ-NSF (C) of Durkan et al. (2019, "Neural spline
- * flows"): coupling layers of alternating parity with monotone rational-quadratic splines,
+ * log q at the data every step. The default follows RQ-NSF (C) of Durkan et al. (2019, "Neural
+ * spline flows"): coupling layers of alternating parity with monotone rational-quadratic splines,
  * between a learnable affine layer at the base and the fixed standardisation layer at the data
- * side. Splines reshape each conditional (several modes, skew) where an affine coupling only
- * shifts and scales it; coupling layers are one pass both ways, so the fitted flow also samples
- * in one pass. `family: 'maf'` gives masked autoregressive layers with the same transformer
+ * side, and each spline coupling paired with an affine coupling of the same parity. Splines
+ * reshape each conditional (several modes, skew) inside their interval and are the identity
+ * outside it; the affine coupling moves and scales the conditional wherever it lies, which a
+ * banana's tails need (docs/density.md). The conditioners see their inputs through a soft bound
+ * (`inputBound`), so a point beyond the data's range gets the transform of the range's edge
+ * rather than an extrapolated one. Coupling layers are one pass both ways, so the fitted flow
+ * also samples in one pass. `family: 'maf'` gives masked autoregressive layers with the same transformer
  * (Papamakarios et al. 2017): more expressive per layer, but sampling takes `dim` passes. In one
  * dimension the layers are elementwise splines.
  */
@@ -22,17 +26,19 @@ export interface DensityFlowOptions {
   family?: DensityFamily;
   /** 'spline' (rational-quadratic, default) or 'affine'. */
   transformer?: 'spline' | 'affine';
-  /** Flow layers (default 4). */
+  /** Flow layers (default 4; with the spline transformer each is an affine and a spline coupling). */
   layers?: number;
   /** Conditioner hidden widths (default `defaultHidden(dim)`). */
   hidden?: number[];
   /** Spline bins (default 16) and the half-width of its interval on the standardised scale (default 3). */
   bins?: number;
   bound?: number;
+  /** Soft bound c of every conditioner's inputs, a ↦ c·tanh(a/c), on the standardised scale (default 4; null for none). */
+  inputBound?: number | null;
   seed?: number | string;
 }
 
-export const DENSITY_FLOW_DEFAULTS = { family: 'coupling', transformer: 'spline', layers: 4, bins: 16, bound: 3 } as const;
+export const DENSITY_FLOW_DEFAULTS = { family: 'coupling', transformer: 'spline', layers: 4, bins: 16, bound: 3, inputBound: 4 } as const;
 
 export function createDensityFlow(dim: number, options: DensityFlowOptions = {}): Flow {
   checkPositiveInt('flow dim', dim);
@@ -49,5 +55,13 @@ export function createDensityFlow(dim: number, options: DensityFlowOptions = {})
     const el = kind === 'spline' ? transformer : { kind: 'affine' as const };
     return createFlow({ dim: 1, seed, layers: [{ type: 'affine-diagonal' }, ...Array.from({ length: layers }, () => ({ type: 'elementwise', transformer: el })), { type: 'affine-diagonal' }] });
   }
-  return createFamilyFlow(family, dim, { layers, hidden: options.hidden ?? defaultHidden(dim), transformer, affine: 'both', seed });
+  const hidden = options.hidden ?? defaultHidden(dim);
+  if (family === 'maf') return createFamilyFlow('maf', dim, { layers, hidden, transformer, affine: 'both', seed });
+  const bound = options.inputBound === null ? {} : { inputBound: options.inputBound ?? DENSITY_FLOW_DEFAULTS.inputBound };
+  const coupling = (parity: 0 | 1, t: TransformerConfig) => ({ type: 'coupling', hidden, partition: 'alternate', parity, transformer: t, ...bound });
+  const specs = Array.from({ length: layers }, (_, k) => {
+    const parity = (k % 2) as 0 | 1;
+    return kind === 'spline' ? [coupling(parity, { kind: 'affine' }), coupling(parity, transformer)] : [coupling(parity, transformer)];
+  }).flat();
+  return createFlow({ dim, seed, layers: [{ type: 'affine-diagonal' }, ...specs, { type: 'affine-diagonal' }] });
 }

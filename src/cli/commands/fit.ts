@@ -18,7 +18,7 @@ export const DEFAULT_ANOMALY_QUANTILE = 0.01;
 function stopText(r: FitResult, maxSeconds: number): string {
   switch (r.stoppedBy) {
     case 'early-stopping':
-      return `early stopping: no better validation NLL for ${r.options.patience} checks`;
+      return `early stopping: no better validation NLL for ${r.options.patience} checks${r.plateauReductions > 0 ? ` after ${r.plateauReductions} learning-rate reduction${r.plateauReductions > 1 ? 's' : ''}` : ''}`;
     case 'time':
       return `the ${maxSeconds} s time budget`;
     case 'steps':
@@ -46,18 +46,19 @@ per chain, are concatenated). Columns holding only text are left out and reporte
   --out FILE          where to save the flow (default flow.json)
   --columns A,B,C     the columns to fit (default: every numeric column)
   --drop-missing      drop rows with a missing value (NA, empty, NaN) instead of stopping
-  --flow NAME         coupling (default: rational-quadratic spline coupling layers, RQ-NSF;
-                      one pass both ways) or maf (masked autoregressive: one-pass density,
-                      sampling in dim passes)
+  --flow NAME         coupling (default: rational-quadratic spline coupling layers, RQ-NSF,
+                      each paired with an affine coupling; one pass both ways) or maf (masked
+                      autoregressive: one-pass density, sampling in dim passes)
   --transformer T     spline (default) or affine
-  --layers L          flow layers (default ${DENSITY_FLOW_DEFAULTS.layers})
+  --layers L          flow layers (default ${DENSITY_FLOW_DEFAULTS.layers}; with splines each is an affine and a spline coupling)
   --hidden H          hidden units per conditioner layer (default max(64, 4 dim), at most 256)
   --steps K           maximum optimiser steps (default ${FIT_DEFAULTS.steps})
   --batch B           rows per step (default ${FIT_DEFAULTS.batchSize})
   --lr RATE           peak Adam learning rate, cosine-decayed (default ${FIT_DEFAULTS.learningRate})
   --validation F      share of rows held out for early stopping (default ${FIT_DEFAULTS.validationFraction})
   --patience P        validation checks (every epoch, at least 10 and at most ${FIT_DEFAULTS.validateEvery} steps)
-                      without improvement before stopping (default ${FIT_DEFAULTS.patience})
+                      without improvement before the learning rate is divided by ${FIT_DEFAULTS.plateauFactor}
+                      (at most ${FIT_DEFAULTS.plateauReductions} times) and then before stopping (default ${FIT_DEFAULTS.patience})
   --max-seconds T     wall-time budget (default ${FIT_DEFAULTS.maxSeconds})
   --anomaly-quantile Q  rows whose log density is below the Q quantile of the data's are
                       anomalies for 'score' (default ${DEFAULT_ANOMALY_QUANTILE}; saved with the flow)

@@ -17,7 +17,7 @@ import type { Param } from '../params.js';
 import { Mlp } from '../nn/mlp.js';
 import { createTransformer, type Transformer, type TransformerConfig } from './transformers.js';
 import type { Bijector, BijectorResult } from './bijector.js';
-import { ParameterError, checkPositiveInt } from '../../core/errors.js';
+import { ParameterError, checkParam, checkPositiveInt } from '../../core/errors.js';
 import { RandomStream } from '../../core/random.js';
 
 export type Partition = 'alternate' | 'half' | 'random' | number[];
@@ -29,6 +29,11 @@ export interface CouplingConfig {
   partition?: Partition;
   /** 0 or 1: which of the two sets is transformed (default 0). */
   parity?: 0 | 1;
+  /**
+   * Soft bound c of the conditioner's inputs, a ↦ c·tanh(a/c) (none by default): beyond the data's
+   * range the conditioner then sees its edge, not an extrapolation of it.
+   */
+  inputBound?: number;
   seed?: number | string;
 }
 
@@ -76,6 +81,7 @@ export class Coupling implements Bijector {
   private readonly partition: Partition;
   private readonly parity: 0 | 1;
   private readonly seed: number | string;
+  private readonly inputBound: number | undefined;
   /** Column order of [z_A | y_B] back to the original coordinates. */
   private readonly unsplit: number[];
 
@@ -86,6 +92,7 @@ export class Coupling implements Bijector {
     this.parity = config.parity ?? 0;
     if (this.parity !== 0 && this.parity !== 1) throw new ParameterError(`coupling parity must be 0 or 1, got ${String(this.parity)}`);
     this.seed = config.seed ?? 0;
+    this.inputBound = config.inputBound === undefined ? undefined : checkParam('coupling inputBound', config.inputBound, (v) => v > 0 && v < Infinity, 'positive and finite');
     this.transformed = transformedSet(this.dim, this.partition, this.parity, this.seed);
     const inB = new Set(this.transformed);
     this.conditioning = Array.from({ length: this.dim }, (_, i) => i).filter((i) => !inB.has(i));
@@ -112,7 +119,9 @@ export class Coupling implements Bijector {
   private apply<V>(ops: Ops<V>, input: V, inverse: boolean): BijectorResult<V> {
     const a = ops.gatherCols(input, this.conditioning);
     const b = ops.gatherCols(input, this.transformed);
-    const r = this.transformer.apply(ops, b, this.net.apply(ops, a), inverse);
+    const c = this.inputBound;
+    const netIn = c === undefined ? a : ops.scale(ops.tanh(ops.scale(a, 1 / c)), c);
+    const r = this.transformer.apply(ops, b, this.net.apply(ops, netIn), inverse);
     return { y: ops.gatherCols(ops.concatCols([a, r.y]), this.unsplit), logDet: r.logDet };
   }
 
@@ -125,6 +134,6 @@ export class Coupling implements Bijector {
   }
 
   getConfig(): Record<string, unknown> {
-    return { dim: this.dim, hidden: [...this.hidden], transformer: this.transformer.config(), partition: this.partition, parity: this.parity, seed: this.seed };
+    return { dim: this.dim, hidden: [...this.hidden], transformer: this.transformer.config(), partition: this.partition, parity: this.parity, ...(this.inputBound === undefined ? {} : { inputBound: this.inputBound }), seed: this.seed };
   }
 }

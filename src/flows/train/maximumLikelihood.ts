@@ -11,9 +11,12 @@
  *
  * Around the step:
  * - a seeded validation split (`validationFraction`, or `validation` rows given), evaluated every
- *   `validateEvery` steps; training stops when the validation NLL has not improved by
- *   `minDelta` for `patience` evaluations, and the flow ends with the parameters of the best
- *   evaluation (early stopping; Prechelt 1998, "Early stopping — but when?");
+ *   `validateEvery` steps; when the validation NLL has not improved by `minDelta` for `patience`
+ *   evaluations, the fit goes back to its best parameters and divides the learning rate by
+ *   `plateauFactor` (a plateau at one rate is often a noise floor that a smaller rate goes
+ *   below; "reduce on plateau" as in Keras and PyTorch), and stops after `plateauReductions`
+ *   such reductions; the flow ends with the parameters of the best evaluation (early stopping;
+ *   Prechelt 1998, "Early stopping — but when?");
  * - standardisation (./fitData.ts): the flow's data-side affine layer is set to the data's mean
  *   and sd and held there, so log q(x) includes the standardisation's log-det exactly and Adam's
  *   steps (of about the learning rate in each parameter's own units) act on standardised
@@ -70,6 +73,10 @@ export interface LikelihoodTrainOptions {
   validateEvery?: number;
   /** Stop after this many evaluations without improvement (default 20; Infinity disables). */
   patience?: number;
+  /** Learning-rate reductions on a validation plateau before early stopping (default 2; 0 stops at the first plateau). */
+  plateauReductions?: number;
+  /** What each reduction divides the learning rate by (default 5). */
+  plateauFactor?: number;
   /** An improvement smaller than this (nats per row) does not count (default 1e-3). */
   minDelta?: number;
   /** Wall-time budget in seconds (default 60; Infinity for none). */
@@ -115,6 +122,8 @@ export interface LikelihoodTrainResult {
   bestValidationNll: number;
   history: FitHistoryEntry[];
   skippedNonFinite: number;
+  /** Learning-rate reductions made on validation plateaus. */
+  plateauReductions: number;
   warnings: Warning[];
   path: 'heap' | 'tfjs';
   nTrain: number;
@@ -137,6 +146,8 @@ export const FIT_DEFAULTS = {
   validationFraction: 0.1,
   validateEvery: 100,
   patience: 20,
+  plateauReductions: 2,
+  plateauFactor: 5,
   minDelta: 1e-3,
   maxSeconds: 60,
   clipNorm: 100,
@@ -207,6 +218,8 @@ interface Resolved {
   clipNorm: number;
   validateEvery: number;
   patience: number;
+  plateauReductions: number;
+  plateauFactor: number;
   minDelta: number;
   maxMs: number;
   progressEvery: number;
@@ -228,11 +241,13 @@ function resolveOptions(o: LikelihoodTrainOptions, trainRows: number): Resolved 
   const validateEvery = checkPositiveInt('validateEvery', o.validateEvery ?? Math.max(10, Math.min(FIT_DEFAULTS.validateEvery, epochSteps)));
   const patience = o.patience ?? FIT_DEFAULTS.patience;
   if (!(patience === Infinity || (Number.isInteger(patience) && patience > 0))) throw new ParameterError(`invalid parameter patience = ${patience}: must be a positive integer or Infinity`);
+  const plateauReductions = checkParam('plateauReductions', o.plateauReductions ?? FIT_DEFAULTS.plateauReductions, (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer');
+  const plateauFactor = checkParam('plateauFactor', o.plateauFactor ?? FIT_DEFAULTS.plateauFactor, (v) => v > 1 && v < Infinity, 'greater than 1');
   const minDelta = checkParam('minDelta', o.minDelta ?? FIT_DEFAULTS.minDelta, (v) => v >= 0, 'non-negative');
   const maxSeconds = o.maxSeconds ?? FIT_DEFAULTS.maxSeconds;
   if (!(maxSeconds > 0)) throw new ParameterError(`invalid parameter maxSeconds = ${maxSeconds}: must be positive (Infinity for no budget)`);
   const progressEvery = checkPositiveInt('progressEvery', o.progressEvery ?? 25);
-  return { steps, batchSize, peak, schedule, finalFactor, warmup, clipNorm, validateEvery, patience, minDelta, maxMs: 1000 * maxSeconds, progressEvery, seed: String(o.seed ?? 0) };
+  return { steps, batchSize, peak, schedule, finalFactor, warmup, clipNorm, validateEvery, patience, plateauReductions, plateauFactor, minDelta, maxMs: 1000 * maxSeconds, progressEvery, seed: String(o.seed ?? 0) };
 }
 
 /**
@@ -272,6 +287,8 @@ export async function trainLikelihood(
   let recentSum = 0;
   const trainMA = () => (recent.length ? recentSum / recent.length : NaN);
   let lr = o.peak;
+  let rateFactor = 1;
+  let reductions = 0;
   let improvingAtEnd = false;
   const t0 = performance.now();
   const report = () => {
@@ -333,8 +350,14 @@ export async function trainLikelihood(
         }
         sinceBest++;
         improvingAtEnd = false;
-        if (sinceBest >= o.patience) return 'early-stopping';
+        if (sinceBest < o.patience) return;
+        if (reductions >= o.plateauReductions) return 'early-stopping';
+        reductions++;
+        rateFactor /= o.plateauFactor;
+        sinceBest = 0;
+        flow.store.restore(bestParams);
       },
+      rateFactor: () => rateFactor,
     },
   );
   const stoppedBy: LikelihoodTrainResult['stoppedBy'] = run.stoppedBy;
@@ -381,6 +404,7 @@ export async function trainLikelihood(
     bestValidationNll: best,
     history,
     skippedNonFinite: skipped,
+    plateauReductions: reductions,
     warnings,
     path: engine.name,
     nTrain: source.rows,

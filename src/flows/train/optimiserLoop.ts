@@ -39,6 +39,8 @@ export interface StepResult {
 export interface LoopHooks<Stop extends string> {
   /** The step's loss and gradients (`step` counts from 0; `lr` is this step's learning rate). */
   compute(step: number, lr: number): StepResult;
+  /** A factor on the scheduled learning rate, read every step (default 1; a plateau's reduction). */
+  rateFactor?(): number;
   /** After the update (or the skip), with `step` already counted: a reason to stop, or nothing. */
   after(step: number, applied: boolean, result: StepResult, lr: number): Stop | void;
 }
@@ -81,7 +83,7 @@ export async function runOptimiser<Stop extends string>(
       // With a time budget the schedule runs on whichever is further along, steps or time, so the
       // decay completes even when the budget (not the step count) ends training.
       const effStep = byTime ? Math.max(step, Math.min(steps - 1, Math.floor((elapsed / maxMs) * steps))) : step;
-      lr = learningRateAt(step < warmup ? step : effStep, steps, peak, schedule, warmup, finalFactor);
+      lr = learningRateAt(step < warmup ? step : effStep, steps, peak, schedule, warmup, finalFactor) * (hooks.rateFactor?.() ?? 1);
       const r = hooks.compute(step, lr);
       const norm = r.norm ?? (r.grads ? gradientNorm(r.grads) : NaN);
       const applied = r.grads !== null && r.finite !== false && Number.isFinite(r.loss) && Number.isFinite(norm);
