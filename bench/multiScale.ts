@@ -1,7 +1,7 @@
 /**
  * Multi-scale against single-scale at the same parameter count, on a 64-D density with known
  * entropy (docs/residual-flows.md): `npm run bench -- multiscale`, or alone
- * `npx tsx bench/multiScale.ts [--quick] [--steps N]`.
+ * `npx tsx bench/multiScale.ts [--quick] [--steps N] [--input-bound C|none]`.
  *
  * Data: "rotated bananas", x = Q u with u 32 independent 2-D bananas (x₁ ~ N(0, 1),
  * x₂ | x₁ ~ N(1 − x₁², 1)) and Q a fixed random rotation of R^64: non-Gaussian in every
@@ -13,7 +13,8 @@
  * LU, affine coupling] each) and the single-scale coupling flow with the same 16 steps, all on
  * 64 variables, its hidden width chosen to match the parameter count. Both trained by the same
  * minibatch maximum-likelihood loop (test/helpers/mle.ts: Adam, batch 256, cosine schedule),
- * for the same number of steps. Reported: held-out NLL − entropy, training steps/s, log q
+ * for the same number of steps. Every conditioner sees its inputs through the density flow's soft
+ * bound (4; `--input-bound none` for the unbounded layers). Reported: held-out NLL − entropy, training steps/s, log q
  * evaluations/s and draws/s.
  */
 import { loadavg } from 'node:os';
@@ -87,7 +88,7 @@ export function gaussianBaseline(train: Float64Array, test: Float64Array, D: num
 export function matchedWidth(target: number, seed: number | string): { hidden: number; params: number } {
   let best = { hidden: 8, params: 0 };
   for (let h = 8; h <= 512; h += 4) {
-    const f = singleScale([h, h], seed);
+    const f = singleScale([h, h], seed, undefined);
     const params = f.parameterCount();
     f.dispose();
     if (Math.abs(params - target) < Math.abs(best.params - target)) best = { hidden: h, params };
@@ -96,8 +97,8 @@ export function matchedWidth(target: number, seed: number | string): { hidden: n
   return best;
 }
 
-function singleScale(hidden: number[], seed: number | string): Flow {
-  return createFamilyFlow('coupling', DIM, { layers: 16, hidden, lu: true, actnorm: true, affine: 'none', seed });
+function singleScale(hidden: number[], seed: number | string, inputBound: number | undefined): Flow {
+  return createFamilyFlow('coupling', DIM, { layers: 16, hidden, lu: true, actnorm: true, affine: 'none', inputBound, seed });
 }
 
 function throughput(flow: Flow, test: Float64Array) {
@@ -114,6 +115,8 @@ export interface MultiScaleBenchOptions {
   quick?: boolean;
   steps?: number;
   hidden?: number;
+  /** Soft bound of the conditioners' inputs in both flows (default 4, as the density flow; null for none). */
+  inputBound?: number | null;
   log?: (line: string) => void;
 }
 
@@ -121,13 +124,14 @@ export async function benchMultiScale(options: MultiScaleBenchOptions = {}) {
   const log = options.log ?? ((l: string) => console.log(l));
   const steps = options.steps ?? (options.quick ? 150 : 4000);
   const h = options.hidden ?? 128;
+  const inputBound = options.inputBound === null ? undefined : (options.inputBound ?? 4);
   const train = rotatedBananas(10_000, 'rotated-bananas/train');
   const test = rotatedBananas(10_000, 'rotated-bananas/test');
   const gaussian = gaussianBaseline(train, test, DIM);
   log(`rotated bananas (64-D): entropy ${ROTATED_BANANAS_ENTROPY.toFixed(3)}, Gaussian baseline NLL ${gaussian.toFixed(3)} (gap ${(gaussian - ROTATED_BANANAS_ENTROPY).toFixed(3)})`);
-  const ms = createMultiScaleFlow(DIM, { hidden: [h, h], stepsPerLevel: 4, seed: 1 });
+  const ms = createMultiScaleFlow(DIM, { hidden: [h, h], stepsPerLevel: 4, inputBound, seed: 1 });
   const match = matchedWidth(ms.parameterCount(), 1);
-  const ss = singleScale([match.hidden, match.hidden], 1);
+  const ss = singleScale([match.hidden, match.hidden], 1, inputBound);
   const rows = [];
   for (const [name, flow, hidden] of [
     ['multi-scale', ms, h],
@@ -162,13 +166,14 @@ export async function benchMultiScale(options: MultiScaleBenchOptions = {}) {
     rows.push(row);
     flow.dispose();
   }
-  return { dim: DIM, entropy: ROTATED_BANANAS_ENTROPY, gaussianNll: gaussian, steps, batchSize: 256, learningRate: 1e-3, rows };
+  return { dim: DIM, entropy: ROTATED_BANANAS_ENTROPY, gaussianNll: gaussian, steps, batchSize: 256, learningRate: 1e-3, inputBound: inputBound ?? null, rows };
 }
 
 if (isMain(import.meta.url)) {
   await initBackend();
   const steps = optionValue('--steps');
-  const res = await benchMultiScale({ quick: process.argv.includes('--quick'), steps: steps ? Number(steps) : undefined });
+  const bound = optionValue('--input-bound');
+  const res = await benchMultiScale({ quick: process.argv.includes('--quick'), steps: steps ? Number(steps) : undefined, inputBound: bound === 'none' ? null : bound ? Number(bound) : undefined });
   const { writeResults } = await import('./run.js');
   if (!process.argv.includes('--quick')) console.log(`-> ${await writeResults('multiscale', res)}`);
 }

@@ -61,6 +61,7 @@ const cases: Case[] = [
   { name: 'coupling rq-spline (half)', make: () => new Coupling({ dim: D, hidden: [12], partition: 'half', transformer: spline, seed: 12 }), pointSd: 1.5 },
   { name: 'coupling pw-linear', make: () => new Coupling({ dim: D, hidden: [12], transformer: pwl, seed: 13 }), pointSd: 1.5 },
   { name: 'coupling (dim 2)', make: () => new Coupling({ dim: 2, hidden: [8], seed: 14 }) },
+  { name: 'maf affine, bounded conditioner inputs', make: () => new Autoregressive({ dim: D, hidden: [12], direction: 'maf', transformer: { kind: 'affine' }, inputBound: 0.5, seed: 18 }) },
   { name: 'coupling rq-spline, bounded conditioner inputs', make: () => new Coupling({ dim: D, hidden: [12], transformer: spline, inputBound: 0.5, seed: 17 }), pointSd: 1.5 },
   { name: 'elementwise rq-spline', make: () => new Elementwise({ dim: D, transformer: spline }), diagonal: true, pointSd: 1.5 },
   { name: 'elementwise pw-linear', make: () => new Elementwise({ dim: D, transformer: pwl }), diagonal: true, pointSd: 1.5 },

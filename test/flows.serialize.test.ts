@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend.js';
 import { createDefaultFlow } from '../src/flows/builder.js';
 import { createFamilyFlow, createSplineFlow } from '../src/flows/builder.js';
+import { createDensityFlow } from '../src/flows/densityFlow.js';
 import { flowFromJSON, flowToJSON, float32ToBase64 } from '../src/flows/serialize.js';
 import { loadFlow, saveFlow } from '../src/io/flowFile.js';
 import { randomizeParams } from './helpers/bijectorContract.js';
@@ -50,12 +51,16 @@ describe('saveFlow / loadFlow', () => {
       createFamilyFlow('coupling', 3, { layers: 2, hidden: [8], seed: 2, actnorm: true, transformer: { kind: 'rq-spline', bins: 4 } }),
       createSplineFlow(3, { layers: 2, hidden: [8], seed: 3 }),
       createFamilyFlow('iaf', 3, { layers: 2, hidden: [8], seed: 4, transformer: { kind: 'pw-linear', bins: 5 } }),
+      // Bounded conditioner inputs (the density flows): a small bound so that it changes the function.
+      createDensityFlow(3, { layers: 2, hidden: [8], seed: 5, inputBound: 0.3 }),
+      createDensityFlow(3, { family: 'maf', transformer: 'affine', layers: 2, hidden: [8], seed: 6, inputBound: 0.3 }),
     ];
     for (const flow of flows) {
       randomizeParams(flow, 'families', 0.3);
       const back = flowFromJSON(JSON.parse(JSON.stringify(flowToJSON(flow))));
       expect(back.bijectors.map((b) => b.type)).toEqual(flow.bijectors.map((b) => b.type));
       expect(Array.from(back.sampleArrays(20, 3).logq)).toEqual(Array.from(flow.sampleArrays(20, 3).logq));
+      expect(back.bijectors.map((b) => b.getConfig())).toEqual(flow.bijectors.map((b) => b.getConfig()));
       flow.dispose();
       back.dispose();
     }

@@ -82,7 +82,7 @@ export interface FamilyOptions {
   scale?: number[];
   /** Initial gate bias of gated-affine layers (default 2: σ ≈ 0.88). */
   sBias?: number;
-  /** Soft bound of the coupling family's conditioner inputs (see Coupling's `inputBound`; default none). */
+  /** Soft bound of the coupling and MAF families' conditioner inputs (see Coupling's `inputBound`; default none). */
   inputBound?: number;
   /** Reversals as Permute layers instead of folded into the layers (same family of flows). */
   explicitPermutations?: boolean;
@@ -126,7 +126,7 @@ export function createFamilyFlow(family: FlowFamily, dim: number, options: Famil
         bij.push(new Autoregressive({ dim, hidden, order, seed: layerSeed, direction: 'iaf', transformer: options.transformer ?? { kind: 'gated-affine', sBias: options.sBias ?? 2 } }));
         break;
       case 'maf':
-        bij.push(new Autoregressive({ dim, hidden, order, seed: layerSeed, direction: 'maf', transformer: options.transformer ?? { kind: 'affine' } }));
+        bij.push(new Autoregressive({ dim, hidden, order, seed: layerSeed, direction: 'maf', transformer: options.transformer ?? { kind: 'affine' }, inputBound: options.inputBound }));
         break;
       case 'spline':
         bij.push(new Autoregressive({ dim, hidden, order, seed: layerSeed, direction: 'iaf', transformer: options.transformer ?? { kind: 'rq-spline', bins: 8, bound: 4 } }));

@@ -20,7 +20,7 @@ import type { Param } from '../params.js';
 import { Made, naturalOrder } from '../nn/made.js';
 import { createTransformer, type Transformer, type TransformerConfig } from './transformers.js';
 import type { Bijector, BijectorResult } from './bijector.js';
-import { ParameterError, checkPositiveInt } from '../../core/errors.js';
+import { ParameterError, checkParam, checkPositiveInt } from '../../core/errors.js';
 
 export type AutoregressiveDirection = 'iaf' | 'maf';
 
@@ -34,6 +34,8 @@ export interface AutoregressiveConfig {
   transformer?: TransformerConfig;
   /** Input degrees (a permutation of 1..dim); natural order by default. */
   order?: number[];
+  /** Soft bound c of the MADE's inputs, v ↦ c·tanh(v/c), elementwise so the masks hold (none by default; see Coupling's). */
+  inputBound?: number;
   /** Seed of the weight initialisation (default 0). */
   seed?: number | string;
 }
@@ -45,6 +47,7 @@ export class Autoregressive implements Bijector {
   readonly transformer: Transformer;
   readonly made: Made;
   readonly cost: { forward: 'parallel' | 'sequential'; inverse: 'parallel' | 'sequential' };
+  private readonly inputBound: number | undefined;
 
   constructor(config: AutoregressiveConfig) {
     if (config == null || typeof config !== 'object') throw new ParameterError('autoregressive layer: config { dim, hidden, ... } is required');
@@ -52,6 +55,7 @@ export class Autoregressive implements Bijector {
     this.direction = config.direction ?? 'iaf';
     if (this.direction !== 'iaf' && this.direction !== 'maf') throw new ParameterError(`autoregressive direction must be 'iaf' or 'maf', got '${String(this.direction)}'`);
     this.transformer = createTransformer(config.transformer ?? { kind: 'gated-affine' });
+    this.inputBound = config.inputBound === undefined ? undefined : checkParam('autoregressive inputBound', config.inputBound, (v) => v > 0 && v < Infinity, 'positive and finite');
     this.made = new Made({
       dim: this.dim,
       hidden: config.hidden,
@@ -69,7 +73,9 @@ export class Autoregressive implements Bijector {
 
   /** One pass: out = τ^(±1)(known; θ(cond)). */
   private pass<V>(ops: Ops<V>, cond: V, known: V, inverse: boolean): BijectorResult<V> {
-    return this.transformer.apply(ops, known, this.made.apply(ops, cond), inverse);
+    const c = this.inputBound;
+    const input = c === undefined ? cond : ops.scale(ops.tanh(ops.scale(cond, 1 / c)), c);
+    return this.transformer.apply(ops, known, this.made.apply(ops, input), inverse);
   }
 
   /**
@@ -97,7 +103,7 @@ export class Autoregressive implements Bijector {
   }
 
   getConfig(): Record<string, unknown> {
-    return { dim: this.dim, direction: this.direction, transformer: this.transformer.config(), ...this.made.getConfig() };
+    return { dim: this.dim, direction: this.direction, transformer: this.transformer.config(), ...this.made.getConfig(), ...(this.inputBound === undefined ? {} : { inputBound: this.inputBound }) };
   }
 }
 
