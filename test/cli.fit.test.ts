@@ -113,6 +113,7 @@ describe('flowsampler fit and score', () => {
       [['fit', good, '--flow', 'iaf'], /--flow must be coupling or maf/],
       [['fit', good, '--columns', 'a,zz'], /no column 'zz' \(columns: a, b\)/],
       [['fit', good, '--validation', '1'], /--validation must be in \[0, 1\)/],
+      [['fit', good, '--input-bound', '-1'], /--input-bound must be a positive number or 'none'/],
       [['fit'], /missing DATA.csv/],
       [['score', good], /missing --flow/],
       [['score', '--flow', good, good], /not a JSON flow file/],

@@ -52,6 +52,9 @@ per chain, are concatenated). Columns holding only text are left out and reporte
   --transformer T     spline (default) or affine
   --layers L          flow layers (default ${DENSITY_FLOW_DEFAULTS.layers}; with splines each is an affine and a spline coupling)
   --hidden H          hidden units per conditioner layer (default max(64, 4 dim), at most 256)
+  --input-bound C     soft bound c·tanh(a/c) of the conditioners' inputs on the standardised scale,
+                      so rows beyond the data's range get the range edge's transform (default
+                      ${DENSITY_FLOW_DEFAULTS.inputBound}; none to switch it off)
   --steps K           maximum optimiser steps (default ${FIT_DEFAULTS.steps})
   --batch B           rows per step (default ${FIT_DEFAULTS.batchSize})
   --lr RATE           peak Adam learning rate, cosine-decayed (default ${FIT_DEFAULTS.learningRate})
@@ -79,6 +82,7 @@ Ctrl-C stops the fit and saves the best flow so far, marked interrupted (exit 13
         transformer: { type: 'string' },
         layers: { type: 'string' },
         hidden: { type: 'string' },
+        'input-bound': { type: 'string' },
         steps: { type: 'string' },
         batch: { type: 'string' },
         lr: { type: 'string' },
@@ -98,6 +102,8 @@ Ctrl-C stops the fit and saves the best flow so far, marked interrupted (exit 13
     const layers = intOption('layers', values.layers as string | undefined, DENSITY_FLOW_DEFAULTS.layers, 1);
     const hiddenRaw = values.hidden as string | undefined;
     const hiddenWidth = hiddenRaw === undefined ? undefined : intOption('hidden', hiddenRaw, 0, 1);
+    const boundRaw = values['input-bound'] as string | undefined;
+    const inputBound = boundRaw === 'none' ? null : numberOption('input-bound', boundRaw, DENSITY_FLOW_DEFAULTS.inputBound, (v) => v > 0 && v < Infinity, "a positive number or 'none'");
     const steps = intOption('steps', values.steps as string | undefined, FIT_DEFAULTS.steps, 1);
     const batchSize = intOption('batch', values.batch as string | undefined, FIT_DEFAULTS.batchSize, 1);
     const learningRate = numberOption('lr', values.lr as string | undefined, FIT_DEFAULTS.learningRate, (v) => v > 0, 'a positive number');
@@ -124,7 +130,7 @@ Ctrl-C stops the fit and saves the best flow so far, marked interrupted (exit 13
         (table.warmupRows ? `; ${table.warmupRows} warm-up rows skipped` : ''),
     );
     await initBackend();
-    const flow = createDensityFlow(dim, { family: family as DensityFamily, transformer, layers, hidden: hiddenWidth ? [hiddenWidth, hiddenWidth] : undefined, seed });
+    const flow = createDensityFlow(dim, { family: family as DensityFamily, transformer, layers, hidden: hiddenWidth ? [hiddenWidth, hiddenWidth] : undefined, inputBound, seed });
     try {
       const progress = createProgress(io, 'fit');
       const fit = await fitMaximumLikelihood(flow, table.values, {
