@@ -183,6 +183,8 @@ describe('Flow', () => {
     expect(() => flow.logProb(bad)).toThrow(DimensionError);
     expect(() => new Flow([new AffineDiagonal({ dim: 2 }), new AffineDiagonal({ dim: 3 })])).toThrow(/bijector 0 .*dim 2.*bijector 1.*dim 3/);
     expect(() => new Coupling({ dim: 1, hidden: [4] })).toThrow(/proper, non-empty subset/);
+    expect(() => new Coupling({ dim: 2, hidden: [4], inputBound: 0 })).toThrow(/coupling inputBound = 0: must be positive and finite/);
+    expect(() => new Autoregressive({ dim: 2, hidden: [4], inputBound: Infinity })).toThrow(/autoregressive inputBound = Infinity/);
     expect(() => new Permute({ perm: [0, 0] })).toThrow(ParameterError);
     bad.dispose();
     flow.dispose();

@@ -18,9 +18,10 @@
 import type { Ops } from '../engine/ops.js';
 import type { Param } from '../params.js';
 import { Made, naturalOrder } from '../nn/made.js';
+import { checkInputBound, softBound } from '../nn/softBound.js';
 import { createTransformer, type Transformer, type TransformerConfig } from './transformers.js';
 import type { Bijector, BijectorResult } from './bijector.js';
-import { ParameterError, checkParam, checkPositiveInt } from '../../core/errors.js';
+import { ParameterError, checkPositiveInt } from '../../core/errors.js';
 
 export type AutoregressiveDirection = 'iaf' | 'maf';
 
@@ -55,7 +56,7 @@ export class Autoregressive implements Bijector {
     this.direction = config.direction ?? 'iaf';
     if (this.direction !== 'iaf' && this.direction !== 'maf') throw new ParameterError(`autoregressive direction must be 'iaf' or 'maf', got '${String(this.direction)}'`);
     this.transformer = createTransformer(config.transformer ?? { kind: 'gated-affine' });
-    this.inputBound = config.inputBound === undefined ? undefined : checkParam('autoregressive inputBound', config.inputBound, (v) => v > 0 && v < Infinity, 'positive and finite');
+    this.inputBound = checkInputBound('autoregressive', config.inputBound);
     this.made = new Made({
       dim: this.dim,
       hidden: config.hidden,
@@ -73,9 +74,7 @@ export class Autoregressive implements Bijector {
 
   /** One pass: out = τ^(±1)(known; θ(cond)). */
   private pass<V>(ops: Ops<V>, cond: V, known: V, inverse: boolean): BijectorResult<V> {
-    const c = this.inputBound;
-    const input = c === undefined ? cond : ops.scale(ops.tanh(ops.scale(cond, 1 / c)), c);
-    return this.transformer.apply(ops, known, this.made.apply(ops, input), inverse);
+    return this.transformer.apply(ops, known, this.made.apply(ops, softBound(ops, cond, this.inputBound)), inverse);
   }
 
   /**

@@ -15,9 +15,10 @@
 import type { Ops } from '../engine/ops.js';
 import type { Param } from '../params.js';
 import { Mlp } from '../nn/mlp.js';
+import { checkInputBound, softBound } from '../nn/softBound.js';
 import { createTransformer, type Transformer, type TransformerConfig } from './transformers.js';
 import type { Bijector, BijectorResult } from './bijector.js';
-import { ParameterError, checkParam, checkPositiveInt } from '../../core/errors.js';
+import { ParameterError, checkPositiveInt } from '../../core/errors.js';
 import { RandomStream } from '../../core/random.js';
 
 export type Partition = 'alternate' | 'half' | 'random' | number[];
@@ -92,7 +93,7 @@ export class Coupling implements Bijector {
     this.parity = config.parity ?? 0;
     if (this.parity !== 0 && this.parity !== 1) throw new ParameterError(`coupling parity must be 0 or 1, got ${String(this.parity)}`);
     this.seed = config.seed ?? 0;
-    this.inputBound = config.inputBound === undefined ? undefined : checkParam('coupling inputBound', config.inputBound, (v) => v > 0 && v < Infinity, 'positive and finite');
+    this.inputBound = checkInputBound('coupling', config.inputBound);
     this.transformed = transformedSet(this.dim, this.partition, this.parity, this.seed);
     const inB = new Set(this.transformed);
     this.conditioning = Array.from({ length: this.dim }, (_, i) => i).filter((i) => !inB.has(i));
@@ -119,9 +120,7 @@ export class Coupling implements Bijector {
   private apply<V>(ops: Ops<V>, input: V, inverse: boolean): BijectorResult<V> {
     const a = ops.gatherCols(input, this.conditioning);
     const b = ops.gatherCols(input, this.transformed);
-    const c = this.inputBound;
-    const netIn = c === undefined ? a : ops.scale(ops.tanh(ops.scale(a, 1 / c)), c);
-    const r = this.transformer.apply(ops, b, this.net.apply(ops, netIn), inverse);
+    const r = this.transformer.apply(ops, b, this.net.apply(ops, softBound(ops, a, this.inputBound)), inverse);
     return { y: ops.gatherCols(ops.concatCols([a, r.y]), this.unsplit), logDet: r.logDet };
   }
 
