@@ -90,7 +90,7 @@ export async function flowCoverage(target: Target, flow: Flow, opts: CoverageOpt
   const root = new RandomStream(opts.seed).derive('coverage');
   const n = opts.n ?? 10_000;
   const is = flowImportanceSample(flow, target, { n, seed: root.derive('flow').seed });
-  const proposalSd = marginalSds(is.draws.values, target.dim);
+  const proposalSd = marginalSds(is.draws.values, target.dim, is.psis.logWeights);
   const skipped: string[] = [];
 
   let reference: CoverageReport['reference'] = null;

@@ -10,8 +10,10 @@
  *    misses a share ≈ 1 − e^{−gap} of the mass. The opposite gap (log Ẑ_q clearly above log Ẑ_ref)
  *    cannot come from missed mass in q; it says the reference run missed mass (or q's weights
  *    are heavy-tailed, which k-hat then shows), and is reported, not flagged.
- * 2. **Thin tails** — q's marginal standard deviations against those of a probe run (a short NUTS
- *    run) with their Monte Carlo standard errors: a coordinate whose sd under q is more than
+ * 2. **Thin tails** — the marginal standard deviations that importance sampling with q reports
+ *    (its draws weighted by p̃/q, PSIS-smoothed) against those of a probe run (a short NUTS run),
+ *    with their Monte Carlo standard errors: a q narrower than p whose weights correct it is not
+ *    a wrong answer; a weighted sd that stays low is, since no weight reaches where q has no draws. A coordinate whose sd under q is more than
  *    `minSdDrop` below the probe's, by more than z* joint standard errors, is flagged; z* grows
  *    with the dimension (Bonferroni over coordinates: P(any false flag) ≈ 0.5 % for independent
  *    coordinates).
@@ -34,7 +36,7 @@ export interface CoverageInput {
   proposal: LogZEstimateInput;
   /** An independent estimate (e.g. tempered SMC) with its standard error. */
   reference?: LogZEstimateInput;
-  /** Marginal sds of draws from q (unweighted) and their standard errors. */
+  /** Marginal sds of draws from q (weighted, as importance sampling reports them; see marginalSds) and their standard errors. */
   proposalSd?: { sd: ArrayLike<number>; se: ArrayLike<number> };
   /** Marginal sds of a probe run (e.g. NUTS) and their Monte Carlo standard errors. */
   probeSd?: { sd: ArrayLike<number>; se: ArrayLike<number> };
@@ -142,10 +144,17 @@ export function coverageCheck(input: CoverageInput): CoverageResult {
   return { flagged, status, logZGap, gapSe, missedMass, inconclusive, thin, messages };
 }
 
-/** Marginal sds of n i.i.d. draws (row-major) and their standard errors √((m4/σ⁴ − 1)/(4n)) σ. */
-export function marginalSds(values: Float64Array, dim: number): { sd: Float64Array; se: Float64Array } {
+/**
+ * Marginal sds of n draws (row-major) and their standard errors. Unweighted: √((m4/σ⁴ − 1)/(4n)) σ
+ * for i.i.d. draws. With `logWeights` (importance draws): the self-normalised estimate,
+ * σ² = Σ w (x − m)², with the delta-method standard error √(Σ w² ((x − m)² − σ²)²) / (2σ)
+ * (Owen 2013, "Monte Carlo theory, methods and examples", §9.2), which grows as the weights
+ * concentrate.
+ */
+export function marginalSds(values: Float64Array, dim: number, logWeights?: ArrayLike<number>): { sd: Float64Array; se: Float64Array } {
   const n = values.length / dim;
   if (!Number.isInteger(n) || n < 2) throw new ParameterError('marginalSds: need at least 2 whole rows');
+  if (logWeights) return weightedSds(values, dim, n, logWeights);
   const sd = new Float64Array(dim);
   const se = new Float64Array(dim);
   for (let j = 0; j < dim; j++) {
@@ -163,6 +172,30 @@ export function marginalSds(values: Float64Array, dim: number): { sd: Float64Arr
     m4 /= n;
     sd[j] = Math.sqrt((m2 * n) / (n - 1));
     se[j] = m2 > 0 ? sd[j] * Math.sqrt(Math.max(m4 / (m2 * m2) - 1, 0) / (4 * n)) : 0;
+  }
+  return { sd, se };
+}
+
+function weightedSds(values: Float64Array, dim: number, n: number, logWeights: ArrayLike<number>): { sd: Float64Array; se: Float64Array } {
+  if (logWeights.length !== n) throw new ParameterError(`marginalSds: ${logWeights.length} log weights for ${n} draws`);
+  let max = -Infinity;
+  for (let r = 0; r < n; r++) if (logWeights[r] > max) max = logWeights[r];
+  if (!Number.isFinite(max)) throw new ParameterError('marginalSds: no finite log weight');
+  const w = new Float64Array(n);
+  let sum = 0;
+  for (let r = 0; r < n; r++) sum += w[r] = Number.isFinite(logWeights[r]) ? Math.exp(logWeights[r] - max) : 0;
+  for (let r = 0; r < n; r++) w[r] /= sum;
+  const sd = new Float64Array(dim);
+  const se = new Float64Array(dim);
+  for (let j = 0; j < dim; j++) {
+    let m = 0;
+    for (let r = 0; r < n; r++) m += w[r] * values[r * dim + j];
+    let v = 0;
+    for (let r = 0; r < n; r++) v += w[r] * (values[r * dim + j] - m) ** 2;
+    let vv = 0;
+    for (let r = 0; r < n; r++) vv += (w[r] * ((values[r * dim + j] - m) ** 2 - v)) ** 2;
+    sd[j] = Math.sqrt(v);
+    se[j] = v > 0 ? Math.sqrt(vv) / (2 * sd[j]) : 0;
   }
   return { sd, se };
 }
