@@ -54,48 +54,49 @@ describe('coverageCheck rules', () => {
 
   it('marginalSds gives the sd and a standard error matching its spread over replicates', () => {
     const rng = new RandomStream('sds');
-    const reps = 300;
     const n = 400;
-    const sds: number[] = [];
-    let seMean = 0;
-    for (let k = 0; k < reps; k++) {
+    const r = replicates(() => {
       const x = rng.fillNormal(new Float64Array(n * 2));
       for (let i = 0; i < n; i++) x[2 * i + 1] *= 3;
-      const r = marginalSds(x, 2);
-      sds.push(r.sd[1]);
-      seMean += r.se[1] / reps;
-    }
-    const m = sds.reduce((a, b) => a + b, 0) / reps;
-    const spread = Math.sqrt(sds.reduce((a, b) => a + (b - m) ** 2, 0) / (reps - 1));
-    expect(Math.abs(m - 3)).toBeLessThan(5 * (spread / Math.sqrt(reps)) + 0.01);
+      const s = marginalSds(x, 2);
+      return { sd: s.sd[1], se: s.se[1] };
+    });
+    expect(Math.abs(r.mean - 3)).toBeLessThan(5 * r.mcse + 0.01);
     // The SE estimate agrees with the replicate spread (3/√(2n) ≈ 0.106) to within ~10 % (its own noise ~4 %).
-    expect(Math.abs(seMean / spread - 1)).toBeLessThan(0.15);
+    expect(Math.abs(r.seMean / r.spread - 1)).toBeLessThan(0.15);
   });
 
   it('weighted marginalSds: importance draws of N(0, 1) weighted toward N(0, 1.2²) give sd 1.2, with an SE matching the spread', () => {
     const rng = new RandomStream('weighted-sds');
-    const reps = 300;
     const n = 1000;
-    const sds: number[] = [];
-    let seMean = 0;
-    for (let k = 0; k < reps; k++) {
+    const r = replicates(() => {
       const x = rng.fillNormal(new Float64Array(n));
       // log p − log q for p = N(0, 1.2²), q = N(0, 1), up to a constant.
-      const lw = Float64Array.from(x, (v) => -0.5 * (v / 1.2) ** 2 + 0.5 * v * v);
-      const r = marginalSds(x, 1, lw);
-      sds.push(r.sd[0]);
-      seMean += r.se[0] / reps;
-    }
-    const m = sds.reduce((a, b) => a + b, 0) / reps;
-    const spread = Math.sqrt(sds.reduce((a, b) => a + (b - m) ** 2, 0) / (reps - 1));
+      const s = marginalSds(x, 1, Float64Array.from(x, (v) => -0.5 * (v / 1.2) ** 2 + 0.5 * v * v));
+      return { sd: s.sd[0], se: s.se[0] };
+    });
     // The self-normalised estimate's bias is O(1/n), far below 5 MCSE of the mean here (~0.003).
-    expect(Math.abs(m - 1.2)).toBeLessThan(5 * (spread / Math.sqrt(reps)) + 0.005);
-    expect(Math.abs(seMean / spread - 1)).toBeLessThan(0.15);
+    expect(Math.abs(r.mean - 1.2)).toBeLessThan(5 * r.mcse + 0.005);
+    expect(Math.abs(r.seMean / r.spread - 1)).toBeLessThan(0.15);
     // Unweighted, the same draws have sd 1: the weights are what moves it.
     expect(marginalSds(rng.fillNormal(new Float64Array(n)), 1).sd[0]).toBeLessThan(1.1);
     expect(() => marginalSds(new Float64Array(4), 1, [0, 0])).toThrow(/2 log weights for 4 draws/);
   });
 });
+
+/** 300 replicates of an sd estimate: their mean, spread, the mean's MCSE and the mean reported SE. */
+function replicates(one: () => { sd: number; se: number }, reps = 300) {
+  const sds: number[] = [];
+  let seMean = 0;
+  for (let k = 0; k < reps; k++) {
+    const r = one();
+    sds.push(r.sd);
+    seMean += r.se / reps;
+  }
+  const mean = sds.reduce((a, b) => a + b, 0) / reps;
+  const spread = Math.sqrt(sds.reduce((a, b) => a + (b - mean) ** 2, 0) / (reps - 1));
+  return { mean, spread, mcse: spread / Math.sqrt(reps), seMean };
+}
 
 /** Importance sampling of `target` with the Gaussian proposal N(m, s²) in 1-D: log Ẑ, SE and the proposal's draws. */
 function gaussianProposal(target: Target, m: number, s: number, n: number, seed: string) {
