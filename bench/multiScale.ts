@@ -88,7 +88,7 @@ export function gaussianBaseline(train: Float64Array, test: Float64Array, D: num
 export function matchedWidth(target: number, seed: number | string): { hidden: number; params: number } {
   let best = { hidden: 8, params: 0 };
   for (let h = 8; h <= 512; h += 4) {
-    const f = singleScale([h, h], seed, undefined);
+    const f = singleScale([h, h], seed);
     const params = f.parameterCount();
     f.dispose();
     if (Math.abs(params - target) < Math.abs(best.params - target)) best = { hidden: h, params };
@@ -97,7 +97,7 @@ export function matchedWidth(target: number, seed: number | string): { hidden: n
   return best;
 }
 
-function singleScale(hidden: number[], seed: number | string, inputBound: number | undefined): Flow {
+function singleScale(hidden: number[], seed: number | string, inputBound?: number): Flow {
   return createFamilyFlow('coupling', DIM, { layers: 16, hidden, lu: true, actnorm: true, affine: 'none', inputBound, seed });
 }
 

@@ -218,7 +218,7 @@ export function createMultiScaleFlow(dim: number, options: MultiScaleFlowOptions
     for (let k = 0; k < steps; k++) {
       if (options.actnorm ?? true) level.push({ type: 'actnorm' });
       if (options.lu ?? true) level.push({ type: 'lu-linear' });
-      level.push({ type: 'coupling', hidden, partition: 'alternate', parity: k % 2, transformer: options.transformer ?? { kind: 'affine' }, ...(options.inputBound === undefined ? {} : { inputBound: options.inputBound }) });
+      level.push({ type: 'coupling', hidden, partition: 'alternate', parity: k % 2, transformer: options.transformer ?? { kind: 'affine' }, inputBound: options.inputBound });
     }
     return level;
   });

@@ -56,9 +56,9 @@ export function createDensityFlow(dim: number, options: DensityFlowOptions = {})
     return createFlow({ dim: 1, seed, layers: [{ type: 'affine-diagonal' }, ...Array.from({ length: layers }, () => ({ type: 'elementwise', transformer: el })), { type: 'affine-diagonal' }] });
   }
   const hidden = options.hidden ?? defaultHidden(dim);
-  const bound = options.inputBound === null ? {} : { inputBound: options.inputBound ?? DENSITY_FLOW_DEFAULTS.inputBound };
-  if (family === 'maf') return createFamilyFlow('maf', dim, { layers, hidden, transformer, affine: 'both', ...bound, seed });
-  const coupling = (parity: 0 | 1, t: TransformerConfig) => ({ type: 'coupling', hidden, partition: 'alternate', parity, transformer: t, ...bound });
+  const inputBound = options.inputBound === null ? undefined : (options.inputBound ?? DENSITY_FLOW_DEFAULTS.inputBound);
+  if (family === 'maf') return createFamilyFlow('maf', dim, { layers, hidden, transformer, affine: 'both', inputBound, seed });
+  const coupling = (parity: 0 | 1, t: TransformerConfig) => ({ type: 'coupling', hidden, partition: 'alternate', parity, transformer: t, inputBound });
   const specs = Array.from({ length: layers }, (_, k) => {
     const parity = (k % 2) as 0 | 1;
     return kind === 'spline' ? [coupling(parity, { kind: 'affine' }), coupling(parity, transformer)] : [coupling(parity, transformer)];
