@@ -78,7 +78,7 @@ describe('coverageCheck rules', () => {
     // The self-normalised estimate's bias is O(1/n), far below 5 MCSE of the mean here (~0.003).
     expect(Math.abs(r.mean - 1.2)).toBeLessThan(5 * r.mcse + 0.005);
     expect(Math.abs(r.seMean / r.spread - 1)).toBeLessThan(0.15);
-    // Unweighted, the same draws have sd 1: the weights are what moves it.
+    // Unweighted, draws of q have sd 1: the weights are what moves the estimate to 1.2.
     expect(marginalSds(rng.fillNormal(new Float64Array(n)), 1).sd[0]).toBeLessThan(1.1);
     expect(() => marginalSds(new Float64Array(4), 1, [0, 0])).toThrow(/2 log weights for 4 draws/);
   });
