@@ -37,7 +37,14 @@ describe('flowsampler fit and score', () => {
     const text = r.out.join('\n');
     expect(text).toMatch(/1000 rows x 2 columns \(a, b\); text columns left out: label/);
     expect(text).toMatch(/NLL per row: training [\d.]+, validation [\d.]+/);
+    // --flow auto (the default) fits both candidates on the same validation rows and keeps the lower NLL.
+    expect(text).toMatch(/candidate coupling spline: validation NLL [\d.]+/);
+    expect(text).toMatch(/candidate maf affine: validation NLL [\d.]+/);
     const doc = JSON.parse(await readFile(flow, 'utf8'));
+    const nlls = doc.training.candidates.map((c: { validationNll: number }) => c.validationNll);
+    expect(nlls).toHaveLength(2);
+    expect(doc.training.validationNll).toBe(Math.min(...nlls));
+    expect(doc.training.family).toBe(doc.training.candidates[nlls.indexOf(Math.min(...nlls))].flow.family);
     expect(doc.target.data.columns).toEqual(['a', 'b']);
     expect(doc.training.anomaly.quantile).toBe(0.02);
     expect(doc.training.logDensityQuantiles).toHaveLength(1001);
@@ -110,7 +117,10 @@ describe('flowsampler fit and score', () => {
     const bad: [string[], RegExp][] = [
       [['fit', join(dir, 'missing.csv')], /no such file/],
       [['fit', good, '--out', good], /one of the data files/],
-      [['fit', good, '--flow', 'iaf'], /--flow must be coupling or maf/],
+      [['fit', good, '--flow', 'iaf'], /--flow must be auto, coupling or maf/],
+      [['fit', good, '--transformer', 'affine'], /--transformer applies to --flow coupling or maf/],
+      [['fit', good, '--validation', '0'], /--flow auto compares its candidates on the validation rows/],
+      [['fit', good, '--flow', 'maf', '--weight-decay', '-1'], /--weight-decay must be a number >= 0/],
       [['fit', good, '--columns', 'a,zz'], /no column 'zz' \(columns: a, b\)/],
       [['fit', good, '--validation', '1'], /--validation must be in \[0, 1\)/],
       [['fit', good, '--input-bound', '-1'], /--input-bound must be a positive number or 'none'/],
@@ -137,7 +147,7 @@ describe('flowsampler fit and score', () => {
     await writeFile(data, csv('a,b', clusters(2000, 6)));
     const out = join(dir, 'flow.json');
     const ctl = new AbortController();
-    const r = await runCli(['fit', data, '--out', out, '--steps', '100000', '--layers', '2', '--hidden', '16', '--patience', '1000'], { signal: ctl.signal, onErr: (l) => /fitting \d+%/.test(l) && ctl.abort() });
+    const r = await runCli(['fit', data, '--out', out, '--steps', '100000', '--layers', '2', '--hidden', '16', '--patience', '1000'], { signal: ctl.signal, onErr: (l) => /fitting .*\d+%/.test(l) && ctl.abort() });
     expect(r.code).toBe(130);
     expect(r.err.join('\n')).toMatch(/interrupted at step \d+: wrote the best flow so far/);
     const doc = JSON.parse(await readFile(out, 'utf8'));

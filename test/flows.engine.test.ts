@@ -257,6 +257,39 @@ describe('Adam', () => {
     expect(Array.from(q.values())).toEqual(Array.from(qBefore));
     flow.dispose();
   });
+
+  it('with weightDecay is AdamW: decays the weight matrices only, before the Adam step, and refuses a bad λ', () => {
+    const flow = createDefaultFlow(2, { layers: 1, hidden: [4], seed: 1 });
+    const params = flow.trainableParams();
+    const w = params.find((p) => p.decay)!;
+    const b = params.find((p) => !p.decay)!;
+    expect(w.name).toMatch(/\.W\d+$/);
+    const adam = new Adam(flow.store, { weightDecay: 2 });
+    const theta = Array.from(w.values());
+    const bBefore = Array.from(b.values());
+    const m = new Float64Array(theta.length);
+    const v = new Float64Array(theta.length);
+    const rng = new RandomStream(4);
+    const gb = new Float64Array(b.size);
+    for (let t = 1; t <= 4; t++) {
+      const g = new Float64Array(theta.length);
+      rng.fillNormal(g);
+      const lr = 0.01 * t;
+      adam.step(new Map([[w, g], [b, gb]]), lr);
+      for (let k = 0; k < theta.length; k++) {
+        theta[k] *= 1 - lr * 2;
+        m[k] = 0.9 * m[k] + 0.1 * g[k];
+        v[k] = 0.999 * v[k] + 0.001 * g[k] * g[k];
+        theta[k] -= (lr * (m[k] / (1 - 0.9 ** t))) / (Math.sqrt(v[k] / (1 - 0.999 ** t)) + 1e-8);
+      }
+      expectClose(w.values(), theta, 1e-6, `step ${t}`);
+    }
+    // A zero gradient gives a zero Adam step; a bias is not decayed.
+    expect(Array.from(b.values())).toEqual(bBefore);
+    expect(() => new Adam(flow.store, { weightDecay: -1 })).toThrow(/weightDecay/);
+    expect(() => new Adam(flow.store, { weightDecay: NaN })).toThrow(/weightDecay/);
+    flow.dispose();
+  });
 });
 
 describe("the flow's input gradients", () => {

@@ -17,7 +17,7 @@
 import { createFamilyFlow, createFlow, defaultHidden } from './builder.js';
 import type { Flow } from './flow.js';
 import type { TransformerConfig } from './bijectors/transformers.js';
-import { ParameterError, checkPositiveInt } from '../core/errors.js';
+import { ParameterError, checkParam, checkPositiveInt } from '../core/errors.js';
 
 export type DensityFamily = 'coupling' | 'maf';
 
@@ -33,12 +33,19 @@ export interface DensityFlowOptions {
   /** Spline bins (default 16) and the half-width of its interval on the standardised scale (default 3). */
   bins?: number;
   bound?: number;
+  /**
+   * Bound of |log σ| in each affine layer (default 5 in coupling flows, 10 in MAF flows). A MAF
+   * layer scales every coordinate given the ones before it, so it can carry a funnel's range of
+   * scales (e^{±v/2}) in fewer layers when its bound is wider; wider bounds made coupling flows
+   * extrapolate worse (docs/density.md).
+   */
+  scaleClip?: number;
   /** Soft bound c of every conditioner's inputs, a ↦ c·tanh(a/c), on the standardised scale (default 4; null for none). */
   inputBound?: number | null;
   seed?: number | string;
 }
 
-export const DENSITY_FLOW_DEFAULTS = { family: 'coupling', transformer: 'spline', layers: 4, bins: 16, bound: 3, inputBound: 4 } as const;
+export const DENSITY_FLOW_DEFAULTS = { family: 'coupling', transformer: 'spline', layers: 4, bins: 16, bound: 3, inputBound: 4, scaleClip: { coupling: 5, maf: 10 } } as const;
 
 export function createDensityFlow(dim: number, options: DensityFlowOptions = {}): Flow {
   checkPositiveInt('flow dim', dim);
@@ -47,12 +54,14 @@ export function createDensityFlow(dim: number, options: DensityFlowOptions = {})
   const kind = options.transformer ?? DENSITY_FLOW_DEFAULTS.transformer;
   if (kind !== 'spline' && kind !== 'affine') throw new ParameterError(`density flow transformer must be 'spline' or 'affine', got '${String(kind)}'`);
   const layers = checkPositiveInt('flow layers', options.layers ?? DENSITY_FLOW_DEFAULTS.layers);
+  const clip = checkParam('scaleClip', options.scaleClip ?? DENSITY_FLOW_DEFAULTS.scaleClip[family], (v) => v > 0 && v < Infinity, 'a positive number');
+  const affine: TransformerConfig = { kind: 'affine', clip };
   const transformer: TransformerConfig =
-    kind === 'spline' ? { kind: 'rq-spline', bins: options.bins ?? DENSITY_FLOW_DEFAULTS.bins, bound: options.bound ?? DENSITY_FLOW_DEFAULTS.bound } : { kind: 'affine' };
+    kind === 'spline' ? { kind: 'rq-spline', bins: options.bins ?? DENSITY_FLOW_DEFAULTS.bins, bound: options.bound ?? DENSITY_FLOW_DEFAULTS.bound } : affine;
   const seed = options.seed ?? 0;
   if (dim === 1) {
     // No other coordinate to condition on: elementwise layers.
-    const el = kind === 'spline' ? transformer : { kind: 'affine' as const };
+    const el = transformer;
     return createFlow({ dim: 1, seed, layers: [{ type: 'affine-diagonal' }, ...Array.from({ length: layers }, () => ({ type: 'elementwise', transformer: el })), { type: 'affine-diagonal' }] });
   }
   const hidden = options.hidden ?? defaultHidden(dim);
@@ -61,7 +70,7 @@ export function createDensityFlow(dim: number, options: DensityFlowOptions = {})
   const coupling = (parity: 0 | 1, t: TransformerConfig) => ({ type: 'coupling', hidden, partition: 'alternate', parity, transformer: t, inputBound });
   const specs = Array.from({ length: layers }, (_, k) => {
     const parity = (k % 2) as 0 | 1;
-    return kind === 'spline' ? [coupling(parity, { kind: 'affine' }), coupling(parity, transformer)] : [coupling(parity, transformer)];
+    return kind === 'spline' ? [coupling(parity, affine), coupling(parity, transformer)] : [coupling(parity, transformer)];
   }).flat();
   return createFlow({ dim, seed, layers: [{ type: 'affine-diagonal' }, ...specs, { type: 'affine-diagonal' }] });
 }

@@ -21,6 +21,8 @@ export class Param {
    * stored pre-masked stays masked under any optimiser whose step is a function of the gradient.
    */
   readonly gradMask: Param | null;
+  /** Whether the optimiser's weight decay applies (the conditioners' weight matrices, not biases or layer scales). */
+  readonly decay: boolean;
   /** Set by the ParamStore that owns it. */
   store: ParamStore | null = null;
   index = -1;
@@ -30,11 +32,12 @@ export class Param {
     readonly rows: number,
     readonly cols: number,
     readonly init: Float32Array,
-    options: { trainable?: boolean; gradMask?: Param | null } = {},
+    options: { trainable?: boolean; gradMask?: Param | null; decay?: boolean } = {},
   ) {
     if (init.length !== rows * cols) throw new ParameterError(`parameter ${name}: ${init.length} initial values for shape [${rows}, ${cols}]`);
     this.trainable = options.trainable ?? true;
     this.gradMask = options.gradMask ?? null;
+    this.decay = options.decay ?? false;
   }
 
   get size(): number {

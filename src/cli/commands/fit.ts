@@ -7,8 +7,9 @@ import { writeJsonAtomic } from '../../core/atomicWrite.js';
 import { initBackend } from '../../core/backend.js';
 import { fmt, formatWarnings } from '../../core/warnings.js';
 import { flowToJSON } from '../../flows/serialize.js';
-import { createDensityFlow, DENSITY_FLOW_DEFAULTS, type DensityFamily } from '../../flows/densityFlow.js';
-import { fitMaximumLikelihood, FIT_DEFAULTS, type FitResult } from '../../flows/train/maximumLikelihood.js';
+import { DENSITY_FLOW_DEFAULTS, type DensityFamily } from '../../flows/densityFlow.js';
+import { FIT_DEFAULTS, type FitResult } from '../../flows/train/maximumLikelihood.js';
+import { AUTO_DENSITY_CANDIDATES, fitDensityWithSelection, type DensityCandidate } from '../../flows/train/densitySelection.js';
 import { logDensityQuantiles, quantileFromTable } from '../../flows/train/anomaly.js';
 import { strictHelp, strictOption, warningsExitCode } from '../exitCodes.js';
 
@@ -46,10 +47,15 @@ per chain, are concatenated). Columns holding only text are left out and reporte
   --out FILE          where to save the flow (default flow.json)
   --columns A,B,C     the columns to fit (default: every numeric column)
   --drop-missing      drop rows with a missing value (NA, empty, NaN) instead of stopping
-  --flow NAME         coupling (default: rational-quadratic spline coupling layers, RQ-NSF,
-                      each paired with an affine coupling; one pass both ways) or maf (masked
-                      autoregressive: one-pass density, sampling in dim passes)
-  --transformer T     spline (default) or affine
+  --flow NAME         auto (default): fits both of the following in turn, each within
+                      --max-seconds, and keeps the one with the lower validation NLL: a
+                      coupling spline flow, and a maf affine flow with weight decay 1;
+                      coupling: rational-quadratic spline coupling layers (RQ-NSF), each
+                      paired with an affine coupling; one pass both ways;
+                      maf: masked autoregressive layers: one-pass density, sampling in dim passes
+  --transformer T     with coupling or maf: spline (default) or affine
+  --weight-decay W    decoupled weight decay of the conditioners' weights (AdamW; default
+                      ${FIT_DEFAULTS.weightDecay}, and 1 for auto's maf candidate)
   --layers L          flow layers (default ${DENSITY_FLOW_DEFAULTS.layers}; with splines each is an affine and a spline coupling)
   --hidden H          hidden units per conditioner layer (default max(64, 4 dim), at most 256)
   --input-bound C     soft bound c·tanh(a/c) of the conditioners' inputs on the standardised scale,
@@ -62,7 +68,7 @@ per chain, are concatenated). Columns holding only text are left out and reporte
   --patience P        validation checks (every epoch, at least 10 and at most ${FIT_DEFAULTS.validateEvery} steps)
                       without improvement before the learning rate is divided by ${FIT_DEFAULTS.plateauFactor}
                       (at most ${FIT_DEFAULTS.plateauReductions} times) and then before stopping (default ${FIT_DEFAULTS.patience})
-  --max-seconds T     wall-time budget (default ${FIT_DEFAULTS.maxSeconds})
+  --max-seconds T     wall-time budget of each flow fitted (default ${FIT_DEFAULTS.maxSeconds})
   --anomaly-quantile Q  rows whose log density is below the Q quantile of the data's are
                       anomalies for 'score' (default ${DEFAULT_ANOMALY_QUANTILE}; saved with the flow)
   --seed S            seed of the split, the minibatches and the initial weights (default 1)
@@ -80,6 +86,7 @@ Ctrl-C stops the fit and saves the best flow so far, marked interrupted (exit 13
         'drop-missing': { type: 'boolean' },
         flow: { type: 'string' },
         transformer: { type: 'string' },
+        'weight-decay': { type: 'string' },
         layers: { type: 'string' },
         hidden: { type: 'string' },
         'input-bound': { type: 'string' },
@@ -95,10 +102,14 @@ Ctrl-C stops the fit and saves the best flow so far, marked interrupted (exit 13
       },
       true,
     );
-    const family = (values.flow as string | undefined) ?? DENSITY_FLOW_DEFAULTS.family;
-    if (family !== 'coupling' && family !== 'maf') throw new UsageError(`--flow must be coupling or maf for a density fit, got '${family}' (an IAF evaluates densities in dim sequential passes)`);
-    const transformer = (values.transformer as string | undefined) ?? DENSITY_FLOW_DEFAULTS.transformer;
+    const family = (values.flow as string | undefined) ?? 'auto';
+    if (family !== 'auto' && family !== 'coupling' && family !== 'maf') throw new UsageError(`--flow must be auto, coupling or maf for a density fit, got '${family}' (an IAF evaluates densities in dim sequential passes)`);
+    const transformerRaw = values.transformer as string | undefined;
+    if (family === 'auto' && transformerRaw !== undefined) throw new UsageError(`--transformer applies to --flow coupling or maf; --flow auto chooses its candidates' transformers`);
+    const transformer = transformerRaw ?? DENSITY_FLOW_DEFAULTS.transformer;
     if (transformer !== 'spline' && transformer !== 'affine') throw new UsageError(`--transformer must be spline or affine, got '${transformer}'`);
+    const weightDecayRaw = values['weight-decay'] as string | undefined;
+    const weightDecay = weightDecayRaw === undefined ? undefined : numberOption('weight-decay', weightDecayRaw, 0, (v) => v >= 0 && v < Infinity, 'a number >= 0');
     const layers = intOption('layers', values.layers as string | undefined, DENSITY_FLOW_DEFAULTS.layers, 1);
     const hiddenRaw = values.hidden as string | undefined;
     const hiddenWidth = hiddenRaw === undefined ? undefined : intOption('hidden', hiddenRaw, 0, 1);
@@ -108,6 +119,7 @@ Ctrl-C stops the fit and saves the best flow so far, marked interrupted (exit 13
     const batchSize = intOption('batch', values.batch as string | undefined, FIT_DEFAULTS.batchSize, 1);
     const learningRate = numberOption('lr', values.lr as string | undefined, FIT_DEFAULTS.learningRate, (v) => v > 0, 'a positive number');
     const validationFraction = numberOption('validation', values.validation as string | undefined, FIT_DEFAULTS.validationFraction, (v) => v >= 0 && v < 1, 'in [0, 1)');
+    if (family === 'auto' && validationFraction === 0) throw new UsageError('--flow auto compares its candidates on the validation rows: --validation must be above 0 (or choose --flow coupling or maf)');
     const patience = intOption('patience', values.patience as string | undefined, FIT_DEFAULTS.patience, 1);
     const maxSeconds = numberOption('max-seconds', values['max-seconds'] as string | undefined, FIT_DEFAULTS.maxSeconds, (v) => v > 0, 'a positive number');
     const quantile = numberOption('anomaly-quantile', values['anomaly-quantile'] as string | undefined, DEFAULT_ANOMALY_QUANTILE, (v) => v > 0 && v < 1, 'in (0, 1)');
@@ -130,31 +142,43 @@ Ctrl-C stops the fit and saves the best flow so far, marked interrupted (exit 13
         (table.warmupRows ? `; ${table.warmupRows} warm-up rows skipped` : ''),
     );
     await initBackend();
-    const flow = createDensityFlow(dim, { family: family as DensityFamily, transformer, layers, hidden: hiddenWidth ? [hiddenWidth, hiddenWidth] : undefined, inputBound, seed });
+    const shared = { layers, hidden: hiddenWidth ? [hiddenWidth, hiddenWidth] : undefined, inputBound, seed };
+    // One candidate when the family is given; auto's weight decay is its candidates' unless given.
+    const candidates: DensityCandidate[] =
+      family === 'auto'
+        ? AUTO_DENSITY_CANDIDATES.map((c) => (weightDecay === undefined ? c : { ...c, fit: { ...c.fit, weightDecay } }))
+        : [{ name: `${family} ${transformer}`, flow: { family: family as DensityFamily, transformer }, fit: { weightDecay: weightDecay ?? FIT_DEFAULTS.weightDecay } }];
+    const progress = createProgress(io, 'fit');
+    const selection = await fitDensityWithSelection(dim, table.values, {
+      flow: shared,
+      candidates,
+      names: table.names,
+      seed,
+      steps,
+      batchSize,
+      learningRate,
+      validationFraction,
+      patience,
+      maxSeconds,
+      signal: io.signal,
+      onCandidateProgress: (name, k, p) => progress.update(p.step, p.steps, candidates.length > 1 ? `fitting ${name} (${k + 1} of ${candidates.length})` : 'fitting'),
+    });
+    const { flow, fit, chosen } = selection;
     try {
-      const progress = createProgress(io, 'fit');
-      const fit = await fitMaximumLikelihood(flow, table.values, {
-        names: table.names,
-        seed,
-        steps,
-        batchSize,
-        learningRate,
-        validationFraction,
-        patience,
-        maxSeconds,
-        signal: io.signal,
-        onProgress: (p) => progress.update(p.step, p.steps, 'fitting'),
-      });
-      const interrupted = fit.stoppedBy === 'abort';
-      progress.stop(interrupted ? 'interrupted' : `${fit.seconds.toFixed(1)} s`);
+      const interrupted = selection.interrupted;
+      const seconds = selection.candidates.reduce((s, c) => s + c.seconds, 0);
+      progress.stop(interrupted ? 'interrupted' : `${seconds.toFixed(1)} s`);
       // The anomaly threshold: the quantile of log q over every row fitted (training and validation).
       const lq = flow.logProbArrays(table.values);
       const quantiles = logDensityQuantiles(lq);
       const threshold = quantileFromTable(quantiles, quantile);
       const training = {
         method: 'maximum-likelihood',
-        family,
-        transformer,
+        family: chosen.flow.family,
+        transformer: chosen.flow.transformer,
+        requestedFamily: family,
+        weightDecay: chosen.weightDecay,
+        candidates: selection.candidates.map((c) => ({ ...c, validationNll: Number.isFinite(c.validationNll) ? c.validationNll : null })),
         layers,
         hidden: hiddenWidth ?? null,
         seed,
@@ -184,8 +208,11 @@ Ctrl-C stops the fit and saves the best flow so far, marked interrupted (exit 13
         io.err(`interrupted at step ${fit.steps}: wrote the best flow so far (step ${fit.bestStep}) to ${out}, marked interrupted`);
         return 130;
       }
+      if (selection.candidates.length > 1) {
+        for (const c of selection.candidates) io.out(`candidate ${c.name}: validation NLL ${fmt(c.validationNll)} (${c.parameters} weights, ${c.steps} steps in ${c.seconds.toFixed(1)} s)${c === chosen ? ', kept' : ''}`);
+      }
       io.out(
-        `fitted a ${family} ${transformer} flow (${flow.parameterCount()} weights): ${fit.steps} steps (${fit.epochs.toFixed(1)} epochs) in ${fit.seconds.toFixed(1)} s, stopped by ${stopText(fit, maxSeconds)}; kept step ${fit.bestStep}`,
+        `fitted a ${chosen.name} flow (${flow.parameterCount()} weights): ${fit.steps} steps (${fit.epochs.toFixed(1)} epochs) in ${fit.seconds.toFixed(1)} s, stopped by ${stopText(fit, maxSeconds)}; kept step ${fit.bestStep}`,
       );
       io.out(`NLL per row: training ${fmt(fit.trainNll)}, validation ${fmt(fit.bestValidationNll)} (nats, on the data's scale)`);
       io.out(`anomaly threshold: log density ${fmt(threshold)} (the ${quantile} quantile of the ${table.rows} data rows)`);

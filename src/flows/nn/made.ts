@@ -128,7 +128,7 @@ export class Made {
       const allOnes = spec.mask.every((v) => v === 1);
       const mask = allOnes ? null : Param.constant(`${name}.mask${l}`, fanIn, fanOut, spec.mask);
       this.masks.push(mask);
-      this.weights.push(new Param(`${name}.W${l}`, fanIn, fanOut, w, { gradMask: mask }));
+      this.weights.push(new Param(`${name}.W${l}`, fanIn, fanOut, w, { gradMask: mask, decay: true }));
       this.biases.push(new Param(`${name}.b${l}`, 1, fanOut, b));
     });
     this.degrees = { input: this.order, hidden: this.hidden.map((h) => hiddenDegrees(this.dim, h)), outputBlocks: this.outputBlocks };

@@ -43,7 +43,7 @@ export class Mlp {
       if (last && config.outputBias) {
         for (let blk = 0; blk < blocks; blk++) b.fill(config.outputBias(blk), blk * width, (blk + 1) * width);
       }
-      this.weights.push(new Param(`${name}.W${l}`, fanIn, fanOut, w));
+      this.weights.push(new Param(`${name}.W${l}`, fanIn, fanOut, w, { decay: true }));
       this.biases.push(new Param(`${name}.b${l}`, 1, fanOut, b));
     }
   }

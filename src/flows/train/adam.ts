@@ -1,9 +1,11 @@
 /**
- * Adam (Kingma & Ba 2015, https://arxiv.org/abs/1412.6980) in PyTorch's form (torch.optim.Adam,
- * no weight decay), so runs are comparable with the PyTorch anchors:
+ * Adam (Kingma & Ba 2015, https://arxiv.org/abs/1412.6980) in PyTorch's form (torch.optim.Adam),
+ * so runs are comparable with the PyTorch anchors:
  *   m ← β1 m + (1 − β1) g,  v ← β2 v + (1 − β2) g²,  θ ← θ − lr · m̂ / (√v̂ + ε),
- * with m̂ = m/(1 − β1ᵗ), v̂ = v/(1 − β2ᵗ). One implementation for every engine: a JS loop over the
- * flow's parameter store (src/flows/params.ts), moments in float32 like PyTorch's. A masked
+ * with m̂ = m/(1 − β1ᵗ), v̂ = v/(1 − β2ᵗ). With `weightDecay` λ > 0 it is AdamW (Loshchilov &
+ * Hutter 2019, decoupled weight decay, as torch.optim.AdamW): θ ← θ(1 − lr·λ) before the step,
+ * on the parameters marked `decay` (the conditioners' weight matrices) only. One implementation
+ * for every engine: a JS loop over the flow's parameter store (src/flows/params.ts), moments in float32 like PyTorch's. A masked
  * gradient entry is exactly 0, so its moments stay 0 and its step is exactly 0. A parameter the
  * loss did not reach gets no step (PyTorch skips parameters whose gradient is None).
  */
@@ -17,6 +19,8 @@ export interface AdamOptions {
   beta1?: number;
   beta2?: number;
   epsilon?: number;
+  /** Decoupled weight decay λ (AdamW); default 0, plain Adam. */
+  weightDecay?: number;
 }
 
 /** What a checkpoint keeps of the optimiser. */
@@ -30,6 +34,7 @@ export class Adam {
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
+  readonly weightDecay: number;
   private readonly params: Param[];
   private readonly m: Float32Array[];
   private readonly v: Float32Array[];
@@ -42,6 +47,8 @@ export class Adam {
     this.beta1 = options.beta1 ?? ADAM_DEFAULTS.beta1;
     this.beta2 = options.beta2 ?? ADAM_DEFAULTS.beta2;
     this.epsilon = options.epsilon ?? ADAM_DEFAULTS.epsilon;
+    this.weightDecay = options.weightDecay ?? 0;
+    if (!(this.weightDecay >= 0 && Number.isFinite(this.weightDecay))) throw new ParameterError(`adam: weightDecay must be a finite number >= 0, got ${this.weightDecay}`);
     if (!(this.beta1 >= 0 && this.beta1 < 1) || !(this.beta2 >= 0 && this.beta2 < 1)) {
       throw new ParameterError(`adam: betas must be in [0, 1), got ${this.beta1}, ${this.beta2}`);
     }
@@ -67,8 +74,10 @@ export class Adam {
     const epsHat = this.epsilon * Math.sqrt(bc2);
     const c1 = (1 - b1) * scale;
     const c2 = (1 - b2) * scale * scale;
+    const shrink = 1 - lr * this.weightDecay;
     this.params.forEach((p, i) => {
       const g = grads.get(p);
+      if (g && shrink !== 1 && p.decay) scaleInPlace(this.store.data(p), shrink);
       if (g) adamLoop(this.store.data(p), g, this.m[i], this.v[i], b1, b2, c1, c2, stepSize, epsHat);
       if (g) this.store.touch(p);
     });
@@ -96,6 +105,10 @@ function adamLoop(theta: Float32Array, g: Float64Array, m: Float32Array, v: Floa
     v[k] = vk;
     theta[k] -= (stepSize * mk) / (Math.sqrt(vk) + epsHat);
   }
+}
+
+function scaleInPlace(a: Float32Array, f: number): void {
+  for (let k = 0; k < a.length; k++) a[k] *= f;
 }
 
 /** The global L2 norm of a set of gradients. */

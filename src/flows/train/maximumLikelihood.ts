@@ -69,6 +69,8 @@ export interface LikelihoodTrainOptions {
   warmupSteps?: number;
   /** Clip the global gradient norm (default 100; Infinity disables). */
   clipNorm?: number;
+  /** Decoupled weight decay λ of the conditioners' weights (AdamW; default 0). */
+  weightDecay?: number;
   /** Steps between validation evaluations (default: one epoch, at least 10 and at most 100 steps). */
   validateEvery?: number;
   /** Stop after this many evaluations without improvement (default 20; Infinity disables). */
@@ -128,7 +130,7 @@ export interface LikelihoodTrainResult {
   path: 'heap' | 'tfjs';
   nTrain: number;
   nValidation: number;
-  options: { steps: number; batchSize: number; learningRate: number; schedule: LearningRateSchedule; clipNorm: number; validateEvery: number; patience: number; seed: string };
+  options: { steps: number; batchSize: number; learningRate: number; schedule: LearningRateSchedule; clipNorm: number; weightDecay: number; validateEvery: number; patience: number; seed: string };
 }
 
 export interface FitResult extends LikelihoodTrainResult {
@@ -151,6 +153,7 @@ export const FIT_DEFAULTS = {
   minDelta: 1e-3,
   maxSeconds: 60,
   clipNorm: 100,
+  weightDecay: 0,
 } as const;
 
 /** Where the training rows of each step come from. */
@@ -216,6 +219,7 @@ interface Resolved {
   finalFactor: number;
   warmup: number;
   clipNorm: number;
+  weightDecay: number;
   validateEvery: number;
   patience: number;
   plateauReductions: number;
@@ -236,6 +240,7 @@ function resolveOptions(o: LikelihoodTrainOptions, trainRows: number): Resolved 
   const warmup = Math.floor(checkParam('warmupSteps', o.warmupSteps ?? Math.min(100, steps / 10), (v) => v >= 0, 'non-negative'));
   const clipNorm = o.clipNorm ?? FIT_DEFAULTS.clipNorm;
   if (!(clipNorm > 0)) throw new ParameterError(`invalid parameter clipNorm = ${clipNorm}: must be positive`);
+  const weightDecay = checkParam('weightDecay', o.weightDecay ?? FIT_DEFAULTS.weightDecay, (v) => v >= 0 && v < Infinity, 'a finite number >= 0');
   // Small data sets overfit within a few epochs: check them every epoch.
   const epochSteps = Number.isFinite(trainRows) ? Math.ceil(trainRows / batchSize) : Infinity;
   const validateEvery = checkPositiveInt('validateEvery', o.validateEvery ?? Math.max(10, Math.min(FIT_DEFAULTS.validateEvery, epochSteps)));
@@ -247,7 +252,7 @@ function resolveOptions(o: LikelihoodTrainOptions, trainRows: number): Resolved 
   const maxSeconds = o.maxSeconds ?? FIT_DEFAULTS.maxSeconds;
   if (!(maxSeconds > 0)) throw new ParameterError(`invalid parameter maxSeconds = ${maxSeconds}: must be positive (Infinity for no budget)`);
   const progressEvery = checkPositiveInt('progressEvery', o.progressEvery ?? 25);
-  return { steps, batchSize, peak, schedule, finalFactor, warmup, clipNorm, validateEvery, patience, plateauReductions, plateauFactor, minDelta, maxMs: 1000 * maxSeconds, progressEvery, seed: String(o.seed ?? 0) };
+  return { steps, batchSize, peak, schedule, finalFactor, warmup, clipNorm, weightDecay, validateEvery, patience, plateauReductions, plateauFactor, minDelta, maxMs: 1000 * maxSeconds, progressEvery, seed: String(o.seed ?? 0) };
 }
 
 /**
@@ -300,7 +305,7 @@ export async function trainLikelihood(
   // d(mean −log q)/d log q for every row: the same each step.
   const cot = new Float64Array(b).fill(-1 / b);
   const run = await runOptimiser<'early-stopping'>(
-    new Adam(flow.store),
+    new Adam(flow.store, { weightDecay: o.weightDecay }),
     { steps: o.steps, peak: o.peak, schedule: o.schedule, warmup: o.warmup, finalFactor: o.finalFactor, clipNorm: o.clipNorm, maxMs: o.maxMs, signal: options.signal },
     {
       compute: () => {
@@ -409,7 +414,7 @@ export async function trainLikelihood(
     path: engine.name,
     nTrain: source.rows,
     nValidation: validation.n,
-    options: { steps: o.steps, batchSize: o.batchSize, learningRate: o.peak, schedule: o.schedule, clipNorm: o.clipNorm, validateEvery: o.validateEvery, patience: o.patience, seed: o.seed },
+    options: { steps: o.steps, batchSize: o.batchSize, learningRate: o.peak, schedule: o.schedule, clipNorm: o.clipNorm, weightDecay: o.weightDecay, validateEvery: o.validateEvery, patience: o.patience, seed: o.seed },
   };
 }
 
