@@ -38,6 +38,8 @@ describe('density flow selection by validation NLL', () => {
     expect(sel.candidates.map((c) => c.name)).toEqual(AUTO_DENSITY_CANDIDATES.map((c) => c.name));
     expect(sel.chosen.name).toBe('coupling spline');
     expect(sel.chosen.validationNll).toBe(Math.min(...sel.candidates.map((c) => c.validationNll)));
+    expect(sel.candidates[1].versusKept).toMatchObject({ against: 'coupling spline', replaced: false });
+    expect(sel.candidates[1].versusKept!.gain).toBeCloseTo(sel.chosen.validationNll - sel.candidates[1].validationNll, 6);
     expect(sel.fit.bestValidationNll).toBe(sel.chosen.validationNll);
     expect(sel.interrupted).toBe(false);
     // The bimodal x2 costs the affine MAF clearly more than sampling noise (~0.05 nats on 200 rows).
@@ -82,5 +84,24 @@ describe('density flow selection by validation NLL', () => {
     sel.flow.dispose();
     await expect(fitDensityWithSelection(2, data, { validationFraction: 0 })).rejects.toThrow(ParameterError);
     await expect(fitDensityWithSelection(2, data, { candidates: [] })).rejects.toThrow(/no candidates/);
+  });
+});
+
+describe('the rule for replacing the kept candidate', () => {
+  it('a later candidate replaces the first only when better by more than minZ paired standard errors', async () => {
+    const data = twoBands(600, 7);
+    // The same flow twice: the second is identical to the first (gain 0), so it never replaces it...
+    const same = [{ name: 'a', flow: { family: 'coupling' as const, transformer: 'affine' as const } }, { name: 'b', flow: { family: 'coupling' as const, transformer: 'affine' as const } }];
+    const s1 = await fitDensityWithSelection(2, data, { flow: SMALL, seed: 2, steps: 40, candidates: same });
+    expect(s1.candidates[1].versusKept).toMatchObject({ against: 'a', gain: 0, replaced: false });
+    expect(s1.chosen.name).toBe('a');
+    s1.flow.dispose();
+    // ...while an untrained first candidate (1 step) is replaced by a trained one, clearly better.
+    const s2 = await fitDensityWithSelection(2, data, { flow: SMALL, seed: 2, candidates: [{ ...same[0], fit: { learningRate: 1e-9 } }, { ...same[1] }], steps: 300 });
+    const v = s2.candidates[1].versusKept!;
+    expect(v.gain).toBeGreaterThan(2 * v.se);
+    expect(v.replaced).toBe(true);
+    expect(s2.chosen.name).toBe('b');
+    s2.flow.dispose();
   });
 });

@@ -34,7 +34,7 @@ export interface DensityFlowOptions {
   bins?: number;
   bound?: number;
   /**
-   * Bound of |log σ| in each affine layer (default 5 in coupling flows, 10 in MAF flows). A MAF
+   * Bound of |log σ| in each affine layer (default 5 in coupling flows, 15 in MAF flows). A MAF
    * layer scales every coordinate given the ones before it, so it can carry a funnel's range of
    * scales (e^{±v/2}) in fewer layers when its bound is wider; wider bounds made coupling flows
    * extrapolate worse (docs/density.md).
@@ -45,7 +45,7 @@ export interface DensityFlowOptions {
   seed?: number | string;
 }
 
-export const DENSITY_FLOW_DEFAULTS = { family: 'coupling', transformer: 'spline', layers: 4, bins: 16, bound: 3, inputBound: 4, scaleClip: { coupling: 5, maf: 10 } } as const;
+export const DENSITY_FLOW_DEFAULTS = { family: 'coupling', transformer: 'spline', layers: 4, bins: 16, bound: 3, inputBound: 4, scaleClip: { coupling: 5, maf: 15 } } as const;
 
 export function createDensityFlow(dim: number, options: DensityFlowOptions = {}): Flow {
   checkPositiveInt('flow dim', dim);

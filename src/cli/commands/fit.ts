@@ -48,8 +48,9 @@ per chain, are concatenated). Columns holding only text are left out and reporte
   --columns A,B,C     the columns to fit (default: every numeric column)
   --drop-missing      drop rows with a missing value (NA, empty, NaN) instead of stopping
   --flow NAME         auto (default): fits both of the following in turn, each within
-                      --max-seconds, and keeps the one with the lower validation NLL: a
-                      coupling spline flow, and a maf affine flow with weight decay 1;
+                      --max-seconds, on the same validation rows: a coupling spline flow,
+                      and a maf affine flow with weight decay 1, kept instead only when its
+                      validation log density is higher by more than 2 standard errors;
                       coupling: rational-quadratic spline coupling layers (RQ-NSF), each
                       paired with an affine coupling; one pass both ways;
                       maf: masked autoregressive layers: one-pass density, sampling in dim passes
@@ -209,7 +210,10 @@ Ctrl-C stops the fit and saves the best flow so far, marked interrupted (exit 13
         return 130;
       }
       if (selection.candidates.length > 1) {
-        for (const c of selection.candidates) io.out(`candidate ${c.name}: validation NLL ${fmt(c.validationNll)} (${c.parameters} weights, ${c.steps} steps in ${c.seconds.toFixed(1)} s)${c === chosen ? ', kept' : ''}`);
+        for (const c of selection.candidates) {
+          const vs = c.versusKept ? `; ${c.versusKept.gain >= 0 ? '+' : ''}${fmt(c.versusKept.gain)} ± ${fmt(c.versusKept.se)} nats per validation row against ${c.versusKept.against}` : '';
+          io.out(`candidate ${c.name}: validation NLL ${fmt(c.validationNll)} (${c.parameters} weights, ${c.steps} steps in ${c.seconds.toFixed(1)} s)${vs}${c === chosen ? ', kept' : ''}`);
+        }
       }
       io.out(
         `fitted a ${chosen.name} flow (${flow.parameterCount()} weights): ${fit.steps} steps (${fit.epochs.toFixed(1)} epochs) in ${fit.seconds.toFixed(1)} s, stopped by ${stopText(fit, maxSeconds)}; kept step ${fit.bestStep}`,

@@ -5,14 +5,18 @@
  * given the ones before it, carries scales that depend on another coordinate (a funnel's
  * e^{v/2}) that a coupling's fixed partition cannot pass on (docs/density.md has the
  * measurements). The candidates are fitted in turn on the same training rows and judged on the
- * same held-out rows (the split is a function of the seed only), which is model selection by
- * held-out likelihood as in Durkan et al. (2019) and Papamakarios et al. (2017).
+ * same held-out rows, which is model selection by held-out likelihood as in Durkan et al. (2019)
+ * and Papamakarios et al. (2017). A later candidate replaces the one kept only when its mean
+ * validation log density is higher by more than `minZ` standard errors of the paired difference
+ * (per row, on the same rows): on a small validation set the first candidate, the default
+ * family, stays unless the other is clearly better.
  */
 import type { Flow } from '../flow.js';
 import { createDensityFlow, type DensityFlowOptions } from '../densityFlow.js';
 import { fitMaximumLikelihood, FIT_DEFAULTS, type FitOptions, type FitProgress, type FitResult } from './maximumLikelihood.js';
-import type { FitData } from './fitData.js';
-import { ParameterError } from '../../core/errors.js';
+import { splitRows, toDataMatrix, type FitData } from './fitData.js';
+import { ParameterError, checkParam } from '../../core/errors.js';
+import { RandomStream } from '../../core/random.js';
 
 export interface DensityCandidate {
   /** Shown in progress, results and the CLI, e.g. 'coupling spline'. */
@@ -38,6 +42,8 @@ export interface CandidateReport {
   weightDecay: number;
   parameters: number;
   validationNll: number;
+  /** Against the candidate kept before it: mean validation log-density gain per row, its paired SE, and whether it replaced it. */
+  versusKept: { against: string; gain: number; se: number; replaced: boolean } | null;
   steps: number;
   seconds: number;
   stoppedBy: FitResult['stoppedBy'];
@@ -59,18 +65,34 @@ export interface DensitySelectionOptions extends FitOptions {
   flow?: Omit<DensityFlowOptions, 'family' | 'transformer'>;
   /** Default AUTO_DENSITY_CANDIDATES. `maxSeconds` is each candidate's budget. */
   candidates?: readonly DensityCandidate[];
+  /** Standard errors by which a later candidate must beat the kept one (default 2). */
+  minZ?: number;
   /** Progress of the candidate being fitted. */
   onCandidateProgress?: (candidate: string, index: number, p: FitProgress) => void;
 }
 
 /** Fit every candidate and keep the one with the lowest validation NLL. */
 export async function fitDensityWithSelection(dim: number, data: FitData, options: DensitySelectionOptions = {}): Promise<DensitySelection> {
-  const { flow: shared = {}, candidates = AUTO_DENSITY_CANDIDATES, onCandidateProgress, ...fitOptions } = options;
+  const { flow: shared = {}, candidates = AUTO_DENSITY_CANDIDATES, onCandidateProgress, minZ: minZOption, ...fitOptions } = options;
   if (candidates.length === 0) throw new ParameterError('density selection: no candidates');
-  if (fitOptions.validation === undefined && fitOptions.validationFraction === 0) {
-    throw new ParameterError('density selection compares the candidates on held-out rows: give validation rows or a validationFraction > 0');
-  }
+  const minZ = checkParam('minZ', minZOption ?? 2, (v) => v >= 0 && v < Infinity, 'a finite number >= 0');
   const seed = fitOptions.seed ?? shared.seed ?? 0;
+  // The split fitMaximumLikelihood would make, made once so that every candidate sees the same rows.
+  let train: FitData = data;
+  let validation: Float64Array;
+  if (fitOptions.validation !== undefined) {
+    validation = toDataMatrix(fitOptions.validation, dim, 'validation data', fitOptions.names).x;
+  } else {
+    const { x, n } = toDataMatrix(data, dim, 'data', fitOptions.names);
+    const frac = checkParam('validationFraction', fitOptions.validationFraction ?? FIT_DEFAULTS.validationFraction, (v) => v >= 0 && v < 1, 'in [0, 1)');
+    const nVal = frac === 0 ? 0 : Math.max(1, Math.round(frac * n));
+    if (nVal === 0) throw new ParameterError('density selection compares the candidates on held-out rows: give validation rows or a validationFraction > 0');
+    if (n - nVal < 2) throw new ParameterError(`validationFraction ${frac} leaves ${n - nVal} training rows of ${n}`);
+    const s = splitRows(x, n, dim, nVal, new RandomStream(String(seed)).derive('split'));
+    train = s.train;
+    validation = s.validation;
+  }
+  let keptLogQ: Float64Array | null = null;
   const reports: CandidateReport[] = [];
   let best: { flow: Flow; fit: FitResult; report: CandidateReport } | null = null;
   try {
@@ -78,9 +100,10 @@ export async function fitDensityWithSelection(dim: number, data: FitData, option
       const flow = createDensityFlow(dim, { ...shared, ...c.flow, seed });
       let fit: FitResult;
       try {
-        fit = await fitMaximumLikelihood(flow, data, {
+        fit = await fitMaximumLikelihood(flow, train, {
           ...fitOptions,
           ...c.fit,
+          validation,
           seed,
           onProgress: (p) => {
             fitOptions.onProgress?.(p);
@@ -91,21 +114,25 @@ export async function fitDensityWithSelection(dim: number, data: FitData, option
         flow.dispose();
         throw e;
       }
+      const lq = flow.logProbArrays(validation);
+      const versus = best === null || keptLogQ === null ? null : pairedGain(lq, keptLogQ);
+      const replaces = best === null || !Number.isFinite(best.report.validationNll) || (versus !== null && Number.isFinite(versus.gain) && versus.gain > minZ * versus.se);
       const report: CandidateReport = {
         name: c.name,
         flow: { ...shared, ...c.flow },
         weightDecay: c.fit?.weightDecay ?? fitOptions.weightDecay ?? FIT_DEFAULTS.weightDecay,
         parameters: flow.parameterCount(),
         validationNll: fit.bestValidationNll,
+        versusKept: versus && best ? { against: best.report.name, ...versus, replaced: replaces } : null,
         steps: fit.steps,
         seconds: fit.seconds,
         stoppedBy: fit.stoppedBy,
       };
       reports.push(report);
-      // A non-finite validation NLL never wins; the first candidate wins ties.
-      if (best === null || report.validationNll < best.report.validationNll || !Number.isFinite(best.report.validationNll)) {
+      if (replaces) {
         best?.flow.dispose();
         best = { flow, fit, report };
+        keptLogQ = lq;
       } else {
         flow.dispose();
       }
@@ -116,4 +143,19 @@ export async function fitDensityWithSelection(dim: number, data: FitData, option
     throw e;
   }
   return { flow: best!.flow, fit: best!.fit, chosen: best!.report, candidates: reports, interrupted: reports.some((r) => r.stoppedBy === 'abort') };
+}
+
+/** Mean of log q_new − log q_kept over the rows and its standard error (NaN when either is not finite). */
+function pairedGain(lqNew: Float64Array, lqKept: Float64Array): { gain: number; se: number } {
+  const n = lqNew.length;
+  let s = 0;
+  let s2 = 0;
+  for (let i = 0; i < n; i++) {
+    const d = lqNew[i] - lqKept[i];
+    s += d;
+    s2 += d * d;
+  }
+  const gain = s / n;
+  const se = n > 1 ? Math.sqrt(Math.max(0, s2 / n - gain * gain) / (n - 1)) : Infinity;
+  return Number.isFinite(gain) ? { gain, se } : { gain: NaN, se: NaN };
 }
