@@ -14,9 +14,8 @@
 import type { Flow } from '../flow.js';
 import { createDensityFlow, type DensityFlowOptions } from '../densityFlow.js';
 import { fitMaximumLikelihood, FIT_DEFAULTS, type FitOptions, type FitProgress, type FitResult } from './maximumLikelihood.js';
-import { splitRows, toDataMatrix, type FitData } from './fitData.js';
+import { holdOut, toDataMatrix, type FitData } from './fitData.js';
 import { ParameterError, checkParam } from '../../core/errors.js';
-import { RandomStream } from '../../core/random.js';
 
 export interface DensityCandidate {
   /** Shown in progress, results and the CLI, e.g. 'coupling spline'. */
@@ -84,11 +83,8 @@ export async function fitDensityWithSelection(dim: number, data: FitData, option
     validation = toDataMatrix(fitOptions.validation, dim, 'validation data', fitOptions.names).x;
   } else {
     const { x, n } = toDataMatrix(data, dim, 'data', fitOptions.names);
-    const frac = checkParam('validationFraction', fitOptions.validationFraction ?? FIT_DEFAULTS.validationFraction, (v) => v >= 0 && v < 1, 'in [0, 1)');
-    const nVal = frac === 0 ? 0 : Math.max(1, Math.round(frac * n));
-    if (nVal === 0) throw new ParameterError('density selection compares the candidates on held-out rows: give validation rows or a validationFraction > 0');
-    if (n - nVal < 2) throw new ParameterError(`validationFraction ${frac} leaves ${n - nVal} training rows of ${n}`);
-    const s = splitRows(x, n, dim, nVal, new RandomStream(String(seed)).derive('split'));
+    const s = holdOut(x, n, dim, fitOptions.validationFraction ?? FIT_DEFAULTS.validationFraction, String(seed));
+    if (s.nValidation === 0) throw new ParameterError('density selection compares the candidates on held-out rows: give validation rows or a validationFraction > 0');
     train = s.train;
     validation = s.validation;
   }

@@ -19,7 +19,7 @@
 import type { Flow } from '../flow.js';
 import type { Param } from '../params.js';
 import { AffineDiagonal } from '../bijectors/affineDiagonal.js';
-import { DimensionError, NonFiniteError, ParameterError } from '../../core/errors.js';
+import { DimensionError, NonFiniteError, ParameterError, checkParam } from '../../core/errors.js';
 import { checkArray, FLOAT64_BYTES } from '../../core/memory.js';
 import { RandomStream } from '../../core/random.js';
 import { fmt, makeWarning, type Warning } from '../../core/warnings.js';
@@ -112,6 +112,17 @@ export function gatherRows(x: Float64Array, dim: number, idx: ArrayLike<number>,
 }
 
 /** A seeded split: `nValidation` rows for validation, the rest for training. */
+/**
+ * The validation split of a fit: round(fraction · n) rows (at least 1 unless the fraction is 0),
+ * chosen by the seed's 'split' stream, so every fit with the same seed holds out the same rows.
+ */
+export function holdOut(x: Float64Array, n: number, dim: number, fraction: number, seed: string): ReturnType<typeof splitRows> {
+  checkParam('validationFraction', fraction, (v) => v >= 0 && v < 1, 'in [0, 1)');
+  const nVal = fraction === 0 ? 0 : Math.max(1, Math.round(fraction * n));
+  if (n - nVal < 2) throw new ParameterError(`validationFraction ${fraction} leaves ${n - nVal} training rows of ${n}`);
+  return splitRows(x, n, dim, nVal, new RandomStream(seed).derive('split'));
+}
+
 export function splitRows(x: Float64Array, n: number, dim: number, nValidation: number, rng: RandomStream): { train: Float64Array; nTrain: number; validation: Float64Array; nValidation: number } {
   const idx = shuffledIndices(n, rng);
   return { train: gatherRows(x, dim, idx, 0, n - nValidation), nTrain: n - nValidation, validation: gatherRows(x, dim, idx, n - nValidation, n), nValidation };

@@ -34,7 +34,7 @@ import { Adam } from './adam.js';
 import type { LearningRateSchedule } from './schedule.js';
 import { runOptimiser } from './optimiserLoop.js';
 import { TrainingError } from './checks.js';
-import { discreteColumns, splitRows, standardizeFlow, standardizationParams, toDataMatrix, shuffledIndices, type FitData } from './fitData.js';
+import { discreteColumns, holdOut, standardizeFlow, standardizationParams, toDataMatrix, shuffledIndices, type FitData } from './fitData.js';
 import { ParameterError, checkParam, checkPositiveInt } from '../../core/errors.js';
 import { RandomStream } from '../../core/random.js';
 import { fmt, makeWarning, pct, type Warning } from '../../core/warnings.js';
@@ -442,10 +442,7 @@ export async function fitMaximumLikelihood(flow: Flow, data: FitData, options: F
     val = v.x;
     nVal = v.n;
   } else {
-    const frac = checkParam('validationFraction', options.validationFraction ?? FIT_DEFAULTS.validationFraction, (v) => v >= 0 && v < 1, 'in [0, 1)');
-    nVal = frac === 0 ? 0 : Math.max(1, Math.round(frac * n));
-    if (n - nVal < 2) throw new ParameterError(`validationFraction ${frac} leaves ${n - nVal} training rows of ${n}`);
-    const s = splitRows(x, n, D, nVal, root.derive('split'));
+    const s = holdOut(x, n, D, options.validationFraction ?? FIT_DEFAULTS.validationFraction, seed);
     train = s.train;
     nTrain = s.nTrain;
     val = s.validation;
