@@ -144,6 +144,20 @@ describe('flowsampler fit and score', () => {
     expect(r.err.join('\n')).toMatch(/not fitted to data/);
   });
 
+  it('a given family fits one flow, also without validation rows', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fs-fit-one-'));
+    const data = join(dir, 'data.csv');
+    await writeFile(data, csv('a,b', clusters(400, 8)));
+    const out = join(dir, 'flow.json');
+    const r = await runCli(['fit', data, '--out', out, ...FAST, '--flow', 'coupling', '--validation', '0']);
+    expect(r.code, r.err.join('\n')).toBe(0);
+    expect(r.out.join('\n')).not.toMatch(/candidate /);
+    const doc = JSON.parse(await readFile(out, 'utf8'));
+    expect(doc.training.candidates).toHaveLength(1);
+    expect(doc.training.nValidation).toBe(0);
+    expect(doc.training.family).toBe('coupling');
+  });
+
   it('Ctrl-C saves the best flow so far, marked interrupted (exit 130)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fs-fit-int-'));
     const data = join(dir, 'data.csv');

@@ -82,7 +82,12 @@ describe('density flow selection by validation NLL', () => {
     expect(sel.chosen.stoppedBy).toBe('abort');
     expect(Number.isFinite(sel.chosen.validationNll)).toBe(true);
     sel.flow.dispose();
-    await expect(fitDensityWithSelection(2, data, { validationFraction: 0 })).rejects.toThrow(ParameterError);
+    await expect(fitDensityWithSelection(2, data, { validationFraction: 0 })).rejects.toThrow(/compares the candidates on held-out rows/);
+    // One candidate needs no comparison: it fits as fitMaximumLikelihood does, here without validation rows.
+    const one = await fitDensityWithSelection(2, data, { flow: SMALL, seed: 1, steps: 20, validationFraction: 0, candidates: [AUTO_DENSITY_CANDIDATES[0]] });
+    expect(one.fit.nValidation).toBe(0);
+    expect(one.candidates[0].versusKept).toBeNull();
+    one.flow.dispose();
     await expect(fitDensityWithSelection(2, data, { candidates: [] })).rejects.toThrow(/no candidates/);
   });
 });

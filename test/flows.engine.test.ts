@@ -265,6 +265,8 @@ describe('Adam', () => {
     const b = params.find((p) => !p.decay)!;
     expect(w.name).toMatch(/\.W\d+$/);
     const adam = new Adam(flow.store, { weightDecay: 2 });
+    // Biases start at 0, which decay would keep at 0: give this one values decay would move.
+    flow.store.data(b).fill(0.5);
     const theta = Array.from(w.values());
     const bBefore = Array.from(b.values());
     const m = new Float64Array(theta.length);
@@ -284,8 +286,9 @@ describe('Adam', () => {
       }
       expectClose(w.values(), theta, 1e-6, `step ${t}`);
     }
-    // A zero gradient gives a zero Adam step; a bias is not decayed.
+    // A zero gradient gives a zero Adam step, and a bias is not decayed: it keeps its 0.5s.
     expect(Array.from(b.values())).toEqual(bBefore);
+    expect(bBefore.every((v) => v === 0.5)).toBe(true);
     expect(() => new Adam(flow.store, { weightDecay: -1 })).toThrow(/weightDecay/);
     expect(() => new Adam(flow.store, { weightDecay: NaN })).toThrow(/weightDecay/);
     flow.dispose();

@@ -13,10 +13,10 @@
  * 2. **Thin tails** — the marginal standard deviations that importance sampling with q reports
  *    (its draws weighted by p̃/q, PSIS-smoothed) against those of a probe run (a short NUTS run),
  *    with their Monte Carlo standard errors: a q narrower than p whose weights correct it is not
- *    a wrong answer; a weighted sd that stays low is, since no weight reaches where q has no draws. A coordinate whose sd under q is more than
- *    `minSdDrop` below the probe's, by more than z* joint standard errors, is flagged; z* grows
- *    with the dimension (Bonferroni over coordinates: P(any false flag) ≈ 0.5 % for independent
- *    coordinates).
+ *    a wrong answer; a weighted sd that stays low is, since no weight reaches where q has no
+ *    draws. A coordinate whose sd under q is more than `minSdDrop` below the probe's, by more
+ *    than z* joint standard errors, is flagged; z* grows with the dimension (Bonferroni over
+ *    coordinates: P(any false flag) ≈ 0.5 % for independent coordinates).
  *
  * What it cannot detect: mass that the reference run missed too (a mode outside SMC's reference,
  * or one it lost through particle degeneracy); missed mass below `minGap` or within the joint

@@ -61,8 +61,7 @@ export function createDensityFlow(dim: number, options: DensityFlowOptions = {})
   const seed = options.seed ?? 0;
   if (dim === 1) {
     // No other coordinate to condition on: elementwise layers.
-    const el = transformer;
-    return createFlow({ dim: 1, seed, layers: [{ type: 'affine-diagonal' }, ...Array.from({ length: layers }, () => ({ type: 'elementwise', transformer: el })), { type: 'affine-diagonal' }] });
+    return createFlow({ dim: 1, seed, layers: [{ type: 'affine-diagonal' }, ...Array.from({ length: layers }, () => ({ type: 'elementwise', transformer })), { type: 'affine-diagonal' }] });
   }
   const hidden = options.hidden ?? defaultHidden(dim);
   const inputBound = options.inputBound === null ? undefined : (options.inputBound ?? DENSITY_FLOW_DEFAULTS.inputBound);

@@ -5,9 +5,10 @@
  * with m̂ = m/(1 − β1ᵗ), v̂ = v/(1 − β2ᵗ). With `weightDecay` λ > 0 it is AdamW (Loshchilov &
  * Hutter 2019, decoupled weight decay, as torch.optim.AdamW): θ ← θ(1 − lr·λ) before the step,
  * on the parameters marked `decay` (the conditioners' weight matrices) only. One implementation
- * for every engine: a JS loop over the flow's parameter store (src/flows/params.ts), moments in float32 like PyTorch's. A masked
- * gradient entry is exactly 0, so its moments stay 0 and its step is exactly 0. A parameter the
- * loss did not reach gets no step (PyTorch skips parameters whose gradient is None).
+ * for every engine: a JS loop over the flow's parameter store (src/flows/params.ts), moments in
+ * float32 like PyTorch's. A masked gradient entry is exactly 0, so its moments stay 0 and its
+ * step is exactly 0 (and decay keeps a 0 at 0). A parameter the loss did not reach gets no step
+ * and no decay (PyTorch skips parameters whose gradient is None).
  */
 import type { Param, ParamStore } from '../params.js';
 import { ParameterError } from '../../core/errors.js';
@@ -77,9 +78,10 @@ export class Adam {
     const shrink = 1 - lr * this.weightDecay;
     this.params.forEach((p, i) => {
       const g = grads.get(p);
-      if (g && shrink !== 1 && p.decay) scaleInPlace(this.store.data(p), shrink);
-      if (g) adamLoop(this.store.data(p), g, this.m[i], this.v[i], b1, b2, c1, c2, stepSize, epsHat);
-      if (g) this.store.touch(p);
+      if (!g) return;
+      if (shrink !== 1 && p.decay) scaleInPlace(this.store.data(p), shrink);
+      adamLoop(this.store.data(p), g, this.m[i], this.v[i], b1, b2, c1, c2, stepSize, epsHat);
+      this.store.touch(p);
     });
   }
 

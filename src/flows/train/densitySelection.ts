@@ -70,78 +70,76 @@ export interface DensitySelectionOptions extends FitOptions {
   onCandidateProgress?: (candidate: string, index: number, p: FitProgress) => void;
 }
 
-/** Fit every candidate and keep the one with the lowest validation NLL. */
+/**
+ * Fit every candidate in turn and keep the first, unless a later one is better on the validation
+ * rows by more than `minZ` paired standard errors. One candidate is fitted as fitMaximumLikelihood
+ * fits it (its own split, or none).
+ */
 export async function fitDensityWithSelection(dim: number, data: FitData, options: DensitySelectionOptions = {}): Promise<DensitySelection> {
   const { flow: shared = {}, candidates = AUTO_DENSITY_CANDIDATES, onCandidateProgress, minZ: minZOption, ...fitOptions } = options;
   if (candidates.length === 0) throw new ParameterError('density selection: no candidates');
   const minZ = checkParam('minZ', minZOption ?? 2, (v) => v >= 0 && v < Infinity, 'a finite number >= 0');
   const seed = fitOptions.seed ?? shared.seed ?? 0;
-  // The split fitMaximumLikelihood would make, made once so that every candidate sees the same rows.
-  let train: FitData = data;
-  let validation: Float64Array;
-  if (fitOptions.validation !== undefined) {
-    validation = toDataMatrix(fitOptions.validation, dim, 'validation data', fitOptions.names).x;
-  } else {
-    const { x, n } = toDataMatrix(data, dim, 'data', fitOptions.names);
-    const s = holdOut(x, n, dim, fitOptions.validationFraction ?? FIT_DEFAULTS.validationFraction, String(seed));
-    if (s.nValidation === 0) throw new ParameterError('density selection compares the candidates on held-out rows: give validation rows or a validationFraction > 0');
-    train = s.train;
-    validation = s.validation;
-  }
-  let keptLogQ: Float64Array | null = null;
+  const rows = candidates.length > 1 ? commonSplit(dim, data, fitOptions, String(seed)) : null;
   const reports: CandidateReport[] = [];
-  let best: { flow: Flow; fit: FitResult; report: CandidateReport } | null = null;
+  let kept: { flow: Flow; fit: FitResult; report: CandidateReport; logQ: Float64Array | null } | null = null;
+  let current: Flow | null = null;
   try {
     for (const [index, c] of candidates.entries()) {
-      const flow = createDensityFlow(dim, { ...shared, ...c.flow, seed });
-      let fit: FitResult;
-      try {
-        fit = await fitMaximumLikelihood(flow, train, {
-          ...fitOptions,
-          ...c.fit,
-          validation,
-          seed,
-          onProgress: (p) => {
-            fitOptions.onProgress?.(p);
-            onCandidateProgress?.(c.name, index, p);
-          },
-        });
-      } catch (e) {
-        flow.dispose();
-        throw e;
-      }
-      const lq = flow.logProbArrays(validation);
-      const versus = best === null || keptLogQ === null ? null : pairedGain(lq, keptLogQ);
-      const replaces = best === null || !Number.isFinite(best.report.validationNll) || (versus !== null && Number.isFinite(versus.gain) && versus.gain > minZ * versus.se);
+      const flow = (current = createDensityFlow(dim, { ...shared, ...c.flow, seed }));
+      const fit = await fitMaximumLikelihood(flow, rows ? rows.train : data, {
+        ...fitOptions,
+        ...c.fit,
+        ...(rows ? { validation: rows.validation } : {}),
+        seed,
+        onProgress: (p) => {
+          fitOptions.onProgress?.(p);
+          onCandidateProgress?.(c.name, index, p);
+        },
+      });
+      const logQ = rows ? flow.logProbArrays(rows.validation) : null;
+      const versus = kept?.logQ && logQ ? pairedGain(logQ, kept.logQ) : null;
+      // NaN comparisons are false: a candidate with a non-finite row never replaces; one replaces a kept flow that has one.
+      const replaces = kept === null || !Number.isFinite(kept.report.validationNll) || (versus !== null && versus.gain > minZ * versus.se);
       const report: CandidateReport = {
         name: c.name,
         flow: { ...shared, ...c.flow },
         weightDecay: c.fit?.weightDecay ?? fitOptions.weightDecay ?? FIT_DEFAULTS.weightDecay,
         parameters: flow.parameterCount(),
         validationNll: fit.bestValidationNll,
-        versusKept: versus && best ? { against: best.report.name, ...versus, replaced: replaces } : null,
+        versusKept: versus && kept ? { against: kept.report.name, ...versus, replaced: replaces } : null,
         steps: fit.steps,
         seconds: fit.seconds,
         stoppedBy: fit.stoppedBy,
       };
       reports.push(report);
       if (replaces) {
-        best?.flow.dispose();
-        best = { flow, fit, report };
-        keptLogQ = lq;
+        kept?.flow.dispose();
+        kept = { flow, fit, report, logQ };
       } else {
         flow.dispose();
       }
+      current = null;
       if (fit.stoppedBy === 'abort') break;
     }
   } catch (e) {
-    best?.flow.dispose();
+    current?.dispose();
+    kept?.flow.dispose();
     throw e;
   }
-  return { flow: best!.flow, fit: best!.fit, chosen: best!.report, candidates: reports, interrupted: reports.some((r) => r.stoppedBy === 'abort') };
+  return { flow: kept!.flow, fit: kept!.fit, chosen: kept!.report, candidates: reports, interrupted: reports.some((r) => r.stoppedBy === 'abort') };
 }
 
-/** Mean of log q_new − log q_kept over the rows and its standard error (NaN when either is not finite). */
+/** The training and validation rows every candidate shares: the given validation rows, or the split fitMaximumLikelihood would make. */
+function commonSplit(dim: number, data: FitData, o: FitOptions, seed: string): { train: FitData; validation: Float64Array } {
+  if (o.validation !== undefined) return { train: data, validation: toDataMatrix(o.validation, dim, 'validation data', o.names).x };
+  const { x, n } = toDataMatrix(data, dim, 'data', o.names);
+  const s = holdOut(x, n, dim, o.validationFraction ?? FIT_DEFAULTS.validationFraction, seed);
+  if (s.nValidation === 0) throw new ParameterError('density selection compares the candidates on held-out rows: give validation rows or a validationFraction > 0');
+  return { train: s.train, validation: s.validation };
+}
+
+/** Mean of log q_new − log q_kept over the rows and its standard error. */
 function pairedGain(lqNew: Float64Array, lqKept: Float64Array): { gain: number; se: number } {
   const n = lqNew.length;
   let s = 0;
@@ -152,6 +150,5 @@ function pairedGain(lqNew: Float64Array, lqKept: Float64Array): { gain: number; 
     s2 += d * d;
   }
   const gain = s / n;
-  const se = n > 1 ? Math.sqrt(Math.max(0, s2 / n - gain * gain) / (n - 1)) : Infinity;
-  return Number.isFinite(gain) ? { gain, se } : { gain: NaN, se: NaN };
+  return { gain, se: n > 1 ? Math.sqrt(Math.max(0, s2 / n - gain * gain) / (n - 1)) : Infinity };
 }

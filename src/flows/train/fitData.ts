@@ -111,7 +111,6 @@ export function gatherRows(x: Float64Array, dim: number, idx: ArrayLike<number>,
   return out;
 }
 
-/** A seeded split: `nValidation` rows for validation, the rest for training. */
 /**
  * The validation split of a fit: round(fraction · n) rows (at least 1 unless the fraction is 0),
  * chosen by the seed's 'split' stream, so every fit with the same seed holds out the same rows.
@@ -123,6 +122,7 @@ export function holdOut(x: Float64Array, n: number, dim: number, fraction: numbe
   return splitRows(x, n, dim, nVal, new RandomStream(seed).derive('split'));
 }
 
+/** A seeded split: `nValidation` rows for validation, the rest for training. */
 export function splitRows(x: Float64Array, n: number, dim: number, nValidation: number, rng: RandomStream): { train: Float64Array; nTrain: number; validation: Float64Array; nValidation: number } {
   const idx = shuffledIndices(n, rng);
   return { train: gatherRows(x, dim, idx, 0, n - nValidation), nTrain: n - nValidation, validation: gatherRows(x, dim, idx, n - nValidation, n), nValidation };
