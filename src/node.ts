@@ -10,3 +10,4 @@ export { readStanCsvChains, readStanCsvFiles, readStanCsvChainsStreaming } from 
 export { renderReportHtml, type ReportInput, type ReportSection, type ReportTargetInfo } from './report/html.js';
 export { figureToSvg, figureToPng, exportFiguresPng, toVegaSpec } from './report/png.js';
 export { writeFileAtomic, writeJsonAtomic, OutputError } from './core/atomicWrite.js';
+export { fitDensityWithSelection, AUTO_DENSITY_CANDIDATES, type DensityCandidate, type DensitySelection, type DensitySelectionOptions, type CandidateReport } from './flows/train/densitySelection.js';

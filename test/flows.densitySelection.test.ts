@@ -110,3 +110,70 @@ describe('the rule for replacing the kept candidate', () => {
     s2.flow.dispose();
   });
 });
+
+describe('candidates fitted side by side on worker threads', () => {
+  it('gives the same fits and the same choice as one thread, each candidate with the whole budget', async () => {
+    const data = twoBands(800, 5);
+    const opts = { flow: SMALL, seed: 4, steps: 200, maxSeconds: 600 };
+    const one = await fitDensityWithSelection(2, data, opts);
+    const two = await fitDensityWithSelection(2, data, { ...opts, workers: 2 });
+    expect(one.workers).toBe(1);
+    expect(one.candidateMaxSeconds).toBe(300);
+    expect(two.workers).toBe(2);
+    expect(two.candidateMaxSeconds).toBe(600);
+    expect(two.candidates.map((c) => [c.name, c.steps, c.validationNll])).toEqual(one.candidates.map((c) => [c.name, c.steps, c.validationNll]));
+    expect(two.candidates[1].versusKept).toEqual(one.candidates[1].versusKept);
+    expect(two.chosen.name).toBe(one.chosen.name);
+    const points = twoBands(50, 6);
+    expect(Array.from(two.flow.logProbArrays(points))).toEqual(Array.from(one.flow.logProbArrays(points)));
+    one.flow.dispose();
+    two.flow.dispose();
+  });
+
+  it('an interrupt stops every running fit, which keeps its best parameters; a worker error reaches the caller', async () => {
+    const data = twoBands(500, 8);
+    const ctl = new AbortController();
+    const seen = new Set<number>();
+    const sel = await fitDensityWithSelection(2, data, {
+      flow: SMALL,
+      seed: 1,
+      steps: 1_000_000,
+      patience: 1e6,
+      workers: 2,
+      signal: ctl.signal,
+      onCandidateProgress: (_name, k, p) => {
+        if (p.step >= 50) seen.add(k);
+        if (seen.size === 2) ctl.abort();
+      },
+    });
+    expect(sel.interrupted).toBe(true);
+    expect(sel.candidates).toHaveLength(2);
+    for (const c of sel.candidates) {
+      expect(c.stoppedBy).toBe('abort');
+      expect(Number.isFinite(c.validationNll)).toBe(true);
+    }
+    sel.flow.dispose();
+    const bad = [AUTO_DENSITY_CANDIDATES[0], { name: 'bad', flow: { family: 'maf' as const, bins: -1 } }];
+    await expect(fitDensityWithSelection(2, data, { flow: SMALL, steps: 20, workers: 2, candidates: bad })).rejects.toMatchObject({ name: 'ParameterError', message: expect.stringMatching(/bins/) });
+  });
+
+  it('maxSeconds holds for the whole fit: shared on one thread, start-up included on two', async () => {
+    const data = twoBands(500, 9);
+    const started = performance.now();
+    const sel = await fitDensityWithSelection(2, data, { flow: SMALL, seed: 1, steps: 1_000_000, patience: 1e6, maxSeconds: 3 });
+    expect(sel.candidateMaxSeconds).toBe(1.5);
+    expect((performance.now() - started) / 1000).toBeLessThan(3 + 1);
+    for (const c of sel.candidates) {
+      expect(c.stoppedBy).toBe('time');
+      // The budget is checked between steps: a step of this small flow is far below a second.
+      expect(c.seconds).toBeLessThan(1.5 + 1);
+    }
+    sel.flow.dispose();
+    // On a thread each, the threads' start-up counts against the one budget of the whole fit.
+    const t2 = performance.now();
+    const par = await fitDensityWithSelection(2, data, { flow: SMALL, seed: 1, steps: 1_000_000, patience: 1e6, maxSeconds: 3, workers: 2 });
+    expect((performance.now() - t2) / 1000).toBeLessThan(3 + 1);
+    for (const c of par.candidates) expect(c.stoppedBy).toBe('time');
+    par.flow.dispose();
+  });
+});

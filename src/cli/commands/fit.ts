@@ -12,6 +12,8 @@ import { FIT_DEFAULTS, type FitResult } from '../../flows/train/maximumLikelihoo
 import { AUTO_DENSITY_CANDIDATES, fitDensityWithSelection, type DensityCandidate } from '../../flows/train/densitySelection.js';
 import { logDensityQuantiles, quantileFromTable } from '../../flows/train/anomaly.js';
 import { strictHelp, strictOption, warningsExitCode } from '../exitCodes.js';
+import { workersOption } from '../workersOption.js';
+import { defaultWorkers } from '../../study/pool.js';
 
 /** Default share of the training rows below the anomaly threshold. */
 export const DEFAULT_ANOMALY_QUANTILE = 0.01;
@@ -21,7 +23,7 @@ function stopText(r: FitResult, maxSeconds: number): string {
     case 'early-stopping':
       return `early stopping: no better validation NLL for ${r.options.patience} checks${r.plateauReductions > 0 ? ` after ${r.plateauReductions} learning-rate reduction${r.plateauReductions > 1 ? 's' : ''}` : ''}`;
     case 'time':
-      return `the ${maxSeconds} s time budget`;
+      return `the ${+maxSeconds.toFixed(1)} s time budget`;
     case 'steps':
       return 'all requested steps';
     default:
@@ -47,8 +49,8 @@ per chain, are concatenated). Columns holding only text are left out and reporte
   --out FILE          where to save the flow (default flow.json)
   --columns A,B,C     the columns to fit (default: every numeric column)
   --drop-missing      drop rows with a missing value (NA, empty, NaN) instead of stopping
-  --flow NAME         auto (default): fits both of the following in turn, each within
-                      --max-seconds, on the same validation rows: a coupling spline flow,
+  --flow NAME         auto (default): fits both of the following side by side (one worker
+                      thread each), on the same validation rows: a coupling spline flow,
                       and a maf affine flow with weight decay 1, kept instead only when its
                       validation log density is higher by more than 2 standard errors;
                       coupling: rational-quadratic spline coupling layers (RQ-NSF), each
@@ -69,7 +71,10 @@ per chain, are concatenated). Columns holding only text are left out and reporte
   --patience P        validation checks (every epoch, at least 10 and at most ${FIT_DEFAULTS.validateEvery} steps)
                       without improvement before the learning rate is divided by ${FIT_DEFAULTS.plateauFactor}
                       (at most ${FIT_DEFAULTS.plateauReductions} times) and then before stopping (default ${FIT_DEFAULTS.patience})
-  --max-seconds T     wall-time budget of each flow fitted (default ${FIT_DEFAULTS.maxSeconds})
+  --max-seconds T     wall-time budget of the whole fit (default ${FIT_DEFAULTS.maxSeconds}); with auto on
+                      fewer workers than candidates, each candidate gets its share
+  --workers N         worker threads fitting auto's candidates (default: all ${defaultWorkers()} cores, at
+                      most one per candidate; 1 fits them one after another in this thread)
   --anomaly-quantile Q  rows whose log density is below the Q quantile of the data's are
                       anomalies for 'score' (default ${DEFAULT_ANOMALY_QUANTILE}; saved with the flow)
   --seed S            seed of the split, the minibatches and the initial weights (default 1)
@@ -97,6 +102,7 @@ Ctrl-C stops the fit and saves the best flow so far, marked interrupted (exit 13
         validation: { type: 'string' },
         patience: { type: 'string' },
         'max-seconds': { type: 'string' },
+        workers: { type: 'string' },
         'anomaly-quantile': { type: 'string' },
         seed: { type: 'string' },
         ...strictOption,
@@ -123,6 +129,7 @@ Ctrl-C stops the fit and saves the best flow so far, marked interrupted (exit 13
     if (family === 'auto' && validationFraction === 0) throw new UsageError('--flow auto compares its candidates on the validation rows: --validation must be above 0 (or choose --flow coupling or maf)');
     const patience = intOption('patience', values.patience as string | undefined, FIT_DEFAULTS.patience, 1);
     const maxSeconds = numberOption('max-seconds', values['max-seconds'] as string | undefined, FIT_DEFAULTS.maxSeconds, (v) => v > 0, 'a positive number');
+    const workers = workersOption(values.workers as string | undefined);
     const quantile = numberOption('anomaly-quantile', values['anomaly-quantile'] as string | undefined, DEFAULT_ANOMALY_QUANTILE, (v) => v > 0 && v < 1, 'in (0, 1)');
     const seedRaw = (values.seed as string | undefined) ?? '1';
     if (seedRaw.trim() === '') throw new UsageError('--seed is empty');
@@ -150,6 +157,9 @@ Ctrl-C stops the fit and saves the best flow so far, marked interrupted (exit 13
         ? AUTO_DENSITY_CANDIDATES.map((c) => (weightDecay === undefined ? c : { ...c, fit: { ...c.fit, weightDecay } }))
         : [{ name: `${family} ${transformer}`, flow: { family: family as DensityFamily, transformer }, fit: { weightDecay: weightDecay ?? FIT_DEFAULTS.weightDecay } }];
     const progress = createProgress(io, 'fit');
+    // Side by side, the line shows every candidate's step.
+    const at = new Map<number, { name: string; step: number; steps: number }>();
+    const started = performance.now();
     const selection = await fitDensityWithSelection(dim, table.values, {
       flow: shared,
       candidates,
@@ -162,12 +172,18 @@ Ctrl-C stops the fit and saves the best flow so far, marked interrupted (exit 13
       patience,
       maxSeconds,
       signal: io.signal,
-      onCandidateProgress: (name, k, p) => progress.update(p.step, p.steps, candidates.length > 1 ? `fitting ${name} (${k + 1} of ${candidates.length})` : 'fitting'),
+      workers,
+      onCandidateProgress: (name, k, p) => {
+        at.set(k, { name, step: p.step, steps: p.steps });
+        const all = [...at.values()];
+        const label = candidates.length === 1 ? 'fitting' : all.length === 1 ? `fitting ${name} (${k + 1} of ${candidates.length})` : `fitting ${all.map((a) => `${a.name} ${a.step}`).join(', ')}`;
+        progress.update(all.reduce((s, a) => s + a.step, 0), all.reduce((s, a) => s + a.steps, 0), label);
+      },
     });
     const { flow, fit, chosen } = selection;
     try {
       const interrupted = selection.interrupted;
-      const seconds = selection.candidates.reduce((s, c) => s + c.seconds, 0);
+      const seconds = (performance.now() - started) / 1000;
       progress.stop(interrupted ? 'interrupted' : `${seconds.toFixed(1)} s`);
       // The anomaly threshold: the quantile of log q over every row fitted (training and validation).
       const lq = flow.logProbArrays(table.values);
@@ -193,6 +209,8 @@ Ctrl-C stops the fit and saves the best flow so far, marked interrupted (exit 13
         batchSize: fit.options.batchSize,
         learningRate,
         maxSeconds,
+        workers: selection.workers,
+        candidateMaxSeconds: selection.candidateMaxSeconds,
         nTrain: fit.nTrain,
         nValidation: fit.nValidation,
         trainNll: fit.trainNll,
@@ -216,7 +234,7 @@ Ctrl-C stops the fit and saves the best flow so far, marked interrupted (exit 13
         }
       }
       io.out(
-        `fitted a ${chosen.name} flow (${flow.parameterCount()} weights): ${fit.steps} steps (${fit.epochs.toFixed(1)} epochs) in ${fit.seconds.toFixed(1)} s, stopped by ${stopText(fit, maxSeconds)}; kept step ${fit.bestStep}`,
+        `fitted a ${chosen.name} flow (${flow.parameterCount()} weights): ${fit.steps} steps (${fit.epochs.toFixed(1)} epochs) in ${fit.seconds.toFixed(1)} s, stopped by ${stopText(fit, selection.candidateMaxSeconds)}; kept step ${fit.bestStep}`,
       );
       io.out(`NLL per row: training ${fmt(fit.trainNll)}, validation ${fmt(fit.bestValidationNll)} (nats, on the data's scale)`);
       io.out(`anomaly threshold: log density ${fmt(threshold)} (the ${quantile} quantile of the ${table.rows} data rows)`);

@@ -57,75 +57,130 @@ export interface DensitySelection {
   candidates: CandidateReport[];
   /** The signal stopped a candidate's fit: the choice is among what was fitted by then. */
   interrupted: boolean;
+  /** Threads the candidates were fitted on, and each candidate's share of `maxSeconds`. */
+  workers: number;
+  candidateMaxSeconds: number;
 }
 
 export interface DensitySelectionOptions extends FitOptions {
   /** Flow options every candidate shares (layers, hidden, inputBound, seed). */
   flow?: Omit<DensityFlowOptions, 'family' | 'transformer'>;
-  /** Default AUTO_DENSITY_CANDIDATES. `maxSeconds` is each candidate's budget. */
+  /** Default AUTO_DENSITY_CANDIDATES. */
   candidates?: readonly DensityCandidate[];
   /** Standard errors by which a later candidate must beat the kept one (default 2). */
   minZ?: number;
-  /** Progress of the candidate being fitted. */
+  /**
+   * Worker threads that fit candidates side by side (Node; default 1: one after another in this
+   * thread). `maxSeconds` is the whole selection's budget: each candidate gets it divided by the
+   * number of rounds the candidates take on these threads (all of it with a thread per candidate).
+   */
+  workers?: number;
+  /** Progress of each candidate being fitted (from several at once with `workers` > 1). */
   onCandidateProgress?: (candidate: string, index: number, p: FitProgress) => void;
 }
 
+interface Fitted {
+  flow: Flow;
+  fit: FitResult;
+}
+
 /**
- * Fit every candidate in turn and keep the first, unless a later one is better on the validation
- * rows by more than `minZ` paired standard errors. One candidate is fitted as fitMaximumLikelihood
- * fits it (its own split, or none).
+ * Fit every candidate and keep the first, unless a later one is better on the validation rows by
+ * more than `minZ` paired standard errors. One candidate is fitted as fitMaximumLikelihood fits
+ * it (its own split, or none).
  */
 export async function fitDensityWithSelection(dim: number, data: FitData, options: DensitySelectionOptions = {}): Promise<DensitySelection> {
-  const { flow: shared = {}, candidates = AUTO_DENSITY_CANDIDATES, onCandidateProgress, minZ: minZOption, ...fitOptions } = options;
+  const { flow: shared = {}, candidates = AUTO_DENSITY_CANDIDATES, onCandidateProgress, minZ: minZOption, workers: workersOption, ...fitOptions } = options;
   if (candidates.length === 0) throw new ParameterError('density selection: no candidates');
   const minZ = checkParam('minZ', minZOption ?? 2, (v) => v >= 0 && v < Infinity, 'a finite number >= 0');
+  const workers = Math.min(candidates.length, checkParam('workers', workersOption ?? 1, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1'));
   const seed = fitOptions.seed ?? shared.seed ?? 0;
   const rows = candidates.length > 1 ? commonSplit(dim, data, fitOptions, String(seed)) : null;
-  const reports: CandidateReport[] = [];
-  let kept: { flow: Flow; fit: FitResult; report: CandidateReport; logQ: Float64Array | null } | null = null;
-  let current: Flow | null = null;
+  const rounds = Math.ceil(candidates.length / workers);
+  const totalSeconds = checkParam('maxSeconds', fitOptions.maxSeconds ?? FIT_DEFAULTS.maxSeconds, (v) => v > 0, 'a positive number');
+  const maxSeconds = totalSeconds / rounds;
+  // The candidates' steps end by this time: threads' start-up and the candidates fitted before
+  // count against it, and a small reserve is left for each fit's final evaluations.
+  const deadline = Date.now() + 1000 * totalSeconds - Math.min(2000, 30 * totalSeconds);
+  const flowOf = (c: DensityCandidate): DensityFlowOptions => ({ ...shared, ...c.flow, seed });
+  const fitOf = (c: DensityCandidate, index: number): FitOptions => ({
+    ...fitOptions,
+    ...c.fit,
+    maxSeconds,
+    seed,
+    onProgress: (p) => {
+      fitOptions.onProgress?.(p);
+      onCandidateProgress?.(c.name, index, p);
+    },
+  });
+
+  let fitted: Fitted[] = [];
   try {
-    for (const [index, c] of candidates.entries()) {
-      const flow = (current = createDensityFlow(dim, { ...shared, ...c.flow, seed }));
-      const fit = await fitMaximumLikelihood(flow, rows ? rows.train : data, {
-        ...fitOptions,
-        ...c.fit,
-        ...(rows ? { validation: rows.validation } : {}),
-        seed,
-        onProgress: (p) => {
-          fitOptions.onProgress?.(p);
-          onCandidateProgress?.(c.name, index, p);
-        },
+    if (workers > 1 && rows) {
+      const { fitCandidatesInThreads } = await import('./parallel/candidateThreads.js');
+      const train = toDataMatrix(rows.train, dim, 'data', fitOptions.names).x;
+      const jobs = candidates.map((c, index) => {
+        const { onProgress, signal: _signal, validation: _v, validationFraction: _f, ...plain } = fitOf(c, index);
+        return { flow: flowOf(c), fit: plain, onProgress };
       });
-      const logQ = rows ? flow.logProbArrays(rows.validation) : null;
-      const versus = kept?.logQ && logQ ? pairedGain(logQ, kept.logQ) : null;
-      // NaN comparisons are false: a candidate with a non-finite row never replaces; one replaces a kept flow that has one.
-      const replaces = kept === null || !Number.isFinite(kept.report.validationNll) || (versus !== null && versus.gain > minZ * versus.se);
-      const report: CandidateReport = {
-        name: c.name,
-        flow: { ...shared, ...c.flow },
-        weightDecay: c.fit?.weightDecay ?? fitOptions.weightDecay ?? FIT_DEFAULTS.weightDecay,
-        parameters: flow.parameterCount(),
-        validationNll: fit.bestValidationNll,
-        versusKept: versus && kept ? { against: kept.report.name, ...versus, replaced: replaces } : null,
-        steps: fit.steps,
-        seconds: fit.seconds,
-        stoppedBy: fit.stoppedBy,
-      };
-      reports.push(report);
-      if (replaces) {
-        kept?.flow.dispose();
-        kept = { flow, fit, report, logQ };
-      } else {
-        flow.dispose();
+      fitted = await fitCandidatesInThreads(dim, train, rows.validation, jobs, { threads: workers, signal: fitOptions.signal, deadline });
+    } else {
+      for (const [index, c] of candidates.entries()) {
+        const flow = createDensityFlow(dim, flowOf(c));
+        try {
+          // The time left, shared by the candidates still to fit (one that stopped early leaves its time to the next).
+          const share = Math.max(1e-3, (deadline - Date.now()) / 1000 / (candidates.length - index));
+          const fit = await fitMaximumLikelihood(flow, rows ? rows.train : data, { ...fitOf(c, index), maxSeconds: share, ...(rows ? { validation: rows.validation } : {}) });
+          fitted.push({ flow, fit });
+          if (fit.stoppedBy === 'abort') break;
+        } catch (e) {
+          flow.dispose();
+          throw e;
+        }
       }
-      current = null;
-      if (fit.stoppedBy === 'abort') break;
     }
+    return { ...choose(candidates, fitted, rows?.validation ?? null, shared, fitOptions, minZ), workers, candidateMaxSeconds: maxSeconds };
   } catch (e) {
-    current?.dispose();
-    kept?.flow.dispose();
+    for (const f of fitted) f.flow.dispose();
     throw e;
+  }
+}
+
+/** Compare the fitted candidates in order on the validation rows; every flow but the kept one is disposed. */
+function choose(
+  candidates: readonly DensityCandidate[],
+  fitted: Fitted[],
+  validation: Float64Array | null,
+  shared: Omit<DensityFlowOptions, 'family' | 'transformer'>,
+  fitOptions: FitOptions,
+  minZ: number,
+): Omit<DensitySelection, 'workers' | 'candidateMaxSeconds'> {
+  const reports: CandidateReport[] = [];
+  let kept: (Fitted & { report: CandidateReport; logQ: Float64Array | null }) | null = null;
+  for (const [index, { flow, fit }] of fitted.entries()) {
+    const c = candidates[index];
+    const logQ = validation ? flow.logProbArrays(validation) : null;
+    const versus = kept?.logQ && logQ ? pairedGain(logQ, kept.logQ) : null;
+    // NaN comparisons are false: a candidate with a non-finite row never replaces; one replaces a kept flow that has one.
+    const replaces = kept === null || !Number.isFinite(kept.report.validationNll) || (versus !== null && versus.gain > minZ * versus.se);
+    const report: CandidateReport = {
+      name: c.name,
+      flow: { ...shared, ...c.flow },
+      weightDecay: c.fit?.weightDecay ?? fitOptions.weightDecay ?? FIT_DEFAULTS.weightDecay,
+      parameters: flow.parameterCount(),
+      validationNll: fit.bestValidationNll,
+      versusKept: versus && kept ? { against: kept.report.name, ...versus, replaced: replaces } : null,
+      steps: fit.steps,
+      seconds: fit.seconds,
+      stoppedBy: fit.stoppedBy,
+    };
+    reports.push(report);
+    if (replaces) {
+      kept?.flow.dispose();
+      kept = { flow, fit, report, logQ };
+    } else {
+      flow.dispose();
+    }
   }
   return { flow: kept!.flow, fit: kept!.fit, chosen: kept!.report, candidates: reports, interrupted: reports.some((r) => r.stoppedBy === 'abort') };
 }
