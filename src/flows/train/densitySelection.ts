@@ -71,8 +71,8 @@ export interface DensitySelectionOptions extends FitOptions {
   minZ?: number;
   /**
    * Worker threads that fit candidates side by side (Node; default 1: one after another in this
-   * thread). `maxSeconds` is the whole selection's budget: each candidate gets it divided by the
-   * number of rounds the candidates take on these threads (all of it with a thread per candidate).
+   * thread). `maxSeconds` is the whole selection's budget: with a thread per candidate each gets
+   * all of it; in one thread each gets the time left divided by the candidates still to fit.
    */
   workers?: number;
   /** Progress of each candidate being fitted (from several at once with `workers` > 1). */
