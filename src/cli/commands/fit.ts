@@ -18,12 +18,12 @@ import { defaultWorkers } from '../../study/pool.js';
 /** Default share of the training rows below the anomaly threshold. */
 export const DEFAULT_ANOMALY_QUANTILE = 0.01;
 
-function stopText(r: FitResult, maxSeconds: number): string {
+function stopText(r: FitResult): string {
   switch (r.stoppedBy) {
     case 'early-stopping':
       return `early stopping: no better validation NLL for ${r.options.patience} checks${r.plateauReductions > 0 ? ` after ${r.plateauReductions} learning-rate reduction${r.plateauReductions > 1 ? 's' : ''}` : ''}`;
     case 'time':
-      return `the ${+maxSeconds.toFixed(1)} s time budget`;
+      return `the ${+r.options.maxSeconds.toFixed(1)} s time budget`;
     case 'steps':
       return 'all requested steps';
     default:
@@ -210,7 +210,6 @@ Ctrl-C stops the fit and saves the best flow so far, marked interrupted (exit 13
         learningRate,
         maxSeconds,
         workers: selection.workers,
-        candidateMaxSeconds: selection.candidateMaxSeconds,
         nTrain: fit.nTrain,
         nValidation: fit.nValidation,
         trainNll: fit.trainNll,
@@ -234,7 +233,7 @@ Ctrl-C stops the fit and saves the best flow so far, marked interrupted (exit 13
         }
       }
       io.out(
-        `fitted a ${chosen.name} flow (${flow.parameterCount()} weights): ${fit.steps} steps (${fit.epochs.toFixed(1)} epochs) in ${fit.seconds.toFixed(1)} s, stopped by ${stopText(fit, selection.candidateMaxSeconds)}; kept step ${fit.bestStep}`,
+        `fitted a ${chosen.name} flow (${flow.parameterCount()} weights): ${fit.steps} steps (${fit.epochs.toFixed(1)} epochs) in ${fit.seconds.toFixed(1)} s, stopped by ${stopText(fit)}; kept step ${fit.bestStep}`,
       );
       io.out(`NLL per row: training ${fmt(fit.trainNll)}, validation ${fmt(fit.bestValidationNll)} (nats, on the data's scale)`);
       io.out(`anomaly threshold: log density ${fmt(threshold)} (the ${quantile} quantile of the ${table.rows} data rows)`);

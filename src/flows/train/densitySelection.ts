@@ -41,6 +41,8 @@ export interface CandidateReport {
   weightDecay: number;
   parameters: number;
   validationNll: number;
+  /** This candidate's own time budget (its share of `maxSeconds`). */
+  maxSeconds: number;
   /** Against the candidate kept before it: mean validation log-density gain per row, its paired SE, and whether it replaced it. */
   versusKept: { against: string; gain: number; se: number; replaced: boolean } | null;
   steps: number;
@@ -57,9 +59,8 @@ export interface DensitySelection {
   candidates: CandidateReport[];
   /** The signal stopped a candidate's fit: the choice is among what was fitted by then. */
   interrupted: boolean;
-  /** Threads the candidates were fitted on, and each candidate's share of `maxSeconds`. */
+  /** Threads the candidates were fitted on. */
   workers: number;
-  candidateMaxSeconds: number;
 }
 
 export interface DensitySelectionOptions extends FitOptions {
@@ -96,9 +97,7 @@ export async function fitDensityWithSelection(dim: number, data: FitData, option
   const workers = Math.min(candidates.length, checkParam('workers', workersOption ?? 1, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1'));
   const seed = fitOptions.seed ?? shared.seed ?? 0;
   const rows = candidates.length > 1 ? commonSplit(dim, data, fitOptions, String(seed)) : null;
-  const rounds = Math.ceil(candidates.length / workers);
   const totalSeconds = checkParam('maxSeconds', fitOptions.maxSeconds ?? FIT_DEFAULTS.maxSeconds, (v) => v > 0, 'a positive number');
-  const maxSeconds = totalSeconds / rounds;
   // The candidates' steps end by this time: threads' start-up and the candidates fitted before
   // count against it, and a small reserve is left for each fit's final evaluations.
   const deadline = Date.now() + 1000 * totalSeconds - Math.min(2000, 30 * totalSeconds);
@@ -106,7 +105,6 @@ export async function fitDensityWithSelection(dim: number, data: FitData, option
   const fitOf = (c: DensityCandidate, index: number): FitOptions => ({
     ...fitOptions,
     ...c.fit,
-    maxSeconds,
     seed,
     onProgress: (p) => {
       fitOptions.onProgress?.(p);
@@ -121,7 +119,8 @@ export async function fitDensityWithSelection(dim: number, data: FitData, option
       const train = toDataMatrix(rows.train, dim, 'data', fitOptions.names).x;
       const jobs = candidates.map((c, index) => {
         const { onProgress, signal: _signal, validation: _v, validationFraction: _f, ...plain } = fitOf(c, index);
-        return { flow: flowOf(c), fit: plain, onProgress };
+        // A round's share of the budget; each worker also stops by the deadline.
+        return { flow: flowOf(c), fit: { ...plain, maxSeconds: totalSeconds / Math.ceil(candidates.length / workers) }, onProgress };
       });
       fitted = await fitCandidatesInThreads(dim, train, rows.validation, jobs, { threads: workers, signal: fitOptions.signal, deadline });
     } else {
@@ -139,7 +138,7 @@ export async function fitDensityWithSelection(dim: number, data: FitData, option
         }
       }
     }
-    return { ...choose(candidates, fitted, rows?.validation ?? null, shared, fitOptions, minZ), workers, candidateMaxSeconds: maxSeconds };
+    return { ...choose(candidates, fitted, rows?.validation ?? null, shared, fitOptions, minZ), workers };
   } catch (e) {
     for (const f of fitted) f.flow.dispose();
     throw e;
@@ -154,7 +153,7 @@ function choose(
   shared: Omit<DensityFlowOptions, 'family' | 'transformer'>,
   fitOptions: FitOptions,
   minZ: number,
-): Omit<DensitySelection, 'workers' | 'candidateMaxSeconds'> {
+): Omit<DensitySelection, 'workers'> {
   const reports: CandidateReport[] = [];
   let kept: (Fitted & { report: CandidateReport; logQ: Float64Array | null }) | null = null;
   for (const [index, { flow, fit }] of fitted.entries()) {
@@ -169,6 +168,7 @@ function choose(
       weightDecay: c.fit?.weightDecay ?? fitOptions.weightDecay ?? FIT_DEFAULTS.weightDecay,
       parameters: flow.parameterCount(),
       validationNll: fit.bestValidationNll,
+      maxSeconds: fit.options.maxSeconds,
       versusKept: versus && kept ? { against: kept.report.name, ...versus, replaced: replaces } : null,
       steps: fit.steps,
       seconds: fit.seconds,

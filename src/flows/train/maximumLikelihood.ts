@@ -130,7 +130,7 @@ export interface LikelihoodTrainResult {
   path: 'heap' | 'tfjs';
   nTrain: number;
   nValidation: number;
-  options: { steps: number; batchSize: number; learningRate: number; schedule: LearningRateSchedule; clipNorm: number; weightDecay: number; validateEvery: number; patience: number; seed: string };
+  options: { steps: number; batchSize: number; learningRate: number; schedule: LearningRateSchedule; clipNorm: number; weightDecay: number; validateEvery: number; patience: number; maxSeconds: number; seed: string };
 }
 
 export interface FitResult extends LikelihoodTrainResult {
@@ -395,7 +395,7 @@ export async function trainLikelihood(
     warnings.push(
       makeWarning(
         'fit-unconverged',
-        `maximum likelihood on ${what} stopped on its ${stoppedBy === 'time' ? `${o.maxMs / 1000} s time budget` : `${o.steps}-step limit`} while the validation NLL was still improving (best ${fmt(best)} at step ${bestStep}); a longer budget would fit better`,
+        `maximum likelihood on ${what} stopped on its ${stoppedBy === 'time' ? `${+(o.maxMs / 1000).toFixed(1)} s time budget` : `${o.steps}-step limit`} while the validation NLL was still improving (best ${fmt(best)} at step ${bestStep}); a longer budget would fit better`,
         { steps: step, bestStep, bestValidationNll: best },
       ),
     );
@@ -414,7 +414,7 @@ export async function trainLikelihood(
     path: engine.name,
     nTrain: source.rows,
     nValidation: validation.n,
-    options: { steps: o.steps, batchSize: o.batchSize, learningRate: o.peak, schedule: o.schedule, clipNorm: o.clipNorm, weightDecay: o.weightDecay, validateEvery: o.validateEvery, patience: o.patience, seed: o.seed },
+    options: { steps: o.steps, batchSize: o.batchSize, learningRate: o.peak, schedule: o.schedule, clipNorm: o.clipNorm, weightDecay: o.weightDecay, validateEvery: o.validateEvery, patience: o.patience, maxSeconds: o.maxMs / 1000, seed: o.seed },
   };
 }
 
