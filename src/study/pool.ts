@@ -14,6 +14,7 @@ import { setMaxListeners } from 'node:events';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { AbortedError, FlowsamplerError } from '../core/errors.js';
+import { unwrapReply, workerEntry } from '../core/workerReply.js';
 import type { PoolReply, PoolTask } from './poolWorker.js';
 
 export interface TaskProgress {
@@ -27,19 +28,13 @@ export function defaultWorkers(): number {
   return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 }
 
-/** Worker entry: the compiled module in dist/, or a tsx bootstrap when running from src/. */
-function workerFilename(): string {
-  const here = import.meta.url;
-  return here.endsWith('.ts') ? new URL('./devWorker.mjs', here).href : new URL('./poolWorker.js', here).href;
-}
-
 export class WorkerPool {
   private readonly pool: Piscina;
 
   constructor(readonly workers: number) {
     if (!Number.isInteger(workers) || workers < 1) throw new FlowsamplerError(`workers must be an integer >= 1, got ${workers}`);
     // Threads start with the first tasks (minThreads 0): a run that sends none pays nothing.
-    this.pool = new Piscina({ filename: workerFilename(), minThreads: 0, maxThreads: workers, idleTimeout: 60_000 });
+    this.pool = new Piscina({ filename: workerEntry(import.meta.url, './devWorker.mjs', './poolWorker.js').href, minThreads: 0, maxThreads: workers, idleTimeout: 60_000 });
   }
 
   /** Runs one task on some worker; rejects with AbortedError when `signal` fires. */
@@ -60,12 +55,7 @@ export class WorkerPool {
         ...(channel ? { transferList: [channel.port2] } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
       })) as PoolReply;
-      if (!reply.ok) {
-        const err = new FlowsamplerError(reply.message);
-        err.name = reply.name;
-        throw err;
-      }
-      return reply.value as R;
+      return unwrapReply(reply) as R;
     } catch (e) {
       if (opts.signal?.aborted || (e instanceof Error && e.name === 'AbortError')) throw new AbortedError('stopped by the user');
       throw e;

@@ -6,16 +6,12 @@
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { FlowsamplerError } from '../../../core/errors.js';
+import { unwrapReply, workerEntry } from '../../../core/workerReply.js';
 import type { DensityFlowOptions } from '../../densityFlow.js';
 import { flowFromJSON } from '../../serialize.js';
 import type { Flow } from '../../flow.js';
 import type { FitProgress, FitResult } from '../maximumLikelihood.js';
 import type { CandidateFitOptions, CandidateReply, CandidateTask } from './candidateWorker.js';
-
-function workerFilename(): string {
-  const here = import.meta.url;
-  return here.endsWith('.ts') ? new URL('./devCandidateWorker.mjs', here).href : new URL('./candidateWorker.js', here).href;
-}
 
 export interface CandidateJob {
   flow: DensityFlowOptions;
@@ -37,7 +33,7 @@ export async function fitCandidatesInThreads(
 ): Promise<{ flow: Flow; fit: FitResult }[]> {
   const threads = Math.min(opts.threads, jobs.length);
   if (!Number.isInteger(threads) || threads < 1) throw new FlowsamplerError(`candidate fits need at least 1 thread, got ${opts.threads}`);
-  const pool = new Piscina({ filename: workerFilename(), minThreads: 0, maxThreads: threads, idleTimeout: 1000 });
+  const pool = new Piscina({ filename: workerEntry(import.meta.url, './devCandidateWorker.mjs', './candidateWorker.js').href, minThreads: 0, maxThreads: threads, idleTimeout: 1000 });
   const ports: MessageChannel[] = [];
   const abortAll = (): void => ports.forEach((c) => c.port1.postMessage({ abort: true }));
   opts.signal?.addEventListener('abort', abortAll);
@@ -52,17 +48,9 @@ export async function fitCandidatesInThreads(
         return pool.run(task, { transferList: [channel.port2] }) as Promise<CandidateReply>;
       }),
     );
-    // Every reply first, so that one failure does not leave the other flows undisposed.
-    const failed = replies.find((r): r is Extract<CandidateReply, { ok: false }> => !r.ok);
-    if (failed) {
-      const err = new FlowsamplerError(failed.message);
-      err.name = failed.name;
-      throw err;
-    }
-    return replies.map((r) => {
-      const ok = r as Extract<CandidateReply, { ok: true }>;
-      return { flow: flowFromJSON(ok.flow), fit: ok.fit };
-    });
+    // Every reply has arrived, and no flow is built before all have succeeded: a failure leaves nothing to dispose.
+    const values = replies.map((r) => unwrapReply(r));
+    return values.map((v) => ({ flow: flowFromJSON(v.flow), fit: v.fit }));
   } finally {
     opts.signal?.removeEventListener('abort', abortAll);
     ports.forEach((c) => c.port1.close());

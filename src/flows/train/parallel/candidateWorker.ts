@@ -7,7 +7,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { initBackend } from '../../../core/backend.js';
-import { FlowsamplerError } from '../../../core/errors.js';
+import { replyOf, type WorkerReply } from '../../../core/workerReply.js';
 import { createDensityFlow, type DensityFlowOptions } from '../../densityFlow.js';
 import { flowToJSON, type SavedFlow } from '../../serialize.js';
 import { fitMaximumLikelihood, type FitOptions, type FitProgress, type FitResult } from '../maximumLikelihood.js';
@@ -28,7 +28,7 @@ export interface CandidateTask {
   port: MessagePort;
 }
 
-export type CandidateReply = { ok: true; flow: SavedFlow; fit: FitResult } | { ok: false; name: string; message: string };
+export type CandidateReply = WorkerReply<{ flow: SavedFlow; fit: FitResult }>;
 
 export default async function fitCandidate(task: CandidateTask): Promise<CandidateReply> {
   const controller = new AbortController();
@@ -36,25 +36,23 @@ export default async function fitCandidate(task: CandidateTask): Promise<Candida
     if (m?.abort) controller.abort();
   });
   try {
-    await initBackend('wasm');
-    const flow = createDensityFlow(task.dim, task.flow);
-    try {
-      const left = (task.deadline - Date.now()) / 1000;
-      const fit = await fitMaximumLikelihood(flow, task.train, {
-        ...task.fit,
-        maxSeconds: Math.max(1e-3, Math.min(task.fit.maxSeconds ?? Infinity, left)),
-        validation: task.validation,
-        signal: controller.signal,
-        onProgress: (p: FitProgress) => task.port.postMessage(p),
-      });
-      return { ok: true, flow: flowToJSON(flow), fit };
-    } finally {
-      flow.dispose();
-    }
-  } catch (e) {
-    // Error classes do not survive the trip between threads: a user-facing one comes back as data.
-    if (e instanceof FlowsamplerError) return { ok: false, name: e.name, message: e.message };
-    throw e;
+    return await replyOf(async () => {
+      await initBackend('wasm');
+      const flow = createDensityFlow(task.dim, task.flow);
+      try {
+        const left = (task.deadline - Date.now()) / 1000;
+        const fit = await fitMaximumLikelihood(flow, task.train, {
+          ...task.fit,
+          maxSeconds: Math.max(1e-3, Math.min(task.fit.maxSeconds ?? Infinity, left)),
+          validation: task.validation,
+          signal: controller.signal,
+          onProgress: (p: FitProgress) => task.port.postMessage(p),
+        });
+        return { flow: flowToJSON(flow), fit };
+      } finally {
+        flow.dispose();
+      }
+    });
   } finally {
     task.port.close();
   }

@@ -13,14 +13,10 @@ import type { Flow } from '../../flow.js';
 import type { Param, ParamStore } from '../../params.js';
 import { flowToJSON } from '../../serialize.js';
 import { FlowsamplerError } from '../../../core/errors.js';
+import { workerEntry } from '../../../core/workerReply.js';
 import type { TargetSource } from '../../../study/targetSource.js';
 import { shardRows, type GradientShards, type ShardResult } from '../shards.js';
 import { CTRL, ctrlLength, doneSlot, failedSlot, type ShardInit } from './protocol.js';
-
-function workerUrl(): URL {
-  const here = import.meta.url;
-  return here.endsWith('.ts') ? new URL('./devShardWorker.mjs', here) : new URL('./shardWorker.js', here);
-}
 
 export interface WorkerShardsOptions {
   flow: Flow;
@@ -99,7 +95,7 @@ export class WorkerShards implements GradientShards {
           stats: bufs.stats,
           error: bufs.errors[w],
         };
-        const worker = new Worker(workerUrl(), { workerData: init });
+        const worker = new Worker(workerEntry(import.meta.url, './devShardWorker.mjs', './shardWorker.js'), { workerData: init });
         worker.unref();
         workers.push(worker);
         ready.push(
