@@ -8,6 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/core/backend.js';
 import { createFamilyFlow, createFlow } from '../src/flows/builder.js';
+import { createDensityFlow } from '../src/flows/densityFlow.js';
 import { fitMaximumLikelihood, trainLikelihood, meanNll, epochBatches } from '../src/flows/train/maximumLikelihood.js';
 import { trainForwardKL } from '../src/flows/train/forwardKL.js';
 import { selectEngine } from '../src/flows/engine/select.js';
@@ -202,6 +203,27 @@ describe('fitMaximumLikelihood', () => {
     expect(short.stoppedBy).toBe('steps');
     expect(short.warnings.map((w) => w.code)).toContain('fit-unconverged');
     fresh.dispose();
+  });
+
+  it('keeps its final evaluations inside the time budget, and says so when the budget allows no step', async () => {
+    // 60 000 rows: the training NLL over every training row after the last step takes a sizeable
+    // part of a 3 s budget; the steps end early by its measured time.
+    const data = banana().sampleExact!(60_000, new RandomStream(18));
+    const flow = createDensityFlow(2, { seed: 1 });
+    const started = performance.now();
+    const fit = await fitMaximumLikelihood(flow, data, { seed: 1, maxSeconds: 3, patience: Infinity });
+    const wall = (performance.now() - started) / 1000;
+    expect(fit.stoppedBy).toBe('time');
+    expect(fit.steps).toBeGreaterThan(0);
+    expect(wall).toBeLessThan(3 + 0.4);
+    expect(fit.seconds).toBeLessThanOrEqual(wall);
+    expect(Number.isFinite(fit.trainNll)).toBe(true);
+    // A budget shorter than the first validation check: no step, an untrained flow, and a warning.
+    const none = await fitMaximumLikelihood(flow, data.subarray(0, 20_000), { seed: 1, maxSeconds: 0.005 });
+    expect(none.steps).toBe(0);
+    expect(none.warnings.find((w) => w.code === 'fit-unconverged')?.message).toMatch(/made no step in its 0\.005 s time budget.*untrained/);
+    await expect(fitMaximumLikelihood(flow, data, { reserveRows: -1 })).rejects.toThrow(/reserveRows/);
+    flow.dispose();
   });
 
   it('refuses an IAF (sequential density direction) and bad data, in one line', async () => {

@@ -251,11 +251,14 @@ export class Flow {
       const [y] = engine.evaluate(this.store, <V>(ops: Ops<V>, [v]: V[]) => [b.inverse(ops, v).y], [{ values: pts, rows, cols: b.dim }]);
       return Float64Array.from(y);
     };
+    // The data are carried down only as far as the last layer that initialises from them.
+    const lowest = this.bijectors.findIndex((b) => b.initializeFromData !== undefined);
+    if (lowest < 0) return;
     let cur: Float64Array = Float64Array.from(x);
-    for (let i = this.bijectors.length - 1; i >= 0; i--) {
+    for (let i = this.bijectors.length - 1; i >= lowest; i--) {
       const b = this.bijectors[i];
       b.initializeFromData?.(cur, n, (p, v) => this.store.set(p, v), run);
-      cur = run(b, cur, n);
+      if (i > lowest) cur = run(b, cur, n);
     }
   }
 

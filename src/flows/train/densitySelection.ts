@@ -98,14 +98,17 @@ export async function fitDensityWithSelection(dim: number, data: FitData, option
   const seed = fitOptions.seed ?? shared.seed ?? 0;
   const rows = candidates.length > 1 ? commonSplit(dim, data, fitOptions, String(seed)) : null;
   const totalSeconds = checkParam('maxSeconds', fitOptions.maxSeconds ?? FIT_DEFAULTS.maxSeconds, (v) => v > 0, 'a positive number');
-  // The candidates' steps end by this time: threads' start-up and the candidates fitted before
-  // count against it, and a small reserve is left for each fit's final evaluations.
-  const deadline = Date.now() + 1000 * totalSeconds - Math.min(2000, 30 * totalSeconds);
+  // The candidates' fits end by this time: threads' start-up and the candidates fitted before
+  // count against it; each fit keeps time for its own final evaluations and for the comparison
+  // of every candidate on the validation rows (`reserveRows`).
+  const deadline = Date.now() + 1000 * totalSeconds;
+  const reserveRows = rows ? candidates.length * (rows.validation.length / dim) : 0;
   const flowOf = (c: DensityCandidate): DensityFlowOptions => ({ ...shared, ...c.flow, seed });
   const fitOf = (c: DensityCandidate, index: number): FitOptions => ({
     ...fitOptions,
     ...c.fit,
     seed,
+    reserveRows,
     onProgress: (p) => {
       fitOptions.onProgress?.(p);
       onCandidateProgress?.(c.name, index, p);

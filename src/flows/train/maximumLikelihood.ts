@@ -81,7 +81,11 @@ export interface LikelihoodTrainOptions {
   plateauFactor?: number;
   /** An improvement smaller than this (nats per row) does not count (default 1e-3). */
   minDelta?: number;
-  /** Wall-time budget in seconds (default 60; Infinity for none). */
+  /**
+   * Wall-time budget in seconds of the whole fit (default 60; Infinity for none): the steps end
+   * early by the measured time of the evaluations after them (the last validation check, the
+   * training NLL, `reserveRows`).
+   */
   maxSeconds?: number;
   /** Seed of the split, the minibatch order and the draws (default 0). */
   seed?: number | string;
@@ -93,6 +97,12 @@ export interface LikelihoodTrainOptions {
   engine?: EngineChoice;
   /** Fit through a sequential density direction (an IAF's `dim`-pass inverse); default false. */
   allowSequentialDensity?: boolean;
+  /**
+   * Rows the caller will evaluate with the fitted flow within the same `maxSeconds` (for example
+   * a model selection's comparison on the validation rows; default 0): the steps end early by
+   * their estimated time, as they do for the fit's own final evaluations.
+   */
+  reserveRows?: number;
 }
 
 export interface FitOptions extends LikelihoodTrainOptions {
@@ -200,6 +210,10 @@ export function meanNll(flow: Flow, engine: Engine, x: Float64Array, n: number, 
   return Number.isFinite(v) ? v : Infinity;
 }
 
+function checkReserveRows(v: number | undefined): number {
+  return checkParam('reserveRows', v ?? 0, (r) => Number.isInteger(r) && r >= 0, 'an integer >= 0');
+}
+
 /** Refuses a flow whose density direction is sequential (see the file header). */
 export function checkDensityDirection(flow: Flow, allow: boolean, what: string): void {
   if (allow) return;
@@ -259,7 +273,8 @@ function resolveOptions(o: LikelihoodTrainOptions, trainRows: number): Resolved 
  * The likelihood loop shared by `fitMaximumLikelihood` (minibatches of a data set) and
  * `trainForwardKL` (fresh exact draws of a target): minimise the mean −log q of each batch.
  * `validation` rows (may be empty) drive early stopping; `what` names the data in messages;
- * `frozen` parameters keep their values (the standardisation layer).
+ * `frozen` parameters keep their values (the standardisation layer); `startedAt` is when the
+ * caller's fit began (its preparation of the rows counts against the time budget).
  */
 export async function trainLikelihood(
   flow: Flow,
@@ -268,6 +283,7 @@ export async function trainLikelihood(
   options: LikelihoodTrainOptions,
   what: string,
   frozen: ReadonlySet<Param> = new Set(),
+  startedAt = performance.now(),
 ): Promise<LikelihoodTrainResult> {
   checkDensityDirection(flow, options.allowSequentialDensity ?? false, what);
   const o = resolveOptions(options, source.rows);
@@ -277,6 +293,17 @@ export async function trainLikelihood(
   const history: FitHistoryEntry[] = [];
   const hasVal = validation.n > 0;
 
+  // The time per evaluated row, measured on every validation check after the first (whose
+  // evaluations are slower while the JIT warms up), estimates the final evaluations kept out of
+  // the budget; without validation rows a training step's time per row stands in, an upper bound.
+  let msPerRow = NaN;
+  const timedNll = (x: Float64Array, n: number): number => {
+    const t = performance.now();
+    const v = meanNll(flow, engine, x, n);
+    if (n > 0) msPerRow = (performance.now() - t) / n;
+    return v;
+  };
+  const finalRows = (hasVal ? validation.n : 0) + checkReserveRows(options.reserveRows);
   let best = hasVal ? meanNll(flow, engine, validation.x, validation.n) : NaN;
   let bestStep = 0;
   let bestParams = flow.store.snapshot();
@@ -295,7 +322,7 @@ export async function trainLikelihood(
   let rateFactor = 1;
   let reductions = 0;
   let improvingAtEnd = false;
-  const t0 = performance.now();
+  const t0 = startedAt;
   const report = () => {
     if (!options.onProgress) return;
     const sec = (performance.now() - t0) / 1000;
@@ -304,11 +331,14 @@ export async function trainLikelihood(
   const b = o.batchSize;
   // d(mean −log q)/d log q for every row: the same each step.
   const cot = new Float64Array(b).fill(-1 / b);
+  let stepMsPerRow = 0;
+  const reserveMs = () => finalRows * (hasVal ? (Number.isNaN(msPerRow) ? 0 : msPerRow) : stepMsPerRow);
   const run = await runOptimiser<'early-stopping'>(
     new Adam(flow.store, { weightDecay: o.weightDecay }),
-    { steps: o.steps, peak: o.peak, schedule: o.schedule, warmup: o.warmup, finalFactor: o.finalFactor, clipNorm: o.clipNorm, maxMs: o.maxMs, signal: options.signal },
+    { steps: o.steps, peak: o.peak, schedule: o.schedule, warmup: o.warmup, finalFactor: o.finalFactor, clipNorm: o.clipNorm, maxMs: o.maxMs, reserveMs, signal: options.signal },
     {
       compute: () => {
+        const start = performance.now();
         const batch = source.next(b);
         let loss = NaN;
         const r = engine.differentiate(flow.store, program, [{ values: batch, rows: b, cols: D }], ([, lq]) => {
@@ -319,6 +349,7 @@ export async function trainLikelihood(
         });
         const grads = r.paramGrads;
         for (const p of frozen) grads.delete(p);
+        stepMsPerRow = (performance.now() - start) / b;
         return { loss, grads };
       },
       after: (done, applied, { loss, norm }, rate) => {
@@ -335,7 +366,7 @@ export async function trainLikelihood(
         }
         if (step % o.progressEvery === 0) report();
         if (step % o.validateEvery !== 0) return;
-        const v = hasVal ? meanNll(flow, engine, validation.x, validation.n) : NaN;
+        const v = hasVal ? timedNll(validation.x, validation.n) : NaN;
         lastVal = v;
         history.push({ step, trainNll: trainMA(), validationNll: v });
         if (!hasVal) return;
@@ -364,6 +395,8 @@ export async function trainLikelihood(
       },
       rateFactor: () => rateFactor,
     },
+    // The initial validation check (and the caller's preparation) count against the budget.
+    { elapsedMs: performance.now() - t0 },
   );
   const stoppedBy: LikelihoodTrainResult['stoppedBy'] = run.stoppedBy;
   // The last steps since the last evaluation count too.
@@ -391,7 +424,15 @@ export async function trainLikelihood(
   if (step > 0 && skipped / step > 0.01) {
     warnings.push(makeWarning('skipped-steps', `maximum likelihood on ${what} skipped ${skipped} of ${step} steps (${pct(skipped / step)}) whose loss or gradient was not finite${firstBad ? ` (first at step ${firstBad.step})` : ''}; the flow learnt from the rest`, { skipped, steps: step, share: skipped / step }));
   }
-  if (hasVal && (stoppedBy === 'time' || stoppedBy === 'steps') && improvingAtEnd) {
+  if (stoppedBy === 'time' && step === 0) {
+    warnings.push(
+      makeWarning(
+        'fit-unconverged',
+        `maximum likelihood on ${what} made no step in its ${+(o.maxMs / 1000).toPrecision(2)} s time budget (preparing the rows, the first validation check and the time kept for the final evaluations took it): the flow is untrained; give a longer budget`,
+        { steps: 0, maxSeconds: o.maxMs / 1000 },
+      ),
+    );
+  } else if (hasVal && (stoppedBy === 'time' || stoppedBy === 'steps') && improvingAtEnd) {
     warnings.push(
       makeWarning(
         'fit-unconverged',
@@ -427,6 +468,7 @@ export async function trainLikelihood(
  *   fit.bestValidationNll, fit.stoppedBy, flow.logProbArrays(newRows)
  */
 export async function fitMaximumLikelihood(flow: Flow, data: FitData, options: FitOptions = {}): Promise<FitResult> {
+  const startedAt = performance.now();
   const D = flow.dim;
   const { x, n } = toDataMatrix(data, D, 'data', options.names);
   const seed = String(options.seed ?? 0);
@@ -453,7 +495,9 @@ export async function fitMaximumLikelihood(flow: Flow, data: FitData, options: F
   const standardization = options.standardize === false ? null : standardizeFlow(flow, train, nTrain);
   const source = epochBatches(train, nTrain, D, root.derive('minibatches'));
   const frozen = new Set(standardization ? standardizationParams(flow) : []);
-  const result = await trainLikelihood(flow, source, { x: val, n: nVal }, { ...options, seed }, `${n} rows of ${D} columns`, frozen);
+  // The training NLL over every training row, after the fit, is inside the budget too.
+  const reserveRows = nTrain + checkReserveRows(options.reserveRows);
+  const result = await trainLikelihood(flow, source, { x: val, n: nVal }, { ...options, seed, reserveRows }, `${n} rows of ${D} columns`, frozen, startedAt);
   const engine = selectEngine(options.engine ?? flow.engine);
   return { ...result, warnings: [...warnings, ...result.warnings], trainNll: meanNll(flow, engine, train, nTrain), standardization };
 }

@@ -22,6 +22,12 @@ export interface LoopSettings {
   clipNorm: number;
   /** Wall-time budget in ms (Infinity for none). */
   maxMs: number;
+  /**
+   * Time the trainer still needs after its last step (its final evaluations), in ms, read every
+   * step: stepping stops when elapsed time plus this reaches `maxMs`, and the schedule runs on
+   * what is left of the budget, so the whole run stays within it (default none).
+   */
+  reserveMs?: () => number;
   /** Let the schedule follow elapsed time when that is ahead of the step count (default true). */
   scheduleByTime?: boolean;
   signal?: AbortSignal;
@@ -76,13 +82,14 @@ export async function runOptimiser<Stop extends string>(
         break;
       }
       const elapsed = performance.now() - t0;
-      if (elapsed > maxMs) {
+      const budget = maxMs - (settings.reserveMs?.() ?? 0);
+      if (elapsed > budget) {
         stoppedBy = 'time';
         break;
       }
       // With a time budget the schedule runs on whichever is further along, steps or time, so the
       // decay completes even when the budget (not the step count) ends training.
-      const effStep = byTime ? Math.max(step, Math.min(steps - 1, Math.floor((elapsed / maxMs) * steps))) : step;
+      const effStep = byTime ? Math.max(step, Math.min(steps - 1, Math.floor((elapsed / Math.max(budget, 1)) * steps))) : step;
       lr = learningRateAt(step < warmup ? step : effStep, steps, peak, schedule, warmup, finalFactor) * (hooks.rateFactor?.() ?? 1);
       const r = hooks.compute(step, lr);
       const norm = r.norm ?? (r.grads ? gradientNorm(r.grads) : NaN);
