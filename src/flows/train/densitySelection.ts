@@ -80,9 +80,14 @@ export interface DensitySelectionOptions extends FitOptions {
   onCandidateProgress?: (candidate: string, index: number, p: FitProgress) => void;
 }
 
+/** Time kept for the threads to hand their fitted flows back and the pool to close (docs/density.md). */
+const THREAD_HAND_BACK_MS = 300;
+
 interface Fitted {
   flow: Flow;
   fit: FitResult;
+  /** log q at the validation rows when the fit's thread computed it. */
+  validationLogQ?: Float64Array;
 }
 
 /**
@@ -99,10 +104,13 @@ export async function fitDensityWithSelection(dim: number, data: FitData, option
   const rows = candidates.length > 1 ? commonSplit(dim, data, fitOptions, String(seed)) : null;
   const totalSeconds = checkParam('maxSeconds', fitOptions.maxSeconds ?? FIT_DEFAULTS.maxSeconds, (v) => v > 0, 'a positive number');
   // The candidates' fits end by this time: threads' start-up and the candidates fitted before
-  // count against it; each fit keeps time for its own final evaluations and for the comparison
-  // of every candidate on the validation rows (`reserveRows`).
-  const deadline = Date.now() + 1000 * totalSeconds;
-  const reserveRows = rows ? candidates.length * (rows.validation.length / dim) : 0;
+  // count against it; each fit keeps time for its own final evaluations and for log q at the
+  // validation rows that the comparison needs (`reserveRows`): its own on a thread, every
+  // candidate's after the last fit in one thread. On threads the hand-back (replies, flows
+  // rebuilt, the pool shut down) comes after the fits, within the budget too.
+  const deadline = Date.now() + 1000 * totalSeconds - (workers > 1 && rows ? THREAD_HAND_BACK_MS : 0);
+  const nValidation = rows ? rows.validation.length / dim : 0;
+  const reserveRows = workers > 1 ? nValidation : candidates.length * nValidation;
   const flowOf = (c: DensityCandidate): DensityFlowOptions => ({ ...shared, ...c.flow, seed });
   const fitOf = (c: DensityCandidate, index: number): FitOptions => ({
     ...fitOptions,
@@ -159,9 +167,9 @@ function choose(
 ): Omit<DensitySelection, 'workers'> {
   const reports: CandidateReport[] = [];
   let kept: (Fitted & { report: CandidateReport; logQ: Float64Array | null }) | null = null;
-  for (const [index, { flow, fit }] of fitted.entries()) {
+  for (const [index, { flow, fit, validationLogQ }] of fitted.entries()) {
     const c = candidates[index];
-    const logQ = validation ? flow.logProbArrays(validation) : null;
+    const logQ = validation ? (validationLogQ ?? flow.logProbArrays(validation)) : null;
     const versus = kept?.logQ && logQ ? pairedGain(logQ, kept.logQ) : null;
     // NaN comparisons are false: a candidate with a non-finite row never replaces; one replaces a kept flow that has one.
     const replaces = kept === null || !Number.isFinite(kept.report.validationNll) || (versus !== null && versus.gain > minZ * versus.se);

@@ -30,7 +30,7 @@ export async function fitCandidatesInThreads(
   validation: Float64Array,
   jobs: readonly CandidateJob[],
   opts: { threads: number; signal?: AbortSignal; deadline: number },
-): Promise<{ flow: Flow; fit: FitResult }[]> {
+): Promise<{ flow: Flow; fit: FitResult; validationLogQ: Float64Array }[]> {
   const threads = Math.min(opts.threads, jobs.length);
   if (!Number.isInteger(threads) || threads < 1) throw new FlowsamplerError(`candidate fits need at least 1 thread, got ${opts.threads}`);
   const pool = new Piscina({ filename: workerEntry(import.meta.url, './devCandidateWorker.mjs', './candidateWorker.js').href, minThreads: 0, maxThreads: threads, idleTimeout: 1000 });
@@ -50,7 +50,7 @@ export async function fitCandidatesInThreads(
     );
     // Every reply has arrived, and no flow is built before all have succeeded: a failure leaves nothing to dispose.
     const values = replies.map((r) => unwrapReply(r));
-    return values.map((v) => ({ flow: flowFromJSON(v.flow), fit: v.fit }));
+    return values.map((v) => ({ flow: flowFromJSON(v.flow), fit: v.fit, validationLogQ: v.validationLogQ }));
   } finally {
     opts.signal?.removeEventListener('abort', abortAll);
     ports.forEach((c) => c.port1.close());

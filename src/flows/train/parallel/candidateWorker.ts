@@ -28,7 +28,8 @@ export interface CandidateTask {
   port: MessagePort;
 }
 
-export type CandidateReply = WorkerReply<{ flow: SavedFlow; fit: FitResult }>;
+/** The fitted flow, its fit, and its log q at every validation row (the selection compares on them; computed here, warm). */
+export type CandidateReply = WorkerReply<{ flow: SavedFlow; fit: FitResult; validationLogQ: Float64Array }>;
 
 export default async function fitCandidate(task: CandidateTask): Promise<CandidateReply> {
   const controller = new AbortController();
@@ -48,7 +49,7 @@ export default async function fitCandidate(task: CandidateTask): Promise<Candida
           signal: controller.signal,
           onProgress: (p: FitProgress) => task.port.postMessage(p),
         });
-        return { flow: flowToJSON(flow), fit };
+        return { flow: flowToJSON(flow), fit, validationLogQ: flow.logProbArrays(task.validation) };
       } finally {
         flow.dispose();
       }
