@@ -110,6 +110,32 @@ describe('temperedSmc', () => {
     expect(mv.totalVariation).toBeLessThan(0.15);
   });
 
+  it('fixes the temperatures before the runs: by a discarded pilot run (default), or as given', async () => {
+    const t = banana();
+    const r = await temperedSmc(t, { seed: 6, chains: 3, draws: 100 });
+    expect(r.schedule).toBe('pilot');
+    expect(r.pilot).not.toBeNull();
+    // Every run follows the pilot's temperatures, which the pilot chose by the conditional ESS.
+    for (const run of r.runs) expect(run.betas).toEqual(r.pilot!.betas);
+    expect(r.pilot!.betas.length).toBeGreaterThan(2);
+    // The pilot is not in log Z: it is the log-mean of the runs' own estimates.
+    const zs = Float64Array.from(r.runs, (u) => u.logZ);
+    const lse = Math.max(...zs) + Math.log(zs.reduce((s, z) => s + Math.exp(z - Math.max(...zs)), 0));
+    expect(r.logZ).toBeCloseTo(lse - Math.log(3), 12);
+    // ... but its evaluations are counted: one run more than the adaptive choice needs.
+    const adaptive = await temperedSmc(t, { seed: 6, chains: 3, draws: 100, schedule: 'adaptive' });
+    expect(adaptive.pilot).toBeNull();
+    expect(r.draws.gradEvals).toBeGreaterThan(adaptive.draws.gradEvals);
+    // A given schedule is followed as given (a leading 0 optional).
+    const given = await temperedSmc(t, { seed: 6, chains: 2, draws: 100, schedule: [0.01, 0.1, 0.4, 1] });
+    expect(given.schedule).toBe('given');
+    for (const run of given.runs) expect(run.betas).toEqual([0, 0.01, 0.1, 0.4, 1]);
+    await expect(temperedSmc(t, { seed: 1, schedule: [0.5, 0.4, 1] })).rejects.toThrow(/schedule\[1\] = 0.4: inverse temperatures must increase/);
+    await expect(temperedSmc(t, { seed: 1, schedule: [0.5, 0.9] })).rejects.toThrow(/must end at 1/);
+    await expect(temperedSmc(t, { seed: 1, schedule: [] })).rejects.toThrow(ParameterError);
+    await expect(temperedSmc(t, { seed: 1, schedule: 'greedy' as never })).rejects.toThrow(/unknown SMC schedule 'greedy'/);
+  });
+
   it('is reproducible, counts its evaluations and rejects bad options', async () => {
     const a = await smc(banana(), { seed: 5, chains: 2, draws: 100 });
     const b = await smc(banana(), { seed: 5, chains: 2, draws: 100 });

@@ -197,8 +197,9 @@ export const samplerRegistry: SamplerEntry[] = [
   { name: 'flowmc', description: 'local–global sampler: HMC steps plus independence-MH jumps proposed by the flow', kind: 'flow-mcmc', run: runFlowMc },
   {
     name: 'smc',
-    description: 'adaptive tempered SMC from a wide Gaussian reference, HMC moves; chains = independent runs, draws = particles; estimates log Z',
+    description: 'tempered SMC from a wide Gaussian reference, HMC moves, temperatures fixed by a pilot run; chains = independent runs, draws = particles; estimates log Z',
     kind: 'mcmc',
+    options: { moves: 'integer', leapfrogSteps: 'integer', targetEss: 'number', resampleThreshold: 'number', localStep: 'boolean', stepSizeSpread: 'number' },
     run: (ctx) => {
       // SMC has no warm-up: the tempering is its adaptation.
       const { warmup: _unused, ...o } = samplerOptions(ctx);

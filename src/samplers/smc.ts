@@ -9,10 +9,19 @@
  *      otherwise, never for AIS),
  *   4. moves every particle with `moves` HMC or RWM transitions invariant for π_β' (smcMoves.ts),
  *      scaled by the population and tuned between moves toward an acceptance target.
- * `chains` independent runs of `draws` particles each: log Ẑ = log mean_r Ẑ_r (each Ẑ_r is
- * unbiased for Z), with the delta-method standard error sd_r(Ẑ_r) / (√R mean Ẑ_r) from the spread
- * between runs, which needs no assumption about the kernel's mixing (R ≥ 2; with few runs the
- * standard error is itself rough: a t-distribution with R − 1 degrees of freedom).
+ * `chains` independent runs of `draws` particles each: log Ẑ = log mean_r Ẑ_r, with the
+ * delta-method standard error sd_r(Ẑ_r) / (√R mean Ẑ_r) from the spread between runs, which needs
+ * no assumption about the kernel's mixing (R ≥ 2; with few runs the standard error is itself
+ * rough: a t-distribution with R − 1 degrees of freedom).
+ *
+ * Ẑ_r is unbiased for Z when the temperatures are fixed in advance (Del Moral 2004); choosing
+ * each β from the same particles that then estimate its increment is not, and the bias can be
+ * many standard errors where those particles miss mass the next temperature weighs heavily (on
+ * the 10-D funnel every seed read low; docs/multimodal.md). So by default (`schedule: 'pilot'`)
+ * one extra run picks the temperatures adaptively and is then discarded, and the `chains` runs
+ * follow its schedule: the "two-pass" remedy for adaptive SMC (Chopin & Papaspiliopoulos 2020,
+ * "An Introduction to Sequential Monte Carlo", §17.2). `schedule: 'adaptive'` lets every run
+ * pick its own (cheaper, biased); an array gives the temperatures.
  *
  * The Draws hold the final particles (run r = chain r) and their log weights log Ẑ_r + log W_ri
  * (relative across runs: a run that found more mass counts more); `info` carries log Z, its
@@ -24,7 +33,7 @@
  */
 import { Cooperative } from '../core/cooperative.js';
 import { makeDraws, type Draws } from '../core/draws.js';
-import { ParameterError, checkParam, checkPositiveInt } from '../core/errors.js';
+import { NonFiniteError, ParameterError, checkParam, checkPositiveInt } from '../core/errors.js';
 import { logSumExp } from '../core/linalg.js';
 import { RandomStream } from '../core/random.js';
 import type { Target } from '../targets/target.js';
@@ -54,6 +63,12 @@ export interface SmcOptions extends SamplerOptions {
   reference?: ReferenceSpec;
   /** Stop with an error after this many stages of one run (default 2000). */
   maxStages?: number;
+  /**
+   * The inverse temperatures (default 'pilot': chosen by the conditional ESS in one discarded
+   * run, then fixed for every run, so each Ẑ_r is unbiased; 'adaptive': each run chooses its own;
+   * or the schedule itself, increasing in (0, 1] and ending at 1).
+   */
+  schedule?: 'pilot' | 'adaptive' | readonly number[];
 }
 
 /** One run's record. */
@@ -71,6 +86,9 @@ export interface SmcRun {
 
 export interface SmcResult {
   draws: Draws;
+  /** How the temperatures were chosen, and the pilot run that chose them ('pilot' only; not in log Z). */
+  schedule: 'pilot' | 'adaptive' | 'given';
+  pilot: SmcRun | null;
   logZ: number;
   /** Standard error of log Ẑ from the spread between runs (NaN with one run). */
   logZSe: number;
@@ -132,6 +150,20 @@ function resample(pop: Population, logW: Float64Array, rng: RandomStream): void 
   logW.fill(-Math.log(n));
 }
 
+/** A given schedule: finite, strictly increasing in (0, 1], ending at 1 (a leading 0 is allowed). */
+function checkSchedule(schedule: readonly number[]): number[] {
+  if (!Array.isArray(schedule) || schedule.length === 0) throw new ParameterError('smc schedule must be a non-empty array of inverse temperatures ending at 1');
+  const betas = schedule[0] === 0 ? [...schedule] : [0, ...schedule];
+  for (let i = 1; i < betas.length; i++) {
+    const b = betas[i];
+    if (!(typeof b === 'number' && b > betas[i - 1] && b <= 1)) {
+      throw new ParameterError(`smc schedule[${i - (schedule[0] === 0 ? 0 : 1)}] = ${String(b)}: inverse temperatures must increase strictly within (0, 1]`);
+    }
+  }
+  if (betas[betas.length - 1] !== 1) throw new ParameterError(`smc schedule must end at 1, not ${betas[betas.length - 1]}`);
+  return betas;
+}
+
 export async function temperedSmc(target: Target, options: SmcOptions): Promise<SmcResult> {
   const kernel = options?.kernel ?? 'hmc';
   if (kernel !== 'hmc' && kernel !== 'rwm') throw new ParameterError(`unknown SMC kernel '${String(kernel)}': use hmc or rwm`);
@@ -158,11 +190,17 @@ export async function temperedSmc(target: Target, options: SmcOptions): Promise<
   let accSum = 0;
   let accCount = 0;
   const t0 = performance.now();
-  const progress = (r: number, beta: number) =>
-    options.onProgress?.({ sampler: 'smc', done: r * 1000 + Math.round(1000 * beta), total: runs * 1000, phase: 'sampling' });
+  const scheduleOption = options.schedule ?? 'pilot';
+  const given = typeof scheduleOption === 'string' ? null : checkSchedule(scheduleOption);
+  if (given === null && scheduleOption !== 'pilot' && scheduleOption !== 'adaptive') {
+    throw new ParameterError(`unknown SMC schedule '${String(scheduleOption)}': use 'pilot', 'adaptive' or an array of inverse temperatures`);
+  }
+  const pilotRuns = scheduleOption === 'pilot' ? 1 : 0;
+  const progress = (done: number, beta: number) =>
+    options.onProgress?.({ sampler: 'smc', done: done * 1000 + Math.round(1000 * beta), total: (runs + pilotRuns) * 1000, phase: 'sampling' });
 
-  for (let r = 0; r < runs; r++) {
-    const rng = root.derive('run', r);
+  /** One run: from reference draws to β = 1, by `fixed` temperatures or adaptively. */
+  const runOnce = async (rng: RandomStream, fixed: readonly number[] | null, label: string, done: number): Promise<{ pop: Population; logW: Float64Array; run: SmcRun }> => {
     const pop: Population = { n, dim, x: new Float64Array(n * dim), logP: new Float64Array(n), gradP: kernel === 'hmc' ? new Float64Array(n * dim) : null, logRef: new Float64Array(n) };
     sampleReference(ref, n, rng.derive('reference'), pop.x);
     for (let k = 0; k < n; k++) {
@@ -185,15 +223,18 @@ export async function temperedSmc(target: Target, options: SmcOptions): Promise<
     while (beta < 1) {
       if (betas.length > maxStages) {
         throw new ParameterError(
-          `smc: run ${r + 1} reached only β = ${beta.toPrecision(3)} after ${maxStages} stages; use more particles (draws), a lower targetEss or a reference closer to the target`,
+          `smc: ${label} reached only β = ${beta.toPrecision(3)} after ${maxStages} stages; use more particles (draws), a lower targetEss or a reference closer to the target`,
         );
       }
       for (let k = 0; k < n; k++) delta[k] = pop.logP[k] === -Infinity ? -Infinity : pop.logP[k] - pop.logRef[k];
-      const next = nextTemperature(beta, delta, logW, rho);
+      const next = fixed ? fixed[betas.length] : nextTemperature(beta, delta, logW, rho);
       const d = next - beta;
       // log Ẑ increment: log Σ W_i u_i (W normalised).
       for (let k = 0; k < n; k++) logW[k] = delta[k] === -Infinity ? -Infinity : logW[k] + d * delta[k];
       const inc = logSumExp(logW);
+      if (inc === -Infinity) {
+        throw new NonFiniteError(`smc: at β = ${next.toPrecision(3)} every particle of ${label} has zero density under ${target.name}`);
+      }
       logZ += inc;
       normalise(logW);
       beta = next;
@@ -219,14 +260,25 @@ export async function temperedSmc(target: Target, options: SmcOptions): Promise<
           await coop.tick();
         }
       }
-      progress(r, beta);
+      progress(done, beta);
       await coop.tick();
     }
     accSum += runAcc;
     accCount += runMoves;
+    return { pop, logW, run: { logZ, betas, ess: essList, acceptance: runMoves > 0 ? runAcc / runMoves : NaN, scale } };
+  };
+
+  let fixed: readonly number[] | null = given;
+  let pilot: SmcRun | null = null;
+  if (scheduleOption === 'pilot') {
+    pilot = (await runOnce(root.derive('pilot'), null, 'the pilot run', 0)).run;
+    fixed = pilot.betas;
+  }
+  for (let r = 0; r < runs; r++) {
+    const { pop, logW, run } = await runOnce(root.derive('run', r), fixed, `run ${r + 1}`, r + pilotRuns);
     values.set(pop.x, r * n * dim);
-    for (let k = 0; k < n; k++) logWeights[r * n + k] = logZ + logW[k];
-    runRecords.push({ logZ, betas, ess: essList, acceptance: runMoves > 0 ? runAcc / runMoves : NaN, scale });
+    for (let k = 0; k < n; k++) logWeights[r * n + k] = run.logZ + logW[k];
+    runRecords.push(run);
   }
   const wallTimeMs = performance.now() - t0;
 
@@ -248,6 +300,7 @@ export async function temperedSmc(target: Target, options: SmcOptions): Promise<
     targetEss: rho,
     resampleThreshold: threshold,
     stages: runRecords.reduce((s, u) => s + u.betas.length - 1, 0) / runs,
+    schedule: given ? 'given' : String(scheduleOption),
   };
   runRecords.forEach((u, i) => {
     info[`logZ[${i}]`] = u.logZ;
@@ -274,8 +327,8 @@ export async function temperedSmc(target: Target, options: SmcOptions): Promise<
     logWeights,
     info,
   });
-  progress(runs, 0);
-  return { draws, logZ, logZSe, runs: runRecords, reference: ref };
+  progress(runs + pilotRuns, 0);
+  return { draws, logZ, logZSe, runs: runRecords, reference: ref, schedule: given ? 'given' : scheduleOption === 'pilot' ? 'pilot' : 'adaptive', pilot };
 }
 
 /** Tempered SMC as a sampler: the Draws of `temperedSmc` (log Z and its standard error in `info`). */
