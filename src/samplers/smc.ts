@@ -200,7 +200,7 @@ export async function temperedSmc(target: Target, options: SmcOptions): Promise<
     options.onProgress?.({ sampler: 'smc', done: done * 1000 + Math.round(1000 * beta), total: (runs + pilotRuns) * 1000, phase: 'sampling' });
 
   /** One run: from reference draws to β = 1, by `fixed` temperatures or adaptively. */
-  const runOnce = async (rng: RandomStream, fixed: readonly number[] | null, label: string, done: number): Promise<{ pop: Population; logW: Float64Array; run: SmcRun }> => {
+  const runOnce = async (rng: RandomStream, fixed: readonly number[] | null, label: string, done: number): Promise<{ pop: Population; logW: Float64Array; accSum: number; accCount: number; run: SmcRun }> => {
     const pop: Population = { n, dim, x: new Float64Array(n * dim), logP: new Float64Array(n), gradP: kernel === 'hmc' ? new Float64Array(n * dim) : null, logRef: new Float64Array(n) };
     sampleReference(ref, n, rng.derive('reference'), pop.x);
     for (let k = 0; k < n; k++) {
@@ -263,9 +263,7 @@ export async function temperedSmc(target: Target, options: SmcOptions): Promise<
       progress(done, beta);
       await coop.tick();
     }
-    accSum += runAcc;
-    accCount += runMoves;
-    return { pop, logW, run: { logZ, betas, ess: essList, acceptance: runMoves > 0 ? runAcc / runMoves : NaN, scale } };
+    return { pop, logW, accSum: runAcc, accCount: runMoves, run: { logZ, betas, ess: essList, acceptance: runMoves > 0 ? runAcc / runMoves : NaN, scale } };
   };
 
   let fixed: readonly number[] | null = given;
@@ -275,7 +273,10 @@ export async function temperedSmc(target: Target, options: SmcOptions): Promise<
     fixed = pilot.betas;
   }
   for (let r = 0; r < runs; r++) {
-    const { pop, logW, run } = await runOnce(root.derive('run', r), fixed, `run ${r + 1}`, r + pilotRuns);
+    const { pop, logW, run, ...acc } = await runOnce(root.derive('run', r), fixed, `run ${r + 1}`, r + pilotRuns);
+    // The Draws' acceptance is the runs' own (not the pilot's).
+    accSum += acc.accSum;
+    accCount += acc.accCount;
     values.set(pop.x, r * n * dim);
     for (let k = 0; k < n; k++) logWeights[r * n + k] = run.logZ + logW[k];
     runRecords.push(run);
