@@ -119,12 +119,12 @@ describe('candidates fitted side by side on worker threads', () => {
     const two = await fitDensityWithSelection(2, data, { ...opts, workers: 2 });
     expect(one.workers).toBe(1);
     expect(two.workers).toBe(2);
-    // One thread: the first candidate gets half the time (less the reserve), the second what is left, more than that.
+    // One thread: the first candidate gets half the time, the second what is left, more than that.
     const [a, b] = one.candidates.map((c) => c.maxSeconds);
-    expect(a).toBeGreaterThan(290);
+    expect(a).toBeGreaterThan(299.5);
     expect(a).toBeLessThanOrEqual(300);
     expect(b).toBeGreaterThan(a);
-    // Two threads: each has the whole budget, less the reserve.
+    // Two threads: each has the whole budget, less the threads' start-up and the hand-back time.
     for (const c of two.candidates) expect(c.maxSeconds).toBeGreaterThan(590);
     expect(two.candidates.map((c) => [c.name, c.steps, c.validationNll])).toEqual(one.candidates.map((c) => [c.name, c.steps, c.validationNll]));
     expect(two.candidates[1].versusKept).toEqual(one.candidates[1].versusKept);
@@ -166,18 +166,19 @@ describe('candidates fitted side by side on worker threads', () => {
     const data = twoBands(500, 9);
     const started = performance.now();
     const sel = await fitDensityWithSelection(2, data, { flow: SMALL, seed: 1, steps: 1_000_000, patience: 1e6, maxSeconds: 3 });
-    expect((performance.now() - started) / 1000).toBeLessThan(3 + 1);
+    // Each fit keeps its own final evaluations inside its budget; 0.5 s covers the last step and timer noise.
+    expect((performance.now() - started) / 1000).toBeLessThan(3 + 0.5);
     expect(sel.candidates[0].maxSeconds).toBeLessThanOrEqual(1.5);
     for (const c of sel.candidates) {
       expect(c.stoppedBy).toBe('time');
-      // The budget is checked between steps: a step of this small flow is far below a second.
-      expect(c.seconds).toBeLessThan(c.maxSeconds + 1);
+      // The budget is checked between steps: a step of this small flow takes milliseconds.
+      expect(c.seconds).toBeLessThan(c.maxSeconds + 0.5);
     }
     sel.flow.dispose();
     // On a thread each, the threads' start-up counts against the one budget of the whole fit.
     const t2 = performance.now();
     const par = await fitDensityWithSelection(2, data, { flow: SMALL, seed: 1, steps: 1_000_000, patience: 1e6, maxSeconds: 3, workers: 2 });
-    expect((performance.now() - t2) / 1000).toBeLessThan(3 + 1);
+    expect((performance.now() - t2) / 1000).toBeLessThan(3 + 0.5);
     for (const c of par.candidates) expect(c.stoppedBy).toBe('time');
     par.flow.dispose();
   });

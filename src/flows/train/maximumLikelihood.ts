@@ -295,7 +295,7 @@ export async function trainLikelihood(
 
   // The time per evaluated row, measured on every validation check after the first (whose
   // evaluations are slower while the JIT warms up), estimates the final evaluations kept out of
-  // the budget; without validation rows a training step's time per row stands in, an upper bound.
+  // the budget; without validation rows the fit's time so far per trained row stands in, an upper bound.
   let msPerRow = NaN;
   const timedNll = (x: Float64Array, n: number): number => {
     const t = performance.now();
@@ -331,14 +331,12 @@ export async function trainLikelihood(
   const b = o.batchSize;
   // d(mean −log q)/d log q for every row: the same each step.
   const cot = new Float64Array(b).fill(-1 / b);
-  let stepMsPerRow = 0;
-  const reserveMs = () => finalRows * (hasVal ? (Number.isNaN(msPerRow) ? 0 : msPerRow) : stepMsPerRow);
+  const reserveMs = () => finalRows * (hasVal ? (Number.isNaN(msPerRow) ? 0 : msPerRow) : step > 0 ? (performance.now() - t0) / (step * b) : 0);
   const run = await runOptimiser<'early-stopping'>(
     new Adam(flow.store, { weightDecay: o.weightDecay }),
     { steps: o.steps, peak: o.peak, schedule: o.schedule, warmup: o.warmup, finalFactor: o.finalFactor, clipNorm: o.clipNorm, maxMs: o.maxMs, reserveMs, signal: options.signal },
     {
       compute: () => {
-        const start = performance.now();
         const batch = source.next(b);
         let loss = NaN;
         const r = engine.differentiate(flow.store, program, [{ values: batch, rows: b, cols: D }], ([, lq]) => {
@@ -349,7 +347,6 @@ export async function trainLikelihood(
         });
         const grads = r.paramGrads;
         for (const p of frozen) grads.delete(p);
-        stepMsPerRow = (performance.now() - start) / b;
         return { loss, grads };
       },
       after: (done, applied, { loss, norm }, rate) => {
