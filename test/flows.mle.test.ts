@@ -206,22 +206,20 @@ describe('fitMaximumLikelihood', () => {
   });
 
   it('keeps its final evaluations inside the time budget, and says so when the budget allows no step', async () => {
-    // 200 000 rows: the evaluations after the last step (the training NLL over every training row,
-    // the last validation check) take about 1.5 s of a 5 s budget here, and the steps end early by
-    // their measured time. Without that the fit takes 6.5 s; with it, 4.9 s alone and up to 0.5 s
-    // more beside other test files, whence the 0.75 s margin. The estimate needs a validation check
-    // after the first (cold) one: every 25 steps here, so one comes early even on a loaded machine.
-    const data = banana().sampleExact!(200_000, new RandomStream(18));
+    // The steps end when elapsed time plus the measured time of the evaluations after them reaches
+    // the budget: rows to evaluate afterwards that would take far longer than the 60 s budget stop
+    // the fit right after the first timed validation check (step 1), instead of at its 50-step
+    // limit. (The wall-time effect is measured in bench/density.ts, not timed here.)
+    const data = banana().sampleExact!(2000, new RandomStream(18));
     const flow = createDensityFlow(2, { seed: 1 });
-    const started = performance.now();
-    const fit = await fitMaximumLikelihood(flow, data, { seed: 1, maxSeconds: 5, patience: Infinity, validateEvery: 25 });
-    const wall = (performance.now() - started) / 1000;
+    const fit = await fitMaximumLikelihood(flow, data, { seed: 1, steps: 50, maxSeconds: 60, validateEvery: 1, patience: Infinity, reserveRows: 1e9 });
     expect(fit.stoppedBy).toBe('time');
-    expect(fit.steps).toBeGreaterThan(0);
-    expect(wall).toBeLessThan(5 + 0.75);
+    expect(fit.steps).toBeLessThanOrEqual(2);
     expect(Number.isFinite(fit.trainNll)).toBe(true);
+    const free = await fitMaximumLikelihood(flow, data, { seed: 1, steps: 50, maxSeconds: 60, validateEvery: 1, patience: Infinity });
+    expect(free.stoppedBy).toBe('steps');
     // A budget shorter than the first validation check: no step, an untrained flow, and a warning.
-    const none = await fitMaximumLikelihood(flow, data.subarray(0, 20_000), { seed: 1, maxSeconds: 0.005 });
+    const none = await fitMaximumLikelihood(flow, banana().sampleExact!(10_000, new RandomStream(19)), { seed: 1, maxSeconds: 0.005 });
     expect(none.steps).toBe(0);
     expect(none.warnings.find((w) => w.code === 'fit-unconverged')?.message).toMatch(/made no step in its 0\.005 s time budget.*untrained/);
     await expect(fitMaximumLikelihood(flow, data, { reserveRows: -1 })).rejects.toThrow(/reserveRows/);
