@@ -40,15 +40,11 @@ class SplineScratch {
   readonly sh: Float64Array;
   readonly xs: Float64Array; // left knots in x, K + 1 (xs[K] = B)
   readonly ys: Float64Array;
-  readonly gw: Float64Array;
-  readonly gh: Float64Array;
   constructor(readonly K: number) {
     this.sw = new Float64Array(K);
     this.sh = new Float64Array(K);
     this.xs = new Float64Array(K + 1);
     this.ys = new Float64Array(K + 1);
-    this.gw = new Float64Array(K);
-    this.gh = new Float64Array(K);
   }
 }
 
@@ -61,29 +57,41 @@ function scratch(K: number): SplineScratch {
 
 function softmaxInto(H: Float32Array, o: number, stride: number, K: number, out: Float64Array): void {
   let mx = -Infinity;
-  for (let k = 0; k < K; k++) mx = Math.max(mx, H[o + k * stride]);
+  for (let k = 0, i = o; k < K; k++, i += stride) {
+    const v = H[i];
+    out[k] = v;
+    if (v > mx) mx = v;
+  }
   let z = 0;
-  for (let k = 0; k < K; k++) z += out[k] = Math.exp(H[o + k * stride] - mx);
-  for (let k = 0; k < K; k++) out[k] /= z;
+  for (let k = 0; k < K; k++) z += out[k] = Math.exp(out[k] - mx);
+  const inv = 1 / z;
+  for (let k = 0; k < K; k++) out[k] *= inv;
 }
 
 /** Fills the knots of the element whose parameters start at θ column offset `o` (stride D). */
 function knots(H: Float32Array, o: number, D: number, a: RqSplineAttrs, s: SplineScratch): void {
-  const { bins: K, bound: B } = a;
-  softmaxInto(H, o, D, K, s.sw);
-  softmaxInto(H, o + K * D, D, K, s.sh);
+  const K = a.bins;
+  const B = a.bound;
+  const sw = s.sw;
+  const sh = s.sh;
+  const xs = s.xs;
+  const ys = s.ys;
+  softmaxInto(H, o, D, K, sw);
+  softmaxInto(H, o + K * D, D, K, sh);
   const cw = 2 * B * (1 - a.minBinWidth * K);
   const ch = 2 * B * (1 - a.minBinHeight * K);
+  const mw = 2 * B * a.minBinWidth;
+  const mh = 2 * B * a.minBinHeight;
   let xa = -B;
   let ya = -B;
   for (let k = 0; k < K; k++) {
-    s.xs[k] = xa;
-    s.ys[k] = ya;
-    xa += 2 * B * a.minBinWidth + cw * s.sw[k];
-    ya += 2 * B * a.minBinHeight + ch * s.sh[k];
+    xs[k] = xa;
+    ys[k] = ya;
+    xa += mw + cw * sw[k];
+    ya += mh + ch * sh[k];
   }
-  s.xs[K] = B;
-  s.ys[K] = B;
+  xs[K] = B;
+  ys[K] = B;
 }
 
 /** The derivative at knot m (boundary knots have 1): only the bin's two are ever needed. */
@@ -164,22 +172,25 @@ function solveXi(v: number, yk: number, hk: number, s: number, dk: number, dk1: 
  */
 function backToParams(H: Float32Array, go: number, D: number, a: RqSplineAttrs, s: SplineScratch, k: number, gxk: number, gwk: number, gyk: number, ghk: number, gdk: number, gdk1: number, o: number): void {
   const K = a.bins;
-  // dL/d(bin width i): w_k directly, x_k = −B + Σ_{i<k} w_i.
-  for (let i = 0; i < K; i++) {
-    s.gw[i] = (i === k ? gwk : 0) + (i < k ? gxk : 0);
-    s.gh[i] = (i === k ? ghk : 0) + (i < k ? gyk : 0);
+  const sw = s.sw;
+  const sh = s.sh;
+  // The cotangent of bin width i is gwk at i = k plus gxk for every i < k (the left knot
+  // x_k = −B + Σ_{i<k} w_i); likewise for the heights. Through the softmax: σ_i (g_i − Σ σ_j g_j).
+  let below = 0;
+  let belowH = 0;
+  for (let i = 0; i < k; i++) {
+    below += sw[i];
+    belowH += sh[i];
   }
+  const dotW = sw[k] * gwk + below * gxk;
+  const dotH = sh[k] * ghk + belowH * gyk;
   const cw = 2 * a.bound * (1 - a.minBinWidth * K);
   const ch = 2 * a.bound * (1 - a.minBinHeight * K);
-  let dotW = 0;
-  let dotH = 0;
-  for (let i = 0; i < K; i++) {
-    dotW += s.sw[i] * s.gw[i];
-    dotH += s.sh[i] * s.gh[i];
-  }
-  for (let i = 0; i < K; i++) {
-    H[go + i * D] += cw * s.sw[i] * (s.gw[i] - dotW);
-    H[go + (K + i) * D] += ch * s.sh[i] * (s.gh[i] - dotH);
+  for (let i = 0, iw = go, ih = go + K * D; i < K; i++, iw += D, ih += D) {
+    const gw = i < k ? gxk : i === k ? gwk : 0;
+    const gh = i < k ? gyk : i === k ? ghk : 0;
+    H[iw] += cw * sw[i] * (gw - dotW);
+    H[ih] += ch * sh[i] * (gh - dotH);
   }
   // Interior derivative m (1..K−1) is minD + softplus(u_{m−1}) (d/du = sigmoid(u));
   // boundaries have no parameter.
