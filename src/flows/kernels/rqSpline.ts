@@ -40,6 +40,9 @@ class SplineScratch {
   readonly sh: Float64Array;
   readonly xs: Float64Array; // left knots in x, K + 1 (xs[K] = B)
   readonly ys: Float64Array;
+  /** The share of 2B the softmaxes spread (what the minimum bin sizes leave), set by `knots`. */
+  cw = 0;
+  ch = 0;
   constructor(readonly K: number) {
     this.sw = new Float64Array(K);
     this.sh = new Float64Array(K);
@@ -78,8 +81,8 @@ function knots(H: Float32Array, o: number, D: number, a: RqSplineAttrs, s: Splin
   const ys = s.ys;
   softmaxInto(H, o, D, K, sw);
   softmaxInto(H, o + K * D, D, K, sh);
-  const cw = 2 * B * (1 - a.minBinWidth * K);
-  const ch = 2 * B * (1 - a.minBinHeight * K);
+  const cw = (s.cw = 2 * B * (1 - a.minBinWidth * K));
+  const ch = (s.ch = 2 * B * (1 - a.minBinHeight * K));
   const mw = 2 * B * a.minBinWidth;
   const mh = 2 * B * a.minBinHeight;
   let xa = -B;
@@ -167,7 +170,8 @@ function solveXi(v: number, yk: number, hk: number, s: number, dk: number, dk1: 
 
 /**
  * Adds the local cotangents (on x_k, w_k, y_k, h_k, d_k, d_{k+1}) to the raw parameters of one
- * element: through the softmax of widths and heights (cumulative sums give the left knots) and
+ * element whose knots `s` holds: through the softmax of widths and heights (cumulative sums give
+ * the left knots) and
  * the softplus of the interior derivatives.
  */
 function backToParams(H: Float32Array, go: number, D: number, a: RqSplineAttrs, s: SplineScratch, k: number, gxk: number, gwk: number, gyk: number, ghk: number, gdk: number, gdk1: number, o: number): void {
@@ -184,8 +188,8 @@ function backToParams(H: Float32Array, go: number, D: number, a: RqSplineAttrs, 
   }
   const dotW = sw[k] * gwk + below * gxk;
   const dotH = sh[k] * ghk + belowH * gyk;
-  const cw = 2 * a.bound * (1 - a.minBinWidth * K);
-  const ch = 2 * a.bound * (1 - a.minBinHeight * K);
+  const cw = s.cw;
+  const ch = s.ch;
   for (let i = 0, iw = go, ih = go + K * D; i < K; i++, iw += D, ih += D) {
     const gw = i < k ? gxk : i === k ? gwk : 0;
     const gh = i < k ? gyk : i === k ? ghk : 0;
