@@ -171,8 +171,7 @@ function solveXi(v: number, yk: number, hk: number, s: number, dk: number, dk1: 
 /**
  * Adds the local cotangents (on x_k, w_k, y_k, h_k, d_k, d_{k+1}) to the raw parameters of one
  * element whose knots `s` holds: through the softmax of widths and heights (cumulative sums give
- * the left knots) and
- * the softplus of the interior derivatives.
+ * the left knots) and the softplus of the interior derivatives.
  */
 function backToParams(H: Float32Array, go: number, D: number, a: RqSplineAttrs, s: SplineScratch, k: number, gxk: number, gwk: number, gyk: number, ghk: number, gdk: number, gdk1: number, o: number): void {
   const K = a.bins;
